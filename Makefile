@@ -1,0 +1,94 @@
+# petrel: one binary, built with GNU make and pkg-config.
+#   make            build ./petrel
+#   make run        install what is missing, build, start a demo server
+#   make check      install, build, run every test (also under ASan+UBSan)
+#   make check-asan the unit and system tests under ASan+UBSan only
+#   make fuzz       build the libFuzzer harnesses (clang)
+# SPDX-License-Identifier: ISC
+
+CC	?= cc
+B	?= build
+PKGS	 = libevent libevent_openssl libevent_pthreads openssl sqlite3 \
+	   libcrypt
+CFLAGS	?= -O2 -g
+WARN	 = -std=c17 -Wall -Wextra -Wformat=2 -Wshadow -Wvla \
+	   -Wmissing-prototypes -Wstrict-prototypes -Werror
+CPPFLAGS += -D_GNU_SOURCE -Isrc $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS	+= $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread -lm
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	    -fno-omit-frame-pointer
+
+ifeq ($(SAN),1)
+B	 = build-asan
+CFLAGS	+= $(SAN_FLAGS)
+LDFLAGS	+= $(SAN_FLAGS)
+endif
+
+SRC_DIRS = lib mime store auth smtp pop3 daemon cli
+LIB_SRCS = $(filter-out src/cli/main.c, \
+	     $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
+LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
+MAIN_OBJ = $(B)/obj/cli/main.o
+UNIT_SRCS = $(wildcard tests/unit/test_*.c)
+UNIT_BINS = $(UNIT_SRCS:tests/unit/%.c=$(B)/tests/%)
+FUZZ_SRCS = $(wildcard fuzz/fuzz_*.c)
+FUZZ_BINS = $(FUZZ_SRCS:fuzz/%.c=build-fuzz/%)
+
+ifeq ($(SAN),1)
+PROG	 = $(B)/petrel
+else
+PROG	 = petrel
+endif
+
+all: $(PROG)
+
+$(PROG): $(MAIN_OBJ) $(B)/libpetrel.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/libpetrel.a: $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/obj/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/tests/%: tests/unit/%.c $(B)/libpetrel.a
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Itests/unit $(WARN) $(CFLAGS) $(LDFLAGS) -o $@ $< \
+	    $(B)/libpetrel.a $(LDLIBS) -lcmocka
+
+unit: $(UNIT_BINS)
+
+deps:
+	@./scripts/deps.sh
+
+# Everything: the plain build, then the ASan+UBSan build, each through the
+# unit and system tests. tests/run prints the one summary line.
+check: deps
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory fuzz
+	@./tests/run all
+
+check-asan: deps
+	@$(MAKE) --no-print-directory SAN=1 all unit
+	@./tests/run asan
+
+fuzz: $(FUZZ_BINS)
+
+build-fuzz/%: fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang $(CPPFLAGS) -std=c17 -g -O1 \
+	    -fsanitize=fuzzer,address,undefined -o $@ $< \
+	    $(filter-out src/cli/main.c,$(LIB_SRCS)) $(LDLIBS)
+
+run: deps all
+	@./scripts/run-demo.sh
+
+clean:
+	rm -rf build build-asan build-fuzz petrel
+
+.PHONY: all unit deps check check-asan fuzz run clean
+
+-include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -1,0 +1,275 @@
+#!/bin/bash
+# SMTP intake benchmark: messages accepted (and stored) per second, petrel
+# side by side with Postfix -> LMTP -> Dovecot (the anchor stack in
+# /work/shared/anchor-stack), both measured in the same run with the same
+# client, Postfix's own smtp-source.
+#
+#   bench/smtp/run.sh              # both sides, writes bench/smtp/RESULTS.md
+#   SIDES=postfix bench/smtp/run.sh
+#
+# Env: N (messages per run, default 2000), SIZE (payload octets, 4096),
+#      SESSIONS ("1 20"), REPEAT (runs per figure, median reported, 3),
+#      SIDES ("petrel postfix"), PETREL_BIN (default ./petrel),
+#      ANCHOR (default /work/shared/anchor-stack), BENCH_TMP (/var/tmp; must
+#      be a real disk, not tmpfs: the fsync cost is what is measured),
+#      RESULTS (default bench/smtp/RESULTS.md; "-" for stdout only).
+# Must run as root (Postfix and Dovecot are started as root, then drop).
+# SPDX-License-Identifier: ISC
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+TOP=$(cd "$HERE/../.." && pwd)
+N=${N:-2000}
+SIZE=${SIZE:-4096}
+SESSIONS=${SESSIONS:-"1 20"}
+REPEAT=${REPEAT:-3}
+SIDES=${SIDES:-"petrel postfix"}
+PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
+ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
+BENCH_TMP=${BENCH_TMP:-/var/tmp}
+RESULTS=${RESULTS:-$HERE/RESULTS.md}
+SMTP_SOURCE=/usr/sbin/smtp-source
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d "$BENCH_TMP/petrel-bench.XXXXXX")
+ANCHOR_ROOT=$(mktemp -d /tmp/anchor-bench.XXXXXX)
+export ANCHOR_ROOT
+PETREL_PID=
+ANCHOR_UP=0
+declare -A FIG
+
+log() { printf '%s\n' "bench: $*" >&2; }
+
+cleanup() {
+	if [ -n "$PETREL_PID" ]; then
+		kill -TERM "$PETREL_PID" 2>/dev/null || true
+		wait "$PETREL_PID" 2>/dev/null || true
+	fi
+	if [ "$ANCHOR_UP" = 1 ]; then
+		PURGE=1 "$ANCHOR/stop.sh" >/dev/null 2>&1 || true
+		sleep 1
+	fi
+	rm -rf "$WORK"
+	case "$ANCHOR_ROOT" in /tmp/anchor-bench.*) rm -rf "$ANCHOR_ROOT";; esac
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+free_port() {
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+now() { date +%s.%N; }
+
+# median of the arguments (floating point)
+median() {
+	printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
+	    if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
+}
+
+rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
+
+wait_port() {
+	local port=$1 i=0
+	until $PY -c "import socket; socket.create_connection(('127.0.0.1',$port),1).close()" 2>/dev/null; do
+		i=$((i + 1)); [ $i -gt 100 ] && return 1; sleep 0.1
+	done
+}
+
+# Install what the anchor stack needs, without letting the packages start
+# the system's own Postfix or Dovecot (they would hold ports).
+install_anchor_deps() {
+	local p missing=""
+	for p in postfix dovecot-imapd dovecot-pop3d dovecot-lmtpd; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		    missing="$missing $p"
+	done
+	[ -z "$missing" ] && return 0
+	log "installing$missing"
+	local policy=/usr/sbin/policy-rc.d made=0
+	if [ ! -e "$policy" ]; then
+		printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; made=1
+	fi
+	DEBIAN_FRONTEND=noninteractive apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing >/dev/null
+	[ $made = 1 ] && rm -f "$policy"
+	return 0
+}
+
+# run_source PORT SESSIONS RCPT -> prints elapsed seconds; fails on any error
+run_source() {
+	local port=$1 s=$2 rcpt=$3 t0 t1
+	t0=$(now)
+	if ! timeout 600 "$SMTP_SOURCE" -4 -s "$s" -m "$N" -l "$SIZE" -M bench.client \
+	    -f sender@bench.client -t "$rcpt" "127.0.0.1:$port" >"$WORK/source.out" 2>&1; then
+		log "smtp-source failed:"; cat "$WORK/source.out" >&2; return 1
+	fi
+	if [ -s "$WORK/source.out" ]; then
+		# smtp-source prints only on errors
+		log "smtp-source said:"; cat "$WORK/source.out" >&2; return 1
+	fi
+	t1=$(now)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
+}
+
+maildir_count() {
+	local d=$ANCHOR_ROOT/mail/bench.test/u1/Maildir n=0
+	[ -d "$d/new" ] && n=$(find "$d/new" "$d/cur" -type f 2>/dev/null | wc -l)
+	echo "$n"
+}
+
+bench_postfix() {
+	install_anchor_deps
+	local smtp imap pop3 lmtp sink
+	smtp=$(free_port); imap=$(free_port); pop3=$(free_port)
+	lmtp=$(free_port); sink=$(free_port)
+	SMTP_PORT=$smtp IMAP_PORT=$imap POP3_PORT=$pop3 LMTP_PORT=$lmtp SINK_PORT=$sink \
+	    NUSERS=5 "$ANCHOR/start.sh" >&2
+	ANCHOR_UP=1
+	local s r acc vis base t0 el t1 done_at
+	for s in $SESSIONS; do
+		acc=(); vis=()
+		for r in $(seq "$REPEAT"); do
+			base=$(maildir_count)
+			t0=$(now)
+			el=$(run_source "$smtp" "$s" u1@bench.test)
+			# visible: until all N are files in the Maildir (Dovecot via LMTP)
+			local i=0
+			while [ "$(maildir_count)" -lt $((base + N)) ]; do
+				i=$((i + 1))
+				if [ $i -gt 6000 ]; then
+					log "postfix: only $(($(maildir_count) - base)) of $N delivered after 600 s"
+					return 1
+				fi
+				sleep 0.05
+			done
+			t1=$(now)
+			done_at=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+			acc+=("$(rate "$N" "$el")"); vis+=("$(rate "$N" "$done_at")")
+			log "postfix s=$s run=$r accepted ${el}s ($(rate "$N" "$el")/s) visible ${done_at}s ($(rate "$N" "$done_at")/s)"
+		done
+		FIG[postfix,acc,$s]=$(median "${acc[@]}")
+		FIG[postfix,vis,$s]=$(median "${vis[@]}")
+		FIG[postfix,accall,$s]="${acc[*]}"
+		FIG[postfix,visall,$s]="${vis[*]}"
+	done
+	PURGE=1 "$ANCHOR/stop.sh" >/dev/null 2>&1 || true
+	ANCHOR_UP=0
+}
+
+# POP3 STAT over loopback: prints the message count
+pop3_stat() {
+	$PY - "$1" "$2" "$3" <<'EOF'
+import poplib, sys
+p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=60)
+p.user(sys.argv[2]); p.pass_(sys.argv[3])
+print(p.stat()[0]); p.quit()
+EOF
+}
+
+bench_petrel() {
+	if [ ! -x "$PETREL_BIN" ]; then
+		log "no petrel binary at $PETREL_BIN: petrel side skipped"; return 0
+	fi
+	local smtp pop3 d=$WORK/petrel conf=$WORK/petrel.conf
+	smtp=$(free_port); pop3=$(free_port)
+	mkdir -p "$d"
+	cat > "$conf" <<EOF
+hostname = bench.petrel.test
+data_dir = $d
+listen.smtp = 127.0.0.1:$smtp
+listen.submission =
+listen.submissions =
+listen.pop3 = 127.0.0.1:$pop3
+listen.pop3s =
+listen.imap =
+listen.imaps =
+listen.http =
+EOF
+	"$PETREL_BIN" -c "$conf" domain add bench.test >&2
+	echo benchpass | "$PETREL_BIN" -c "$conf" user add u1@bench.test >&2
+	"$PETREL_BIN" -c "$conf" serve 2>"$WORK/petrel.log" &
+	PETREL_PID=$!
+	local i=0
+	until grep -q 'event=ready' "$WORK/petrel.log"; do
+		i=$((i + 1))
+		if [ $i -gt 200 ] || ! kill -0 "$PETREL_PID" 2>/dev/null; then
+			log "petrel did not become ready:"; tail -20 "$WORK/petrel.log" >&2
+			return 1
+		fi
+		sleep 0.05
+	done
+	local s r acc base got el
+	for s in $SESSIONS; do
+		acc=()
+		for r in $(seq "$REPEAT"); do
+			base=$(pop3_stat "$pop3" u1@bench.test benchpass)
+			el=$(run_source "$smtp" "$s" u1@bench.test)
+			got=$(pop3_stat "$pop3" u1@bench.test benchpass)
+			if [ "$got" -ne $((base + N)) ]; then
+				log "petrel: $((got - base)) of $N in the mailbox after 250"; return 1
+			fi
+			acc+=("$(rate "$N" "$el")")
+			log "petrel s=$s run=$r accepted+stored ${el}s ($(rate "$N" "$el")/s)"
+		done
+		FIG[petrel,acc,$s]=$(median "${acc[@]}")
+		FIG[petrel,accall,$s]="${acc[*]}"
+	done
+	kill -TERM "$PETREL_PID"; wait "$PETREL_PID" || true; PETREL_PID=
+}
+
+ratio() {
+	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'
+}
+
+write_results() {
+	local disk cpu s out
+	cpu=$(lscpu | sed -n 's/^Model name: *//p' | head -1)
+	disk=$(df -PT "$BENCH_TMP" | awk 'NR==2 { print $1 " (" $2 ")" }')
+	local rot
+	rot=$(lsblk -dno NAME,ROTA,SIZE 2>/dev/null | awk -v d="$(basename "$(df -P "$BENCH_TMP" | awk 'NR==2{print $1}')")" '$1==d { print "rotational=" $2 ", " $3 }')
+	out=$(mktemp)
+	{
+	echo "# SMTP intake: petrel vs Postfix"
+	echo
+	echo "Produced by \`bench/smtp/run.sh\`; numbers are the median of $REPEAT runs."
+	echo
+	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "- machine: $(nproc) CPUs, $cpu, $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }')"
+	echo "- disk: $BENCH_TMP on $disk ${rot:+($rot)}; fsync on, nothing tuned"
+	echo "- kernel: $(uname -r); Postfix $(postconf -d mail_version 2>/dev/null | sed 's/.*= //'), Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
+	echo "- client: smtp-source -s S -m $N -l $SIZE (one recipient, one message per connection), loopback"
+	echo "- petrel: $PETREL_BIN, data_dir on $BENCH_TMP; 250 only after the message is durable in the mailbox"
+	echo "- Postfix: anchor stack (smtpd -> cleanup -> queue -> qmgr -> LMTP -> Dovecot Maildir), default durability"
+	echo
+	echo "| sessions | petrel accepted+stored msg/s | Postfix accepted msg/s | Postfix visible in mailbox msg/s | petrel/Postfix accepted | petrel/Postfix visible |"
+	echo "|---:|---:|---:|---:|---:|---:|"
+	for s in $SESSIONS; do
+		local pa=${FIG[petrel,acc,$s]:-} fa=${FIG[postfix,acc,$s]:-} fv=${FIG[postfix,vis,$s]:-}
+		echo "| $s | ${pa:-n/a} | ${fa:-n/a} | ${fv:-n/a} | $(ratio "$pa" "$fa") | $(ratio "$pa" "$fv") |"
+	done
+	echo
+	echo "Individual runs (msg/s):"
+	echo
+	for s in $SESSIONS; do
+		echo "- $s session(s): petrel [${FIG[petrel,accall,$s]:-not run}], Postfix accepted [${FIG[postfix,accall,$s]:-not run}], Postfix visible [${FIG[postfix,visall,$s]:-not run}]"
+	done
+	echo
+	echo "\"Accepted\" is N divided by the wall time of smtp-source (every message got its 250)."
+	echo "For petrel that is also the time until the messages are in the mailbox (checked with"
+	echo "POP3 STAT after each run). For Postfix \"visible\" is the time from the start of"
+	echo "smtp-source until all N messages are files in Dovecot's Maildir."
+	} > "$out"
+	if [ "$RESULTS" = "-" ]; then cat "$out"; else cp "$out" "$RESULTS"; cat "$out"; fi
+	rm -f "$out"
+}
+
+[ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
+for side in $SIDES; do
+	case $side in
+	petrel) bench_petrel ;;
+	postfix) bench_postfix ;;
+	*) echo "unknown side $side" >&2; exit 2 ;;
+	esac
+done
+write_results

@@ -1,0 +1,26 @@
+/* `petrel serve`: the configuration keys, and running every service in one
+ * process with one event loop per worker thread.
+ * SPDX-License-Identifier: ISC */
+#ifndef PETREL_DAEMON_H
+#define PETREL_DAEMON_H
+
+#include <stdbool.h>
+
+#include "lib/config.h"
+
+/* Every key petrel's config file may hold (docs/CONFIG.md is made from
+ * it). */
+extern const struct config_key daemon_config_schema[];
+
+/* Load the configuration: path when given, else ./petrel.conf when it
+ * exists, else the defaults. NULL with *err_out (heap, caller frees)
+ * naming the file and line of a mistake. */
+struct config	*daemon_config_open(const char *path, char **err_out);
+/* The host name petrel calls itself: hostname, or the system's name. */
+const char	*daemon_hostname(const struct config *cfg);
+
+/* Run every configured service until SIGTERM or SIGINT. Returns the exit
+ * code: 0 after a clean stop, 1 when start-up failed (the reason logged). */
+int		 daemon_serve(struct config *cfg);
+
+#endif

@@ -1,0 +1,206 @@
+/* `petrel serve`: read the configuration, open the store, bind every
+ * listener, drop root, start the worker loops, and stop cleanly on SIGTERM
+ * or SIGINT.
+ * SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "daemon.h"
+#include "daemon_int.h"
+#include "lib/iopool.h"
+#include "lib/log.h"
+#include "lib/tls.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+static const struct {
+	const char	*key;
+	enum service	 service;
+	bool		 is_built;	/* XXX: false until its issue lands */
+} services[] = {
+	{ "listen.smtp",	SERVICE_SMTP,		true },
+	{ "listen.submission",	SERVICE_SUBMISSION,	false },	/* #4 */
+	{ "listen.submissions",	SERVICE_SUBMISSIONS,	false },	/* #4 */
+	{ "listen.pop3",	SERVICE_POP3,		true },
+	{ "listen.pop3s",	SERVICE_POP3S,		true },
+	{ "listen.imap",	SERVICE_SMTP,		false },	/* #6 */
+	{ "listen.imaps",	SERVICE_SMTP,		false },	/* #6 */
+	{ "listen.http",	SERVICE_SMTP,		false },	/* #8 */
+};
+
+static void
+add_listener(struct server *srv, const struct net_addr *a, enum service svc)
+{
+	struct listener *l;
+	char *err = NULL;
+	int fd;
+
+	fd = net_listen(&a->ss, a->len, 1024, &err);
+	if (fd < 0)
+		fatalx("%s", err);
+	srv->listeners = xreallocarray(srv->listeners, srv->nlisteners + 1,
+	    sizeof(*srv->listeners));
+	l = &srv->listeners[srv->nlisteners++];
+	l->fd = fd;
+	l->service = svc;
+	net_addr_str((const struct sockaddr *)&a->ss, l->addr, sizeof(l->addr));
+	log_info("serve event=listen service=%s addr=%s",
+	    svc == SERVICE_SMTP ? "smtp" : svc == SERVICE_POP3 ? "pop3" :
+	    svc == SERVICE_POP3S ? "pop3s" : "submission", l->addr);
+}
+
+static void
+bind_listeners(struct server *srv, const struct config *cfg)
+{
+	const struct net_addr_list *list;
+	size_t i, j;
+
+	for (i = 0; i < sizeof(services) / sizeof(services[0]); i++) {
+		list = config_listen(cfg, services[i].key);
+		if (list->count == 0)
+			continue;
+		if (!services[i].is_built) {
+			log_warnx("serve event=skip key=%s reason=\"this "
+			    "service is not built yet\"", services[i].key);
+			continue;
+		}
+		for (j = 0; j < list->count; j++)
+			add_listener(srv, &list->addrs[j], services[i].service);
+	}
+	if (srv->nlisteners == 0)
+		fatalx("no listeners configured");
+}
+
+/* Started as root, run as the configured user from here on. */
+static void
+drop_privileges(const struct config *cfg, const char *data_dir)
+{
+	const char *user = config_str(cfg, "run_as");
+	struct passwd *pw;
+
+	if (geteuid() != 0 || user[0] == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		fatalx("run_as: no such user '%s'", user);
+	if (chown(data_dir, pw->pw_uid, pw->pw_gid) != 0)
+		fatal("chown %s", data_dir);
+	if (setgroups(1, &pw->pw_gid) != 0 || setgid(pw->pw_gid) != 0 ||
+	    setuid(pw->pw_uid) != 0)
+		fatal("cannot run as %s", user);
+	log_info("serve event=privileges user=%s", user);
+}
+
+static void
+fill_protocols(struct server *srv, const struct config *cfg,
+    struct store *st, struct iopool *pool, SSL_CTX *tls)
+{
+	srv->max_connections = (unsigned)config_uint(cfg, "max_connections");
+	srv->smtp.hostname = daemon_hostname(cfg);
+	srv->smtp.store = st;
+	srv->smtp.tls = tls;
+	srv->smtp.max_message_size = config_size(cfg,
+	    "smtp.max_message_size");
+	srv->smtp.max_recipients = (unsigned)config_uint(cfg,
+	    "smtp.max_recipients");
+	srv->smtp.max_errors = (unsigned)config_uint(cfg, "smtp.max_errors");
+	srv->smtp.timeout = (unsigned)config_duration(cfg, "smtp.timeout");
+	srv->pop3.hostname = daemon_hostname(cfg);
+	srv->pop3.store = st;
+	srv->pop3.pool = pool;
+	srv->pop3.tls = tls;
+	srv->pop3.timeout = (unsigned)config_duration(cfg, "pop3.timeout");
+	srv->pop3.max_errors = (unsigned)config_uint(cfg, "pop3.max_errors");
+	srv->pop3.plaintext_anywhere = config_bool(cfg,
+	    "pop3.plaintext_anywhere");
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("serve event=stopping signal=%d", (int)sig);
+	event_base_loopbreak(arg);
+}
+
+/* Wait in the main thread for SIGTERM or SIGINT. */
+static void
+wait_for_signal(void)
+{
+	struct event_base *base = event_base_new();
+	struct event *term, *intr;
+
+	term = evsignal_new(base, SIGTERM, on_signal, base);
+	intr = evsignal_new(base, SIGINT, on_signal, base);
+	evsignal_add(term, NULL);
+	evsignal_add(intr, NULL);
+	event_base_dispatch(base);
+	event_free(term);
+	event_free(intr);
+	event_base_free(base);
+}
+
+static unsigned
+worker_count(const struct config *cfg)
+{
+	unsigned n = (unsigned)config_uint(cfg, "workers");
+	long cores;
+
+	if (n > 0)
+		return n;
+	cores = sysconf(_SC_NPROCESSORS_ONLN);
+	return cores > 0 ? (unsigned)cores : 1;
+}
+
+int
+daemon_serve(struct config *cfg)
+{
+	const char *data_dir = config_str(cfg, "data_dir");
+	struct server srv;
+	struct iopool *pool;
+	struct store *st;
+	struct workers *ws;
+	SSL_CTX *tls;
+	char *err = NULL;
+
+	memset(&srv, 0, sizeof(srv));
+	signal(SIGPIPE, SIG_IGN);
+	if (evthread_use_pthreads() != 0)
+		fatalx("libevent has no thread support");
+	if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
+		fatal("cannot create data_dir %s", data_dir);
+	pool = iopool_new((int)config_uint(cfg, "io_threads"));
+	if ((st = store_open(data_dir, pool, &err)) == NULL)
+		fatalx("cannot open the store in %s: %s", data_dir, err);
+	tls = tls_server_ctx_new(config_str(cfg, "tls.cert"),
+	    config_str(cfg, "tls.key"), data_dir, daemon_hostname(cfg), &err);
+	if (tls == NULL)
+		fatalx("%s", err);
+	fill_protocols(&srv, cfg, st, pool, tls);
+	bind_listeners(&srv, cfg);
+	drop_privileges(cfg, data_dir);
+	ws = workers_start(&srv, worker_count(cfg));
+	log_info("serve event=ready hostname=%s workers=%u listeners=%zu",
+	    srv.smtp.hostname, worker_count(cfg), srv.nlisteners);
+	wait_for_signal();
+	workers_stop(ws);
+	store_close(st);
+	iopool_free(pool);
+	workers_free(ws);
+	for (size_t i = 0; i < srv.nlisteners; i++)
+		close(srv.listeners[i].fd);
+	free(srv.listeners);
+	SSL_CTX_free(tls);
+	log_info("serve event=stopped");
+	return 0;
+}

@@ -1,0 +1,442 @@
+/* Client connections over libevent bufferevents, plain or TLS (OpenSSL),
+ * with a bounded line reader. Callbacks are deferred (BEV_OPT_DEFER_CALLBACKS)
+ * so that a session may free itself from any of them.
+ * SPDX-License-Identifier: ISC */
+#include <sys/socket.h>
+
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+
+#include "buf.h"
+#include "conn.h"
+#include "log.h"
+#include "xalloc.h"
+
+#define CONN_BEV_FLAGS	(BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS)
+
+struct conn {
+	struct conn		*prev, *next;	/* this thread's connections */
+	struct event_base	*base;
+	struct bufferevent	*bev;
+	const struct conn_cb	*cb;
+	void			*arg;
+	struct buf		 line;
+	size_t			 max_line;
+	size_t			 drain_low;
+	unsigned		 timeout;
+	bool			 is_tls;
+	bool			 discarding;	/* inside an over-long line */
+	bool			 closing;	/* conn_close_after_flush() */
+	bool			 paused;
+	struct sockaddr_storage	 peer;
+	char			 peer_host[64];
+	char			 peer_str[80];
+	char			 tls_info[128];
+};
+
+static atomic_uint	 active;
+/* A loop's connections, for conn_close_all() when the loop stops. */
+static __thread struct conn *thread_conns;
+
+static void	on_read(struct bufferevent *bev, void *arg);
+static void	on_write(struct bufferevent *bev, void *arg);
+static void	on_event(struct bufferevent *bev, short what, void *arg);
+
+static void
+format_peer(struct conn *c, const struct sockaddr *sa, socklen_t len)
+{
+	char port[8];
+
+	if (getnameinfo(sa, len, c->peer_host, sizeof(c->peer_host), port,
+	    sizeof(port), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
+		snprintf(c->peer_host, sizeof(c->peer_host), "unknown");
+		snprintf(port, sizeof(port), "0");
+	}
+	if (sa->sa_family == AF_INET6)
+		snprintf(c->peer_str, sizeof(c->peer_str), "[%s]:%s",
+		    c->peer_host, port);
+	else
+		snprintf(c->peer_str, sizeof(c->peer_str), "%s:%s",
+		    c->peer_host, port);
+}
+
+static void
+attach(struct conn *c, struct bufferevent *bev)
+{
+	c->bev = bev;
+	bufferevent_setcb(bev, on_read, on_write, on_event, c);
+	if (c->timeout > 0)
+		conn_set_timeout(c, c->timeout);
+	bufferevent_setwatermark(bev, EV_WRITE, c->drain_low, 0);
+	if (!c->paused && !c->closing)
+		bufferevent_enable(bev, EV_READ | EV_WRITE);
+	else
+		bufferevent_enable(bev, EV_WRITE);
+}
+
+struct conn *
+conn_new(struct event_base *base, int fd, const struct sockaddr *peer,
+    socklen_t peerlen, const struct sockaddr *local, socklen_t locallen,
+    SSL_CTX *tls, const struct conn_cb *cb, void *arg)
+{
+	struct conn *c = xcalloc(1, sizeof(*c));
+	struct bufferevent *bev;
+
+	(void)local;
+	(void)locallen;
+	c->base = base;
+	c->cb = cb;
+	c->arg = arg;
+	c->max_line = 1000;
+	buf_init(&c->line);
+	if (peerlen <= sizeof(c->peer))
+		memcpy(&c->peer, peer, peerlen);
+	format_peer(c, peer, peerlen);
+	if (tls != NULL) {
+		SSL *ssl = SSL_new(tls);
+
+		if (ssl == NULL)
+			fatalx("SSL_new failed");
+		bev = bufferevent_openssl_socket_new(base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, CONN_BEV_FLAGS);
+		bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
+		c->is_tls = true;
+	} else
+		bev = bufferevent_socket_new(base, fd, CONN_BEV_FLAGS);
+	if (bev == NULL)
+		fatalx("bufferevent_socket_new failed");
+	atomic_fetch_add(&active, 1);
+	c->next = thread_conns;
+	if (thread_conns != NULL)
+		thread_conns->prev = c;
+	thread_conns = c;
+	attach(c, bev);
+	return c;
+}
+
+void
+conn_free(struct conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		thread_conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	bufferevent_free(c->bev);
+	buf_free(&c->line);
+	free(c);
+	atomic_fetch_sub(&active, 1);
+}
+
+void
+conn_close_all(void)
+{
+	struct conn *c;
+
+	while ((c = thread_conns) != NULL) {
+		if (c->closing)
+			c->cb->closed(c, c->arg);
+		else
+			c->cb->end(c, c->arg, CONN_END_ERROR);
+		if (thread_conns == c)
+			fatalx("conn_close_all: a session kept its connection");
+	}
+}
+
+unsigned
+conn_active(void)
+{
+	return atomic_load(&active);
+}
+
+void
+conn_close_after_flush(struct conn *c)
+{
+	c->closing = true;
+	bufferevent_disable(c->bev, EV_READ);
+	/* The write callback fires at once when the output is already empty
+	 * (low-water mark 0 is reached), so one path handles both cases. */
+	bufferevent_setwatermark(c->bev, EV_WRITE, 0, 0);
+	bufferevent_trigger(c->bev, EV_WRITE, BEV_OPT_DEFER_CALLBACKS);
+}
+
+void
+conn_set_max_line(struct conn *c, size_t max)
+{
+	c->max_line = max;
+}
+
+void
+conn_set_timeout(struct conn *c, unsigned seconds)
+{
+	struct timeval tv = { .tv_sec = seconds, .tv_usec = 0 };
+
+	c->timeout = seconds;
+	bufferevent_set_timeouts(c->bev, seconds ? &tv : NULL,
+	    seconds ? &tv : NULL);
+}
+
+/* Skip the rest of an over-long line. Returns true once its LF is gone. */
+static bool
+discard_long_line(struct conn *c, struct evbuffer *in)
+{
+	struct evbuffer_ptr eol;
+	size_t eol_len;
+
+	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos < 0) {
+		evbuffer_drain(in, evbuffer_get_length(in));
+		return false;
+	}
+	evbuffer_drain(in, (size_t)eol.pos + 1);
+	c->discarding = false;
+	return true;
+}
+
+int
+conn_readline(struct conn *c, const char **line_out, size_t *len_out,
+    bool *crlf_out)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+	struct evbuffer_ptr eol;
+	size_t eol_len, n;
+
+	if (c->discarding && !discard_long_line(c, in))
+		return 0;
+	eol = evbuffer_search_eol(in, NULL, &eol_len, EVBUFFER_EOL_LF);
+	if (eol.pos < 0) {
+		if (evbuffer_get_length(in) < c->max_line)
+			return 0;
+		c->discarding = true;
+		discard_long_line(c, in);
+		return -1;
+	}
+	n = (size_t)eol.pos + 1;
+	if (n > c->max_line) {
+		evbuffer_drain(in, n);
+		return -1;
+	}
+	buf_reset(&c->line);
+	buf_reserve(&c->line, n);
+	evbuffer_remove(in, c->line.data, n);
+	c->line.len = n - 1;
+	*crlf_out = c->line.len > 0 && c->line.data[c->line.len - 1] == '\r';
+	if (*crlf_out)
+		c->line.len--;
+	*line_out = c->line.data;
+	*len_out = c->line.len;
+	return 1;
+}
+
+size_t
+conn_input_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_input(c->bev));
+}
+
+void
+conn_input_drop(struct conn *c)
+{
+	struct evbuffer *in = bufferevent_get_input(c->bev);
+
+	evbuffer_drain(in, evbuffer_get_length(in));
+	c->discarding = false;
+}
+
+void
+conn_pause(struct conn *c)
+{
+	c->paused = true;
+	bufferevent_disable(c->bev, EV_READ);
+}
+
+void
+conn_resume(struct conn *c)
+{
+	if (!c->paused || c->closing)
+		return;
+	c->paused = false;
+	bufferevent_enable(c->bev, EV_READ);
+	/* Input that arrived while paused is already buffered: no new read
+	 * event will announce it, so deliver it now. */
+	if (conn_input_len(c) > 0)
+		bufferevent_trigger(c->bev, EV_READ, BEV_OPT_DEFER_CALLBACKS);
+}
+
+void
+conn_write(struct conn *c, const void *p, size_t len)
+{
+	bufferevent_write(c->bev, p, len);
+}
+
+void
+conn_printf(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+size_t
+conn_output_len(struct conn *c)
+{
+	return evbuffer_get_length(bufferevent_get_output(c->bev));
+}
+
+void
+conn_set_drain(struct conn *c, size_t low)
+{
+	c->drain_low = low;
+	if (!c->closing)
+		bufferevent_setwatermark(c->bev, EV_WRITE, low, 0);
+}
+
+void
+conn_starttls(struct conn *c, SSL_CTX *tls)
+{
+	struct bufferevent *filter;
+	SSL *ssl;
+
+	if (c->is_tls)
+		fatalx("conn_starttls on a TLS connection");
+	conn_input_drop(c);
+	ssl = SSL_new(tls);
+	if (ssl == NULL)
+		fatalx("SSL_new failed");
+	/* The plain bufferevent stays underneath and still holds the reply
+	 * that announced TLS; the filter's output queues behind it. */
+	filter = bufferevent_openssl_filter_new(c->base, c->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, CONN_BEV_FLAGS);
+	if (filter == NULL)
+		fatalx("bufferevent_openssl_filter_new failed");
+	bufferevent_openssl_set_allow_dirty_shutdown(filter, 1);
+	c->is_tls = true;
+	attach(c, filter);
+}
+
+bool
+conn_is_tls(const struct conn *c)
+{
+	return c->is_tls;
+}
+
+const char *
+conn_tls_info(struct conn *c)
+{
+	SSL *ssl;
+
+	if (!c->is_tls)
+		return "";
+	ssl = bufferevent_openssl_get_ssl(c->bev);
+	if (ssl == NULL)
+		return "";
+	snprintf(c->tls_info, sizeof(c->tls_info), "%s cipher=%s bits=%d",
+	    SSL_get_version(ssl), SSL_get_cipher_name(ssl),
+	    SSL_get_cipher_bits(ssl, NULL));
+	return c->tls_info;
+}
+
+const char *
+conn_peer_host(const struct conn *c)
+{
+	return c->peer_host;
+}
+
+const char *
+conn_peer_str(const struct conn *c)
+{
+	return c->peer_str;
+}
+
+const struct sockaddr *
+conn_peer_addr(const struct conn *c)
+{
+	return (const struct sockaddr *)&c->peer;
+}
+
+bool
+conn_peer_is_loopback(const struct conn *c)
+{
+	const struct sockaddr *sa = conn_peer_addr(c);
+
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *sin = (const void *)sa;
+
+		return (ntohl(sin->sin_addr.s_addr) >> 24) == 127;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *sin6 = (const void *)sa;
+
+		return IN6_IS_ADDR_LOOPBACK(&sin6->sin6_addr);
+	}
+	return false;
+}
+
+struct event_base *
+conn_base(const struct conn *c)
+{
+	return c->base;
+}
+
+static void
+on_read(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	(void)bev;
+	if (!c->closing && !c->paused)
+		c->cb->input(c, c->arg);
+}
+
+static void
+on_write(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+
+	if (c->closing) {
+		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
+			c->cb->closed(c, c->arg);
+		return;
+	}
+	if (c->drain_low > 0 && c->cb->drain != NULL)
+		c->cb->drain(c, c->arg);
+}
+
+static void
+on_event(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	enum conn_end why;
+
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_TIMEOUT)
+		why = CONN_END_TIMEOUT;
+	else if (what & BEV_EVENT_EOF)
+		why = CONN_END_EOF;
+	else
+		why = CONN_END_ERROR;
+	if (c->closing) {
+		/* The peer went away while we flushed: nothing more to send. */
+		c->cb->closed(c, c->arg);
+		return;
+	}
+	c->cb->end(c, c->arg, why);
+}

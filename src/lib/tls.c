@@ -1,0 +1,311 @@
+/* TLS contexts through OpenSSL 3: the server context with its certificate
+ * (configured, or self-signed and made on first start), the client
+ * context, and the session description for Received: headers (RFC 5321
+ * 4.4, RFC 3207 4.1, RFC 8314 4.3) and logs.
+ * SPDX-License-Identifier: ISC */
+#include <sys/stat.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "log.h"
+#include "tls.h"
+#include "xalloc.h"
+
+/* Mozilla's "intermediate" TLS 1.2 ciphers (version 5.7): forward secret
+ * AEAD only; every TLS 1.2 peer has at least one of them. */
+#define TLS_SERVER_CIPHERS						\
+	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"	\
+	"ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"	\
+	"ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"	\
+	"DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:"		\
+	"DHE-RSA-CHACHA20-POLY1305"
+
+/* Ten years, two leap days included. */
+#define TLS_SELFSIGNED_DAYS	3652
+/* RFC 5280 ub-common-name. */
+#define TLS_CN_MAX		64
+
+/* The first error OpenSSL queued, which names the cause ("no start
+ * line"); the later ones only say who called whom. Empties the queue. */
+static const char *
+ssl_reason(void)
+{
+	unsigned long first = ERR_get_error();
+	const char *r;
+
+	while (ERR_get_error() != 0)
+		continue;
+	if (first == 0 || (r = ERR_reason_error_string(first)) == NULL)
+		return "unknown OpenSSL error";
+	return r;
+}
+
+/* OpenSSL reports a missing file in its own words; open it first to give
+ * the system's. */
+static bool
+file_readable(const char *what, const char *path, char **err_out)
+{
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		*err_out = xasprintf("%s %s: %s", what, path, strerror(errno));
+		return false;
+	}
+	close(fd);
+	return true;
+}
+
+static void
+cert_check_expiry(X509 *x, const char *path)
+{
+	if (x != NULL && X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
+		log_warnx("tls cert=%s event=expired", path);
+}
+
+static EVP_PKEY *
+key_read(const char *what, const char *path, char **err_out)
+{
+	EVP_PKEY *pkey;
+	BIO *bio;
+
+	if (!file_readable(what, path, err_out))
+		return NULL;
+	if ((bio = BIO_new_file(path, "r")) == NULL) {
+		*err_out = xasprintf("%s %s: %s", what, path, ssl_reason());
+		return NULL;
+	}
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	BIO_free(bio);
+	if (pkey == NULL)
+		*err_out = xasprintf("%s %s: %s", what, path, ssl_reason());
+	return pkey;
+}
+
+/* Load the chain at cert and the key at key into ctx; what_cert and
+ * what_key name them in errors ("tls.cert"). */
+static bool
+ctx_load_files(SSL_CTX *ctx, const char *what_cert, const char *cert,
+    const char *what_key, const char *key, char **err_out)
+{
+	EVP_PKEY *pkey;
+	bool ok;
+
+	if (!file_readable(what_cert, cert, err_out))
+		return false;
+	if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+		*err_out = xasprintf("%s %s: %s", what_cert, cert,
+		    ssl_reason());
+		return false;
+	}
+	cert_check_expiry(SSL_CTX_get0_certificate(ctx), cert);
+	if ((pkey = key_read(what_key, key, err_out)) == NULL)
+		return false;
+	ok = X509_check_private_key(SSL_CTX_get0_certificate(ctx), pkey) == 1;
+	ERR_clear_error();
+	if (!ok)
+		*err_out = xasprintf("%s %s: does not match the certificate "
+		    "in %s %s", what_key, key, what_cert, cert);
+	else if (SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		*err_out = xasprintf("%s %s: %s", what_key, key,
+		    ssl_reason());
+		ok = false;
+	}
+	EVP_PKEY_free(pkey);
+	return ok;
+}
+
+static bool
+is_ip(const char *s)
+{
+	unsigned char ip[16];
+
+	return inet_pton(AF_INET, s, ip) == 1 ||
+	    inet_pton(AF_INET6, s, ip) == 1;
+}
+
+/* The subjectAltName for hostname, "DNS:mx.example.org" or "IP:192.0.2.1";
+ * NULL when hostname is neither a plain DNS name nor an address, which
+ * also keeps ',' and ':' out of OpenSSL's extension syntax. */
+static char *
+san_value(const char *hostname)
+{
+	const char *s;
+
+	if (is_ip(hostname))
+		return xasprintf("IP:%s", hostname);
+	if (hostname[0] == '\0' || strlen(hostname) > 253)
+		return NULL;
+	for (s = hostname; *s != '\0'; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '-' || *s == '.' ||
+		    *s == '_'))
+			return NULL;
+	return xasprintf("DNS:%s", hostname);
+}
+
+static bool
+cert_ext_add(X509 *x, int nid, const char *value)
+{
+	X509_EXTENSION *ext;
+	X509V3_CTX v3;
+	bool ok;
+
+	X509V3_set_ctx(&v3, x, x, NULL, NULL, 0);
+	if ((ext = X509V3_EXT_conf_nid(NULL, &v3, nid, value)) == NULL)
+		return false;
+	ok = X509_add_ext(x, ext, -1) == 1;
+	X509_EXTENSION_free(ext);
+	return ok;
+}
+
+/* Subject and issuer CN=hostname (when it fits), a random 127-bit serial,
+ * valid from an hour ago (clock skew) for ten years. */
+static bool
+cert_fill(X509 *x, EVP_PKEY *pkey, const char *hostname)
+{
+	X509_NAME *name = X509_get_subject_name(x);
+	BIGNUM *serial;
+	bool ok;
+
+	if ((serial = BN_new()) == NULL)
+		return false;
+	ok = BN_rand(serial, 127, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) == 1 &&
+	    BN_to_ASN1_INTEGER(serial, X509_get_serialNumber(x)) != NULL;
+	BN_free(serial);
+	if (strlen(hostname) <= TLS_CN_MAX && X509_NAME_add_entry_by_txt(name,
+	    "CN", MBSTRING_ASC, (const unsigned char *)hostname, -1, -1,
+	    0) != 1)
+		ok = false;
+	return ok && X509_set_version(x, X509_VERSION_3) == 1 &&
+	    X509_set_issuer_name(x, name) == 1 &&
+	    X509_gmtime_adj(X509_getm_notBefore(x), -3600) != NULL &&
+	    X509_time_adj_ex(X509_getm_notAfter(x), TLS_SELFSIGNED_DAYS, 0,
+	    NULL) != NULL &&
+	    X509_set_pubkey(x, pkey) == 1;
+}
+
+/* A self-signed server certificate for hostname; NULL with *err_out set. */
+static X509 *
+cert_make(EVP_PKEY *pkey, const char *hostname, char **err_out)
+{
+	X509 *x;
+	char *san;
+	bool ok;
+
+	if ((san = san_value(hostname)) == NULL) {
+		*err_out = xasprintf("cannot make a certificate for '%s': not "
+		    "a host name", hostname);
+		return NULL;
+	}
+	ok = (x = X509_new()) != NULL && cert_fill(x, pkey, hostname) &&
+	    cert_ext_add(x, NID_basic_constraints, "critical,CA:FALSE") &&
+	    cert_ext_add(x, NID_ext_key_usage, "serverAuth") &&
+	    cert_ext_add(x, NID_subject_alt_name, san) &&
+	    X509_sign(x, pkey, EVP_sha256()) > 0;
+	free(san);
+	if (!ok) {
+		*err_out = xasprintf("cannot make a certificate: %s",
+		    ssl_reason());
+		X509_free(x);
+		return NULL;
+	}
+	return x;
+}
+
+static int
+write_all(int fd, const char *p, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		if ((n = write(fd, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+/* Write data to path through a temporary file that is synced and renamed
+ * over it, so that path holds either nothing or the whole data. */
+static bool
+file_write_atomic(const char *path, const char *data, size_t len,
+    mode_t mode, char **err_out)
+{
+	char *tmp = xasprintf("%s.XXXXXX", path);
+	int fd;
+
+	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
+		goto fail;
+	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	    fsync(fd) == -1)
+		goto fail;
+	if (close(fd) == -1) {
+		fd = -1;
+		goto fail;
+	}
+	fd = -1;
+	if (rename(tmp, path) == -1)
+		goto fail;
+	free(tmp);
+	return true;
+fail:
+	*err_out = xasprintf("cannot write %s: %s", path, strerror(errno));
+	if (fd != -1)
+		close(fd);
+	unlink(tmp);
+	free(tmp);
+	return false;
+}
+
+/* Write the PEM form of key (when x is NULL) or of x. */
+static bool
+pem_write(const char *path, EVP_PKEY *key, X509 *x, mode_t mode,
+    char **err_out)
+{
+	BIO *mem;
+	char *data;
+	long len;
+	bool ok;
+
+	if ((mem = BIO_new(BIO_s_mem())) == NULL ||
+	    (x == NULL ? PEM_write_bio_PrivateKey(mem, key, NULL, NULL, 0,
+	    NULL, NULL) : PEM_write_bio_X509(mem, x)) != 1) {
+		*err_out = xasprintf("cannot write %s: %s", path,
+		    ssl_reason());
+		BIO_free(mem);
+		return false;
+	}
+	len = BIO_get_mem_data(mem, &data);
+	ok = file_write_atomic(path, data, (size_t)len, mode, err_out);
+	BIO_free(mem);
+	return ok;
+}
+
+static void
+dir_sync(const char *dir)
+{
+	int fd;
+
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return;
+	if (fsync(fd) == -1)
+		log_warn("tls dir=%s event=fsync", dir);
+	close(fd);
+}

@@ -1,0 +1,98 @@
+/* MAIL FROM (RFC 5321 4.1.1.2) with the SIZE (RFC 1870) and BODY (RFC 6152)
+ * parameters.
+ * SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/str.h"
+#include "smtp_int.h"
+
+/* Check one "KEYWORD[=VALUE]" parameter; false after a reply was sent. */
+static bool
+mail_param(struct smtp_session *s, const char *p, size_t len)
+{
+	const char *eq = str_chr(p, len, '=');
+	size_t klen = eq ? (size_t)(eq - p) : len;
+	const char *v = eq ? eq + 1 : NULL;
+	size_t vlen = eq ? len - klen - 1 : 0;
+	const char *errstr;
+	uint64_t size;
+
+	if (str_ieq(p, klen, "SIZE") && v != NULL) {
+		size = str_to_uint_n(v, vlen, 0, UINT64_MAX, &errstr);
+		if (errstr != NULL) {
+			smtp_reply_error(s, 501, "5.5.4", "Bad SIZE value");
+			return false;
+		}
+		/* RFC 1870 6.1: refuse at once what we would refuse later. */
+		if (size > s->srv->max_message_size) {
+			smtp_reply(s, 552, "5.3.4",
+			    "Message size exceeds fixed limit of %llu",
+			    (unsigned long long)s->srv->max_message_size);
+			return false;
+		}
+		return true;
+	}
+	if (str_ieq(p, klen, "BODY") && v != NULL &&
+	    (str_ieq(v, vlen, "7BIT") || str_ieq(v, vlen, "8BITMIME")))
+		return true;
+	smtp_reply_error(s, 555, "5.5.4", "Unsupported MAIL parameter");
+	return false;
+}
+
+/* Walk the space-separated parameters after a path. */
+bool
+smtp_params_each(struct smtp_session *s, const char *p, size_t len,
+    bool (*fn)(struct smtp_session *, const char *, size_t))
+{
+	size_t i = 0, start;
+
+	while (i < len) {
+		while (i < len && p[i] == ' ')
+			i++;
+		start = i;
+		while (i < len && p[i] != ' ')
+			i++;
+		if (i > start && !fn(s, p + start, i - start))
+			return false;
+	}
+	return true;
+}
+
+void
+smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
+{
+	struct smtp_path path;
+	const char *errstr;
+	int used;
+
+	if (s->state == SMTP_ST_GREET) {
+		smtp_reply_error(s, 503, "5.5.1", "Send HELO or EHLO first");
+		return;
+	}
+	if (s->state != SMTP_ST_READY) {
+		smtp_reply_error(s, 503, "5.5.1", "Nested MAIL command");
+		return;
+	}
+	if (!str_iprefix(args, len, "FROM:")) {
+		smtp_reply_error(s, 501, "5.5.4", "Syntax: MAIL FROM:<address>");
+		return;
+	}
+	used = smtp_path_parse(args + 5, len - 5, &path, &errstr);
+	if (used < 0) {
+		smtp_reply_error(s, 501, "5.1.7", errstr);
+		return;
+	}
+	args += 5 + (size_t)used;
+	len -= 5 + (size_t)used;
+	if (len > 0 && !s->is_esmtp) {
+		/* Parameters are an ESMTP feature (RFC 5321 4.1.1.2). */
+		smtp_reply_error(s, 555, "5.5.4", "Parameters need EHLO");
+		return;
+	}
+	if (!smtp_params_each(s, args, len, mail_param))
+		return;
+	smtp_path_str(&path, s->mail_from, sizeof(s->mail_from));
+	s->state = SMTP_ST_MAIL;
+	smtp_reply(s, 250, "2.1.0", "Ok");
+}

@@ -1,0 +1,123 @@
+/* SMTP server internals: the session, its states and the command table.
+ * SPDX-License-Identifier: ISC */
+#ifndef PETREL_SMTP_INT_H
+#define PETREL_SMTP_INT_H
+
+#include "lib/buf.h"
+#include "smtp.h"
+
+struct conn;
+struct store_delivery;
+
+#define SMTP_LINE_MAX		1000	/* with CRLF, RFC 5321 4.5.3.1.4-6 */
+#define SMTP_LOCAL_MAX		64	/* RFC 5321 4.5.3.1.1 */
+#define SMTP_DOMAIN_MAX		255	/* RFC 5321 4.5.3.1.2 */
+#define SMTP_PATH_MAX		256	/* RFC 5321 4.5.3.1.3 */
+#define SMTP_ID_LEN		12	/* hex digits of session/message ids */
+
+/* Where a session stands in the dialogue (RFC 5321 4.1.4). */
+enum smtp_state {
+	SMTP_ST_GREET,		/* before HELO/EHLO */
+	SMTP_ST_READY,		/* greeted, no transaction */
+	SMTP_ST_MAIL,		/* MAIL accepted, no recipient yet */
+	SMTP_ST_RCPT,		/* at least one recipient */
+	SMTP_ST_DATA,		/* receiving the message */
+	SMTP_ST_COMMIT,		/* waiting for the store */
+};
+
+/* Why a message received with DATA cannot be accepted. */
+enum smtp_data_error {
+	SMTP_DATA_OK,
+	SMTP_DATA_TOO_BIG,
+	SMTP_DATA_LINE_TOO_LONG,
+	SMTP_DATA_WRITE_FAILED,
+};
+
+struct smtp_rcpt {
+	char	 address[SMTP_PATH_MAX + 1];
+	int64_t	 user_id;
+};
+
+/* A parsed reverse-path or forward-path (RFC 5321 4.1.2). */
+struct smtp_path {
+	char	 local[SMTP_LOCAL_MAX * 2 + 1];	/* as sent, quotes kept */
+	char	 domain[SMTP_DOMAIN_MAX + 1];	/* lowercase */
+	bool	 is_null;			/* <> */
+};
+
+struct smtp_session {
+	const struct smtp_server *srv;
+	struct conn		*conn;
+	enum smtp_mode		 mode;
+	enum smtp_state		 state;
+	char			 id[SMTP_ID_LEN + 1];
+	char			 helo[SMTP_DOMAIN_MAX + 1];
+	bool			 is_esmtp;
+	bool			 is_gone;	/* connection ended while busy */
+	bool			 is_closing;	/* last reply on its way */
+	unsigned		 errors;
+
+	/* The transaction. */
+	char			 mail_from[SMTP_PATH_MAX + 1];
+	struct smtp_rcpt	*rcpts;
+	size_t			 nrcpts;
+	char			 msg_id[SMTP_ID_LEN + 1];
+	struct store_delivery	*delivery;
+	struct buf		 data;		/* DATA bytes not yet written */
+	uint64_t		 data_size;
+	bool			 data_prev_crlf;
+	enum smtp_data_error	 data_error;
+	int			 data_errno;
+};
+
+/* A command handler gets the arguments after the verb and its space. */
+typedef void smtp_cmd_fn(struct smtp_session *s, const char *args,
+	    size_t len);
+
+/* Look up a verb; NULL when unknown. */
+smtp_cmd_fn	*smtp_cmd_find(const char *verb, size_t len);
+
+smtp_cmd_fn	 smtp_cmd_helo;
+smtp_cmd_fn	 smtp_cmd_ehlo;
+smtp_cmd_fn	 smtp_cmd_mail;
+smtp_cmd_fn	 smtp_cmd_rcpt;
+smtp_cmd_fn	 smtp_cmd_data;
+smtp_cmd_fn	 smtp_cmd_rset;
+smtp_cmd_fn	 smtp_cmd_noop;
+smtp_cmd_fn	 smtp_cmd_quit;
+smtp_cmd_fn	 smtp_cmd_vrfy;
+smtp_cmd_fn	 smtp_cmd_help;
+smtp_cmd_fn	 smtp_cmd_starttls;
+
+/* Replies: code, enhanced status code (RFC 3463; NULL for none) and text.
+ * smtp_reply_more() writes a continuation line ("250-..."). */
+void	smtp_reply(struct smtp_session *s, int code, const char *enh,
+	    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+void	smtp_reply_more(struct smtp_session *s, int code, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* Count a bad command; after srv->max_errors the session ends with 421. */
+void	smtp_reply_error(struct smtp_session *s, int code, const char *enh,
+	    const char *text);
+
+/* Session control used by the handlers. */
+void	smtp_session_reset(struct smtp_session *s);
+void	smtp_session_close(struct smtp_session *s);
+void	smtp_session_pause(struct smtp_session *s);
+void	smtp_session_resume(struct smtp_session *s);
+/* Feed one line of message data (DATA state). */
+void	smtp_data_line(struct smtp_session *s, const char *line, size_t len,
+	    bool crlf);
+void	smtp_data_too_long(struct smtp_session *s);
+
+/* Parse "<path>" at p (after "FROM:" or "TO:"); on success returns the
+ * number of bytes used, else -1 with *errstr set. */
+int	smtp_path_parse(const char *p, size_t len, struct smtp_path *out,
+	    const char **errstr);
+/* Run fn on each space-separated "KEYWORD[=VALUE]" of an ESMTP
+ * parameter list; false as soon as fn is (it has replied). */
+bool	smtp_params_each(struct smtp_session *s, const char *p, size_t len,
+	    bool (*fn)(struct smtp_session *, const char *, size_t));
+/* Write path as local@domain into out. */
+void	smtp_path_str(const struct smtp_path *path, char *out, size_t outlen);
+
+#endif

@@ -1,0 +1,312 @@
+/* The group committer: one thread per store takes every delivery whose
+ * body is durable, syncs the body directories once for all of them and
+ * files them in one transaction, so one WAL fsync covers many messages.
+ * Each delivery runs in a savepoint: one that cannot be filed (its account
+ * vanished) fails alone, while a failure of the transaction itself (disk
+ * full, I/O error) fails the whole batch and removes its bodies.
+ * SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "lib/xalloc.h"
+#include "store/store_int.h"
+
+struct commit_stmts {
+	sqlite3_stmt	*body_ins;
+	sqlite3_stmt	*mbox_get;
+	sqlite3_stmt	*mbox_bump;
+	sqlite3_stmt	*msg_ins;
+};
+
+struct mbox_slot {
+	int64_t		id;
+	int64_t		uid;
+	int64_t		modseq;
+};
+
+void
+store_commit_enqueue(struct store_delivery *d)
+{
+	struct store *st = d->st;
+
+	pthread_mutex_lock(&st->lock);
+	d->next = NULL;
+	if (st->pending_tail != NULL)
+		st->pending_tail->next = d;
+	else
+		st->pending_head = d;
+	st->pending_tail = d;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* Wait for work; take all of it. NULL when the store closes. */
+static struct store_delivery *
+batch_take(struct store *st)
+{
+	struct store_delivery *batch;
+
+	pthread_mutex_lock(&st->lock);
+	while (st->pending_head == NULL && !st->is_closing)
+		pthread_cond_wait(&st->cond, &st->lock);
+	batch = st->pending_head;
+	st->pending_head = st->pending_tail = NULL;
+	pthread_mutex_unlock(&st->lock);
+	return batch;
+}
+
+static void
+stmts_free(struct commit_stmts *cs)
+{
+	sqlite3_finalize(cs->body_ins);
+	sqlite3_finalize(cs->mbox_get);
+	sqlite3_finalize(cs->mbox_bump);
+	sqlite3_finalize(cs->msg_ins);
+	memset(cs, 0, sizeof(*cs));
+}
+
+static sqlite3_stmt *
+prepare_persistent(sqlite3 *db, const char *sql, char **err_out)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt,
+	    NULL) != SQLITE_OK) {
+		*err_out = store_db_errstr(db, "store");
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+static int
+stmts_prepare(sqlite3 *db, struct commit_stmts *cs, char **err_out)
+{
+	if (cs->body_ins != NULL)
+		return 0;
+	cs->body_ins = prepare_persistent(db, "INSERT INTO bodies(name, "
+	    "size, created) VALUES (?, ?, ?)", err_out);
+	cs->mbox_get = prepare_persistent(db, "SELECT id, uidnext, "
+	    "highestmodseq FROM mailboxes WHERE user_id = ? AND name = ?",
+	    err_out);
+	cs->mbox_bump = prepare_persistent(db, "UPDATE mailboxes SET "
+	    "uidnext = uidnext + 1, highestmodseq = highestmodseq + 1 "
+	    "WHERE id = ?", err_out);
+	cs->msg_ins = prepare_persistent(db, "INSERT INTO messages("
+	    "mailbox_id, uid, body_id, flags, modseq, internal_date, size) "
+	    "VALUES (?, ?, ?, 0, ?, ?, ?)", err_out);
+	if (cs->body_ins == NULL || cs->mbox_get == NULL ||
+	    cs->mbox_bump == NULL || cs->msg_ins == NULL) {
+		stmts_free(cs);
+		return -1;
+	}
+	return 0;
+}
+
+static unsigned
+hex_digit(char c)
+{
+	return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
+}
+
+/* The body directories, each synced once per batch: after the first, the
+ * others are usually in the journal commit that one forced. */
+static int
+dirs_sync(struct store *st, struct store_delivery *batch, char **err_out)
+{
+	bool seen[256] = { false };
+	struct store_delivery *d;
+	const char *errstr;
+	char *path;
+	unsigned idx;
+	int rc = 0;
+
+	for (d = batch; d != NULL && rc == 0; d = d->next) {
+		idx = hex_digit(d->name[0]) << 4 | hex_digit(d->name[1]);
+		if (seen[idx])
+			continue;
+		seen[idx] = true;
+		path = store_msgfile_dir(st, d->name);
+		if ((rc = store_msgfile_sync_dir(path)) == -1) {
+			errstr = store_msgfile_reason(errno);
+			*err_out = xasprintf("fsync: %s", errstr);
+		}
+		free(path);
+	}
+	return rc;
+}
+
+static int
+step_done(sqlite3_stmt *stmt)
+{
+	int rc = sqlite3_step(stmt);
+
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Find the mailbox to file into: the one named, else INBOX (the folder may
+ * have been deleted since RCPT). 1 found, 0 no account, -1 error. */
+static int
+mbox_get(struct commit_stmts *cs, int64_t user_id, const char *name,
+    struct mbox_slot *out)
+{
+	int rc;
+
+	sqlite3_bind_int64(cs->mbox_get, 1, user_id);
+	sqlite3_bind_text(cs->mbox_get, 2, name, -1, SQLITE_STATIC);
+	rc = sqlite3_step(cs->mbox_get);
+	if (rc == SQLITE_ROW) {
+		out->id = sqlite3_column_int64(cs->mbox_get, 0);
+		out->uid = sqlite3_column_int64(cs->mbox_get, 1);
+		out->modseq = sqlite3_column_int64(cs->mbox_get, 2) + 1;
+	}
+	sqlite3_reset(cs->mbox_get);
+	sqlite3_clear_bindings(cs->mbox_get);
+	if (rc == SQLITE_DONE && strcmp(name, "INBOX") != 0)
+		return mbox_get(cs, user_id, "INBOX", out);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int
+file_rcpt(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
+    const struct store_rcpt *r, int64_t body_id)
+{
+	struct mbox_slot mb;
+	int rc;
+
+	if ((rc = mbox_get(cs, r->user_id, r->mailbox, &mb)) != 1) {
+		d->err = rc == 0 ? xasprintf("no account with id %lld",
+		    (long long)r->user_id) : store_db_errstr(db, "store");
+		return -1;
+	}
+	/* RFC 3501 2.3.1.1: a UID never comes back within a UIDVALIDITY. */
+	if (mb.uid >= UINT32_MAX) {
+		d->err = xstrdup("mailbox has run out of UIDs");
+		return -1;
+	}
+	sqlite3_bind_int64(cs->mbox_bump, 1, mb.id);
+	sqlite3_bind_int64(cs->msg_ins, 1, mb.id);
+	sqlite3_bind_int64(cs->msg_ins, 2, mb.uid);
+	sqlite3_bind_int64(cs->msg_ins, 3, body_id);
+	sqlite3_bind_int64(cs->msg_ins, 4, mb.modseq);
+	sqlite3_bind_int64(cs->msg_ins, 5, d->internal_date);
+	sqlite3_bind_int64(cs->msg_ins, 6, (int64_t)d->size);
+	if (step_done(cs->mbox_bump) == -1 || step_done(cs->msg_ins) == -1) {
+		d->err = store_db_errstr(db, "store");
+		return -1;
+	}
+	return 0;
+}
+
+static int
+file_body(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
+    int64_t *body_id)
+{
+	sqlite3_bind_text(cs->body_ins, 1, d->name, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(cs->body_ins, 2, (int64_t)d->size);
+	sqlite3_bind_int64(cs->body_ins, 3, (int64_t)time(NULL));
+	if (step_done(cs->body_ins) == -1) {
+		d->err = store_db_errstr(db, "store");
+		return -1;
+	}
+	*body_id = sqlite3_last_insert_rowid(db);
+	return 0;
+}
+
+/* File one delivery in its own savepoint. 0, or -1 with d->err set. */
+static int
+file_one(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d)
+{
+	int64_t body_id;
+	size_t i;
+	int rc;
+
+	if (store_db_exec(db, "SAVEPOINT delivery", &d->err) == -1)
+		return -1;
+	rc = file_body(db, cs, d, &body_id);
+	for (i = 0; i < d->n_rcpts && rc == 0; i++)
+		rc = file_rcpt(db, cs, d, &d->rcpts[i], body_id);
+	if (rc == -1 && !sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "ROLLBACK TO delivery", NULL, NULL,
+		    NULL);
+	if (!sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "RELEASE delivery", NULL, NULL, NULL);
+	return rc;
+}
+
+/* Fail every delivery of the batch that has no reason of its own yet. */
+static void
+batch_fail(struct store_delivery *batch, const char *err)
+{
+	struct store_delivery *d, *next;
+
+	for (d = batch; d != NULL; d = next) {
+		next = d->next;
+		if (d->err == NULL)
+			d->err = xstrdup(err);
+		store_delivery_finish(d, -1);
+	}
+}
+
+static int
+batch_file(struct store *st, sqlite3 *db, struct commit_stmts *cs,
+    struct store_delivery *batch, char **err_out)
+{
+	struct store_delivery *d;
+
+	if (stmts_prepare(db, cs, err_out) == -1 ||
+	    dirs_sync(st, batch, err_out) == -1 ||
+	    store_db_begin(db, err_out) == -1)
+		return -1;
+	for (d = batch; d != NULL; d = d->next) {
+		/* Disk full or an I/O error may have rolled the whole
+		 * transaction back under us. */
+		if (file_one(db, cs, d) == -1 && sqlite3_get_autocommit(db)) {
+			*err_out = xstrdup(d->err);
+			return -1;
+		}
+	}
+	return store_db_commit(db, err_out);
+}
+
+static void
+batch_commit(struct store *st, struct commit_stmts *cs,
+    struct store_delivery *batch)
+{
+	struct store_delivery *d, *next;
+	char *err = NULL;
+	sqlite3 *db;
+
+	if ((db = store_db(st)) == NULL) {
+		batch_fail(batch, "store: cannot open the database");
+		return;
+	}
+	if (batch_file(st, db, cs, batch, &err) == -1) {
+		store_db_rollback(db);
+		batch_fail(batch, err != NULL ? err : "store: commit failed");
+		free(err);
+		return;
+	}
+	for (d = batch; d != NULL; d = next) {
+		next = d->next;
+		store_delivery_finish(d, d->err != NULL ? -1 : 0);
+	}
+}
+
+void *
+store_commit_main(void *arg)
+{
+	struct store *st = arg;
+	struct store_delivery *batch;
+	struct commit_stmts cs = { NULL, NULL, NULL, NULL };
+
+	while ((batch = batch_take(st)) != NULL)
+		batch_commit(st, &cs, batch);
+	stmts_free(&cs);
+	return NULL;
+}

@@ -1,0 +1,235 @@
+/* Delivery, the durable half: the body goes to a temporary file; at commit
+ * an I/O pool thread fsyncs it and renames it to its final name, then the
+ * committer (commit.c) files it in one transaction shared by many
+ * deliveries. done() runs only after that transaction is on disk.
+ * SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "lib/iopool.h"
+#include "lib/log.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+#include "store/store_int.h"
+
+struct store_delivery *
+store_delivery_new(struct store *st, char **err_out)
+{
+	struct store_delivery *d;
+	char *path;
+
+	d = xcalloc(1, sizeof(*d));
+	d->st = st;
+	d->internal_date = (int64_t)time(NULL);
+	str_random_hex(d->name, STORE_BODY_NAME_LEN / 2);
+	path = store_msgfile_tmp_path(st, d->name);
+	d->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (d->fd == -1) {
+		store_err(err_out, "%s: %s", path,
+		    store_msgfile_reason(errno));
+		free(path);
+		free(d);
+		return NULL;
+	}
+	free(path);
+	return d;
+}
+
+int
+store_delivery_write(struct store_delivery *d, const void *p, size_t len)
+{
+	if (d->write_errno != 0) {
+		errno = d->write_errno;
+		return -1;
+	}
+	if (store_msgfile_write(d->fd, p, len) == -1) {
+		d->write_errno = errno;
+		return -1;
+	}
+	d->size += len;
+	return 0;
+}
+
+uint64_t
+store_delivery_size(const struct store_delivery *d)
+{
+	return d->size;
+}
+
+void
+store_delivery_add(struct store_delivery *d, int64_t user_id,
+    const char *mailbox)
+{
+	size_t i;
+
+	for (i = 0; i < d->n_rcpts; i++)
+		if (d->rcpts[i].user_id == user_id)
+			return;
+	d->rcpts = xreallocarray(d->rcpts, d->n_rcpts + 1, sizeof(*d->rcpts));
+	d->rcpts[d->n_rcpts].user_id = user_id;
+	/* INBOX is case-insensitive, RFC 3501 5.1. */
+	if (mailbox == NULL || strcasecmp(mailbox, "INBOX") == 0)
+		mailbox = "INBOX";
+	d->rcpts[d->n_rcpts].mailbox = xstrdup(mailbox);
+	d->n_rcpts++;
+}
+
+void
+store_delivery_set_date(struct store_delivery *d, time_t internal_date)
+{
+	d->internal_date = (int64_t)internal_date;
+}
+
+void
+store_delivery_free(struct store_delivery *d)
+{
+	size_t i;
+
+	if (d->fd != -1)
+		close(d->fd);
+	for (i = 0; i < d->n_rcpts; i++)
+		free(d->rcpts[i].mailbox);
+	free(d->rcpts);
+	free(d->err);
+	free(d);
+}
+
+/* Remove whatever file the delivery still has, temporary or final. */
+static void
+delivery_unlink(struct store_delivery *d)
+{
+	char *path;
+
+	if (d->is_renamed)
+		path = store_msgfile_path(d->st, d->name);
+	else
+		path = store_msgfile_tmp_path(d->st, d->name);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("store event=unlink path=%s", path);
+	free(path);
+}
+
+void
+store_delivery_abort(struct store_delivery *d)
+{
+	if (d == NULL)
+		return;
+	delivery_unlink(d);
+	store_delivery_free(d);
+}
+
+static void
+done_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct store_delivery *d = arg;
+
+	(void)fd;
+	(void)what;
+	d->done(d->done_arg, d->err != NULL ? -1 : 0, d->err);
+	store_delivery_free(d);
+}
+
+void
+store_delivery_finish(struct store_delivery *d, int result)
+{
+	struct store *st = d->st;
+
+	if (result != 0) {
+		if (d->err == NULL)
+			d->err = xstrdup("delivery failed");
+		delivery_unlink(d);
+		log_warnx("store event=delivery body=%s result=fail "
+		    "error=\"%s\"", d->name, d->err);
+	} else {
+		free(d->err);
+		d->err = NULL;
+	}
+	/* d belongs to done_cb from here; st stays open until in_flight
+	 * drops to zero. */
+	if (d->base == NULL)
+		done_cb(-1, 0, d);
+	else if (event_base_once(d->base, -1, EV_TIMEOUT, done_cb, d,
+	    NULL) == -1)
+		fatalx("store: event_base_once failed");
+	pthread_mutex_lock(&st->lock);
+	if (--st->in_flight == 0)
+		pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* The body durable under its final name: 0, or -1 with d->err set. */
+static int
+body_sync(struct store_delivery *d)
+{
+	char *tmp, *path;
+	int rc;
+
+	if (fsync(d->fd) == -1) {
+		d->err = xasprintf("fsync: %s", store_msgfile_reason(errno));
+		return -1;
+	}
+	rc = close(d->fd);
+	d->fd = -1;
+	if (rc == -1) {
+		d->err = xasprintf("close: %s", store_msgfile_reason(errno));
+		return -1;
+	}
+	tmp = store_msgfile_tmp_path(d->st, d->name);
+	path = store_msgfile_path(d->st, d->name);
+	if ((rc = rename(tmp, path)) == -1)
+		d->err = xasprintf("rename: %s", store_msgfile_reason(errno));
+	else
+		d->is_renamed = true;
+	free(tmp);
+	free(path);
+	return rc;
+}
+
+/* On a pool thread, so that many fsyncs run at once (ext4 lets
+ * concurrent fsyncs share one journal commit). */
+static void
+sync_work(void *arg)
+{
+	struct store_delivery *d = arg;
+
+	if (d->write_errno != 0)
+		d->err = xasprintf("write: %s",
+		    store_msgfile_reason(d->write_errno));
+	else if (d->n_rcpts == 0)
+		d->err = xstrdup("delivery without recipients");
+	else
+		(void)body_sync(d);
+}
+
+/* Still on the pool thread (submitted without a base). */
+static void
+sync_done(void *arg)
+{
+	struct store_delivery *d = arg;
+
+	if (d->err != NULL)
+		store_delivery_finish(d, -1);
+	else
+		store_commit_enqueue(d);
+}
+
+void
+store_delivery_commit(struct store_delivery *d, struct event_base *base,
+    store_delivery_done_fn *done, void *arg)
+{
+	struct store *st = d->st;
+
+	d->base = base;
+	d->done = done;
+	d->done_arg = arg;
+	pthread_mutex_lock(&st->lock);
+	st->in_flight++;
+	pthread_mutex_unlock(&st->lock);
+	iopool_submit(st->pool, NULL, sync_work, sync_done, d);
+}

@@ -1,0 +1,121 @@
+/* The SQLite schema and its migrations. schema_version holds the version
+ * applied; each entry of migrations[] takes the schema one version further,
+ * inside the same transaction that records the new version.
+ * SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+
+#include <sqlite3.h>
+
+#include "store/store_int.h"
+
+static const char *const migrations[] = {
+	/* 1: the first schema. */
+	"CREATE TABLE meta ("
+	"  key		TEXT PRIMARY KEY,"
+	"  value	INTEGER NOT NULL);"
+	"CREATE TABLE domains ("
+	"  id		INTEGER PRIMARY KEY,"
+	"  name		TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE users ("
+	"  id		INTEGER PRIMARY KEY,"
+	"  domain_id	INTEGER NOT NULL REFERENCES domains(id),"
+	"  address	TEXT NOT NULL UNIQUE,"
+	"  password	TEXT NOT NULL,"
+	"  created	INTEGER NOT NULL);"
+	"CREATE INDEX users_domain ON users(domain_id);"
+	"CREATE TABLE mailboxes ("
+	"  id		INTEGER PRIMARY KEY,"
+	"  user_id	INTEGER NOT NULL REFERENCES users(id)"
+	"		    ON DELETE CASCADE,"
+	"  name		TEXT NOT NULL,"
+	"  special_use	TEXT,"
+	"  subscribed	INTEGER NOT NULL DEFAULT 1,"
+	"  uidvalidity	INTEGER NOT NULL,"
+	"  uidnext	INTEGER NOT NULL DEFAULT 1,"
+	"  highestmodseq	INTEGER NOT NULL DEFAULT 1,"
+	"  UNIQUE (user_id, name));"
+	"CREATE TABLE bodies ("
+	"  id		INTEGER PRIMARY KEY,"
+	"  name		TEXT NOT NULL UNIQUE,"
+	"  size		INTEGER NOT NULL,"
+	"  created	INTEGER NOT NULL);"
+	"CREATE TABLE messages ("
+	"  id		INTEGER PRIMARY KEY,"
+	"  mailbox_id	INTEGER NOT NULL REFERENCES mailboxes(id)"
+	"		    ON DELETE CASCADE,"
+	"  uid		INTEGER NOT NULL,"
+	"  body_id	INTEGER NOT NULL REFERENCES bodies(id),"
+	"  flags	INTEGER NOT NULL DEFAULT 0,"
+	"  modseq	INTEGER NOT NULL,"
+	"  internal_date	INTEGER NOT NULL,"
+	"  size		INTEGER NOT NULL,"
+	"  UNIQUE (mailbox_id, uid));"
+	"CREATE INDEX messages_body ON messages(body_id);",
+};
+
+#define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
+
+static int
+version_get(sqlite3 *db, int *out, char **err_out)
+{
+	sqlite3_stmt *stmt;
+
+	if (store_db_exec(db, "CREATE TABLE IF NOT EXISTS schema_version ("
+	    "version INTEGER NOT NULL)", err_out) == -1)
+		return -1;
+	stmt = store_db_prepare(db, "SELECT max(version) FROM schema_version",
+	    err_out);
+	if (stmt == NULL)
+		return -1;
+	*out = 0;
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		*out = sqlite3_column_int(stmt, 0);
+	sqlite3_finalize(stmt);
+	return 0;
+}
+
+static int
+version_set(sqlite3 *db, int version, char **err_out)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = store_db_prepare(db, "INSERT INTO schema_version(version) "
+	    "VALUES (?)", err_out);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int(stmt, 1, version);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		if (err_out != NULL)
+			*err_out = store_db_errstr(db, "store schema");
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_schema_apply(sqlite3 *db, char **err_out)
+{
+	int version;
+
+	if (store_db_begin(db, err_out) == -1)
+		return -1;
+	if (version_get(db, &version, err_out) == -1)
+		goto fail;
+	if (version > SCHEMA_VERSION) {
+		store_err(err_out, "store schema version %d is newer than "
+		    "this petrel knows (%d)", version, SCHEMA_VERSION);
+		goto fail;
+	}
+	for (; version < SCHEMA_VERSION; version++) {
+		if (store_db_exec(db, migrations[version], err_out) == -1 ||
+		    version_set(db, version + 1, err_out) == -1)
+			goto fail;
+	}
+	return store_db_commit(db, err_out);
+fail:
+	store_db_rollback(db);
+	return -1;
+}

@@ -1,0 +1,228 @@
+/* Opening and closing the SQLite store, and the per-thread connections:
+ * each thread that touches the store gets its own connection (SQLite
+ * connections must not be shared between threads without a lock), kept in
+ * a pthread key and closed when the thread ends or the store closes.
+ * SPDX-License-Identifier: ISC */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "store/store_int.h"
+
+/* How long a writer waits for another's transaction before failing. */
+#define STORE_BUSY_TIMEOUT_MS	30000
+
+struct store_conn {
+	struct store_conn	*next;
+	struct store		*st;
+	sqlite3			*db;
+};
+
+int
+store_err(char **err_out, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (err_out == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	*err_out = s;
+	return -1;
+}
+
+static void
+conn_unlink(struct store *st, struct store_conn *c)
+{
+	struct store_conn **pp;
+
+	for (pp = &st->conns; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == c) {
+			*pp = c->next;
+			return;
+		}
+	}
+}
+
+/* The key's destructor: the thread ends, so does its connection. */
+static void
+conn_destroy(void *arg)
+{
+	struct store_conn *c = arg;
+
+	pthread_mutex_lock(&c->st->lock);
+	conn_unlink(c->st, c);
+	pthread_mutex_unlock(&c->st->lock);
+	sqlite3_close_v2(c->db);
+	free(c);
+}
+
+static sqlite3 *
+conn_open(struct store *st)
+{
+	sqlite3 *db = NULL;
+	char *path, *err = NULL;
+	int rc;
+
+	path = xasprintf("%s/store.db", st->dir);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	free(path);
+	if (rc != SQLITE_OK) {
+		log_warnx("store event=open dir=%s error=\"%s\"", st->dir,
+		    db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	/* In WAL mode only FULL syncs the log at each commit; NORMAL would
+	 * let a power cut take back a delivery that was reported done. */
+	if (store_db_exec(db, "PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON;", &err) == -1) {
+		log_warnx("store event=open dir=%s error=\"%s\"", st->dir, err);
+		free(err);
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	return db;
+}
+
+sqlite3 *
+store_db(struct store *st)
+{
+	struct store_conn *c;
+
+	if ((c = pthread_getspecific(st->conn_key)) != NULL)
+		return c->db;
+	c = xcalloc(1, sizeof(*c));
+	c->st = st;
+	if ((c->db = conn_open(st)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	if (pthread_setspecific(st->conn_key, c) != 0)
+		fatalx("store: pthread_setspecific failed");
+	pthread_mutex_lock(&st->lock);
+	c->next = st->conns;
+	st->conns = c;
+	pthread_mutex_unlock(&st->lock);
+	return c->db;
+}
+
+/* Hold a shared lock on dir/lock while open. Whoever gets it exclusively
+ * first is alone, so it may clear tmp/ of files left by a crash; another
+ * process (a `petrel user add` next to `petrel serve`) never loses its
+ * temporary files that way. */
+static int
+lock_and_clean(struct store *st, char **err_out)
+{
+	char *path;
+
+	path = xasprintf("%s/lock", st->dir);
+	st->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (st->lock_fd == -1)
+		return store_err(err_out, "%s/lock: %s", st->dir,
+		    strerror(errno));
+	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		store_msgfile_clean_tmp(st);
+	if (flock(st->lock_fd, LOCK_SH) == -1)
+		return store_err(err_out, "%s/lock: %s", st->dir,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+db_init(struct store *st, char **err_out)
+{
+	sqlite3 *db;
+
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "%s/store.db: cannot open",
+		    st->dir);
+	if (store_db_exec(db, "PRAGMA journal_mode=WAL;", err_out) == -1)
+		return -1;
+	return store_schema_apply(db, err_out);
+}
+
+struct store *
+store_open(const char *data_dir, struct iopool *pool, char **err_out)
+{
+	struct store *st;
+	int rc;
+
+	if (mkdir(data_dir, 0700) == -1 && errno != EEXIST) {
+		store_err(err_out, "%s: %s", data_dir, strerror(errno));
+		return NULL;
+	}
+	st = xcalloc(1, sizeof(*st));
+	st->dir = xstrdup(data_dir);
+	st->pool = pool;
+	st->lock_fd = -1;
+	pthread_mutex_init(&st->lock, NULL);
+	pthread_cond_init(&st->cond, NULL);
+	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
+		fatalx("store: pthread_key_create failed");
+	if (store_msgfile_init(st, err_out) == -1 ||
+	    lock_and_clean(st, err_out) == -1 || db_init(st, err_out) == -1)
+		goto fail;
+	rc = pthread_create(&st->committer, NULL, store_commit_main, st);
+	if (rc != 0)
+		fatalx("store: pthread_create: error %d", rc);
+	st->has_committer = true;
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+static void
+committer_stop(struct store *st)
+{
+	pthread_mutex_lock(&st->lock);
+	while (st->in_flight > 0)
+		pthread_cond_wait(&st->cond, &st->lock);
+	st->is_closing = true;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
+	if (st->has_committer)
+		pthread_join(st->committer, NULL);
+}
+
+void
+store_close(struct store *st)
+{
+	struct store_conn *c, *next;
+
+	if (st == NULL)
+		return;
+	committer_stop(st);
+	/* Threads that are still alive keep a dangling key value, but once
+	 * the key is deleted its destructor no longer runs. */
+	pthread_key_delete(st->conn_key);
+	for (c = st->conns; c != NULL; c = next) {
+		next = c->next;
+		sqlite3_close_v2(c->db);
+		free(c);
+	}
+	if (st->lock_fd != -1)
+		close(st->lock_fd);
+	pthread_cond_destroy(&st->cond);
+	pthread_mutex_destroy(&st->lock);
+	free(st->dir);
+	free(st);
+}

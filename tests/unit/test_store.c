@@ -1,0 +1,1274 @@
+/* Tests for the SQLite store (src/store): every function of store.h, group
+ * commit from many threads, single-instance bodies, expunge atomicity and a
+ * full disk (on a small tmpfs when we may mount one).
+ * SPDX-License-Identifier: ISC */
+#include <sys/mount.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdbool.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <sqlite3.h>
+
+#include "lib/iopool.h"
+#include "lib/xalloc.h"
+#include "store/store.h"
+
+struct fx {
+	char		 root[64];
+	char		*data;
+	struct iopool	*pool;
+	struct store	*st;
+	int64_t		 uid_a, uid_b, uid_c;
+};
+
+struct waiter {
+	pthread_mutex_t	mu;
+	pthread_cond_t	cv;
+	int		n_done;
+	int		n_fail;
+	int		result;
+	char		err[256];
+	pthread_t	thread;
+	bool		is_bad_err;
+	struct event_base *base;	/* loopbreak at n_want */
+	int		n_want;
+};
+
+/* Helpers. */
+
+static int
+rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+static void
+rm_tree(const char *path)
+{
+	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static size_t
+count_files(const char *dir)
+{
+	struct dirent *de;
+	struct stat sb;
+	size_t n = 0;
+	char *path;
+	DIR *d;
+
+	if ((d = opendir(dir)) == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		path = xasprintf("%s/%s", dir, de->d_name);
+		if (stat(path, &sb) == 0 && S_ISDIR(sb.st_mode))
+			n += count_files(path);
+		else
+			n++;
+		free(path);
+	}
+	closedir(d);
+	return n;
+}
+
+static size_t
+body_files(struct fx *f)
+{
+	char *path = xasprintf("%s/bodies", f->data);
+	size_t n = count_files(path);
+
+	free(path);
+	return n;
+}
+
+static size_t
+tmp_files(struct fx *f)
+{
+	char *path = xasprintf("%s/tmp", f->data);
+	size_t n = count_files(path);
+
+	free(path);
+	return n;
+}
+
+/* Run one SQL query straight on the database file; returns column 0 of the
+ * first row as an integer. */
+static int64_t
+sql_int(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *path = xasprintf("%s/store.db", f->data);
+	int64_t v = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
+	    SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		v = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(path);
+	return v;
+}
+
+static void
+sql_exec(struct fx *f, const char *sql)
+{
+	sqlite3 *db;
+	char *path = xasprintf("%s/store.db", f->data);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	sqlite3_busy_timeout(db, 10000);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	free(path);
+}
+
+static void
+waiter_init(struct waiter *w)
+{
+	memset(w, 0, sizeof(*w));
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->cv, NULL);
+}
+
+static void
+waiter_fini(struct waiter *w)
+{
+	pthread_cond_destroy(&w->cv);
+	pthread_mutex_destroy(&w->mu);
+}
+
+static void
+waiter_done(void *arg, int result, const char *err)
+{
+	struct waiter *w = arg;
+
+	pthread_mutex_lock(&w->mu);
+	w->n_done++;
+	w->result = result;
+	w->thread = pthread_self();
+	/* No cmocka asserts here: this may run on another thread. */
+	if (result != 0) {
+		w->n_fail++;
+		w->is_bad_err |= err == NULL;
+		snprintf(w->err, sizeof(w->err), "%s", err ? err : "(null)");
+	} else
+		w->is_bad_err |= err != NULL;
+	if (w->base != NULL && w->n_done == w->n_want)
+		event_base_loopbreak(w->base);
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void
+waiter_wait(struct waiter *w, int n)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->n_done < n)
+		pthread_cond_wait(&w->cv, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	assert_false(w->is_bad_err);
+}
+
+/* Deliver body to the users (each into mailbox, NULL for INBOX) and wait.
+ * Returns done()'s result; err (may be NULL) gets the reason. */
+static int
+deliver(struct store *st, const int64_t *users, size_t n_users,
+    const char *mailbox, const void *body, size_t len, char *err,
+    size_t errsize)
+{
+	struct store_delivery *d;
+	struct waiter w;
+	char *e = NULL;
+	size_t i;
+	int rc;
+
+	d = store_delivery_new(st, &e);
+	assert_non_null(d);
+	if (store_delivery_write(d, body, len) == -1) {
+		if (err != NULL)
+			snprintf(err, errsize, "write: %s", strerror(errno));
+		store_delivery_abort(d);
+		return -1;
+	}
+	assert_int_equal(store_delivery_size(d), len);
+	for (i = 0; i < n_users; i++)
+		store_delivery_add(d, users[i], mailbox);
+	waiter_init(&w);
+	store_delivery_commit(d, NULL, waiter_done, &w);
+	waiter_wait(&w, 1);
+	rc = w.result;
+	if (err != NULL)
+		snprintf(err, errsize, "%s", w.err);
+	waiter_fini(&w);
+	return rc;
+}
+
+static int
+deliver_str(struct fx *f, int64_t user, const char *mailbox, const char *s)
+{
+	return deliver(f->st, &user, 1, mailbox, s, strlen(s), NULL, 0);
+}
+
+static struct store_mailbox
+mbox_get(struct fx *f, int64_t user, const char *name)
+{
+	struct store_mailbox mb;
+
+	memset(&mb, 0, sizeof(mb));
+	assert_int_equal(store_mailbox_find(f->st, user, name, &mb), 1);
+	return mb;
+}
+
+static char *
+msg_read(struct fx *f, const struct store_msg *m)
+{
+	char *p = xcalloc(1, (size_t)m->size + 1);
+	ssize_t n;
+	int fd;
+
+	fd = store_msg_open(f->st, m);
+	assert_true(fd >= 0);
+	n = read(fd, p, (size_t)m->size + 1);
+	assert_int_equal(n, (ssize_t)m->size);
+	close(fd);
+	return p;
+}
+
+static void
+fx_open_store(struct fx *f)
+{
+	char *err = NULL;
+
+	f->st = store_open(f->data, f->pool, &err);
+	if (f->st == NULL)
+		fail_msg("store_open: %s", err);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = xcalloc(1, sizeof(*f));
+
+	snprintf(f->root, sizeof(f->root), "/tmp/petrel-test-store-XXXXXX");
+	assert_non_null(mkdtemp(f->root));
+	f->data = xasprintf("%s/data", f->root);
+	f->pool = iopool_new(4);
+	fx_open_store(f);
+	*state = f;
+	return 0;
+}
+
+/* A store with example.org and three accounts a, b and c. */
+static int
+setup_users(void **state)
+{
+	struct store_user u;
+	struct fx *f;
+	char *err = NULL;
+
+	setup(state);
+	f = *state;
+	assert_int_equal(store_domain_add(f->st, "example.org", &err), 0);
+	assert_int_equal(store_user_add(f->st, "a@example.org", "pa", &err),
+	    0);
+	assert_int_equal(store_user_add(f->st, "b@example.org", "pb", &err),
+	    0);
+	assert_int_equal(store_user_add(f->st, "c@example.org", "pc", &err),
+	    0);
+	assert_int_equal(store_user_find(f->st, "a@example.org", &u), 1);
+	f->uid_a = u.id;
+	assert_int_equal(store_user_find(f->st, "b@example.org", &u), 1);
+	f->uid_b = u.id;
+	assert_int_equal(store_user_find(f->st, "c@example.org", &u), 1);
+	f->uid_c = u.id;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	store_close(f->st);
+	iopool_free(f->pool);
+	rm_tree(f->root);
+	free(f->data);
+	free(f);
+	return 0;
+}
+
+/* Open and close. */
+
+static void
+test_open_creates(void **state)
+{
+	struct fx *f = *state;
+	struct stat sb;
+	char *path;
+
+	path = xasprintf("%s/bodies/ff", f->data);
+	assert_int_equal(stat(path, &sb), 0);
+	free(path);
+	path = xasprintf("%s/tmp", f->data);
+	assert_int_equal(stat(path, &sb), 0);
+	free(path);
+	assert_int_equal(sql_int(f, "SELECT max(version) FROM "
+	    "schema_version"), 1);
+	store_close(f->st);
+	fx_open_store(f);	/* reopening an existing store */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM schema_version"),
+	    1);
+	store_close(NULL);
+}
+
+static void
+test_open_journal_mode(void **state)
+{
+	struct fx *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char *path = xasprintf("%s/store.db", f->data);
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
+	    &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal(sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	free(path);
+}
+
+static void
+test_open_fails(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL, *path;
+
+	path = xasprintf("%s/no/such/dir", f->root);
+	assert_null(store_open(path, f->pool, &err));
+	assert_non_null(err);
+	assert_non_null(strstr(err, "No such file"));
+	free(err);
+	free(path);
+}
+
+static void
+test_open_newer_schema(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+
+	sql_exec(f, "INSERT INTO schema_version VALUES (99)");
+	store_close(f->st);
+	f->st = store_open(f->data, f->pool, &err);
+	assert_null(f->st);
+	assert_non_null(strstr(err, "newer"));
+	free(err);
+	sql_exec(f, "DELETE FROM schema_version WHERE version = 99");
+	fx_open_store(f);
+}
+
+static void
+test_open_cleans_tmp(void **state)
+{
+	struct fx *f = *state;
+	char *path;
+	int fd;
+
+	path = xasprintf("%s/tmp/leftover", f->data);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	store_close(f->st);
+	fx_open_store(f);
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
+}
+
+static void
+test_open_keeps_tmp_of_others(void **state)
+{
+	struct fx *f = *state;
+	struct store *other;
+	char *err = NULL, *path;
+	int fd;
+
+	/* A second process (here a second store) must not remove the first
+	 * one's files in progress. */
+	path = xasprintf("%s/tmp/in-progress", f->data);
+	fd = open(path, O_WRONLY | O_CREAT, 0600);
+	assert_true(fd >= 0);
+	close(fd);
+	other = store_open(f->data, f->pool, &err);
+	assert_non_null(other);
+	assert_int_equal(access(path, F_OK), 0);
+	store_close(other);
+	free(path);
+}
+
+/* Domains. */
+
+static const struct {
+	const char	*in;
+	const char	*stored;	/* NULL: refused */
+} domain_table[] = {
+	{ "example.org",		"example.org" },
+	{ "Mail.EXAMPLE.net",		"mail.example.net" },
+	{ "localhost",			"localhost" },
+	{ "a-b.c0.example",		"a-b.c0.example" },
+	{ "",				NULL },
+	{ ".example.org",		NULL },
+	{ "example.org.",		NULL },
+	{ "exa..mple.org",		NULL },
+	{ "-example.org",		NULL },
+	{ "example-.org",		NULL },
+	{ "exa mple.org",		NULL },
+	{ "exa\tmple.org",		NULL },
+	{ "exam_ple.org",		NULL },
+	{ "ex@mple.org",		NULL },
+	{ "[192.0.2.1]",		NULL },
+	{ "b\xc3\xa4r.example",		NULL },
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  ".org",			NULL },	/* 64-octet label */
+};
+
+static void
+test_domain_table(void **state)
+{
+	struct fx *f = *state;
+	char **names;
+	size_t i, n, n_ok = 0;
+	char *err;
+	int rc;
+
+	for (i = 0; i < sizeof(domain_table) / sizeof(*domain_table); i++) {
+		err = NULL;
+		rc = store_domain_add(f->st, domain_table[i].in, &err);
+		if (domain_table[i].stored == NULL) {
+			assert_int_equal(rc, -1);
+			assert_non_null(err);
+			assert_int_equal(store_domain_find(f->st,
+			    domain_table[i].in), 0);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_null(err);
+			assert_int_equal(store_domain_find(f->st,
+			    domain_table[i].stored), 1);
+			assert_int_equal(store_domain_find(f->st,
+			    domain_table[i].in), 1);
+			n_ok++;
+		}
+		free(err);
+	}
+	assert_int_equal(store_domain_list(f->st, &names, &n), 0);
+	assert_int_equal(n, n_ok);
+	assert_string_equal(names[0], "a-b.c0.example");
+	assert_string_equal(names[1], "example.org");
+	assert_string_equal(names[2], "localhost");
+	assert_string_equal(names[3], "mail.example.net");
+	store_strings_free(names, n);
+}
+
+static void
+test_domain_long(void **state)
+{
+	struct fx *f = *state;
+	char name[300];
+	char *err = NULL;
+	size_t i;
+
+	/* 63-octet labels: 4 of them make 255 octets, over 253. */
+	for (i = 0; i < 255; i++)
+		name[i] = (i % 64 == 63) ? '.' : 'a';
+	name[255] = '\0';
+	assert_int_equal(store_domain_add(f->st, name, &err), -1);
+	free(err);
+	name[191] = '\0';	/* three labels */
+	err = NULL;
+	assert_int_equal(store_domain_add(f->st, name, &err), 0);
+	assert_int_equal(store_domain_find(f->st, name), 1);
+}
+
+static void
+test_domain_dup_and_del(void **state)
+{
+	struct fx *f = *state;
+	char **names;
+	char *err = NULL;
+	size_t n;
+
+	assert_int_equal(store_domain_add(f->st, "example.org", &err), 0);
+	assert_int_equal(store_domain_add(f->st, "EXAMPLE.org", &err), -1);
+	assert_non_null(strstr(err, "exists"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_domain_del(f->st, "example.net", &err), -1);
+	assert_non_null(strstr(err, "no domain"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_domain_del(f->st, "bad domain", &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(store_domain_del(f->st, "Example.ORG", &err), 0);
+	assert_int_equal(store_domain_find(f->st, "example.org"), 0);
+	assert_int_equal(store_domain_list(f->st, &names, &n), 0);
+	assert_int_equal(n, 0);
+	store_strings_free(names, n);
+}
+
+static void
+test_domain_del_with_users(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+
+	assert_int_equal(store_domain_del(f->st, "example.org", &err), -1);
+	assert_non_null(strstr(err, "still has accounts"));
+	free(err);
+	assert_int_equal(store_domain_find(f->st, "example.org"), 1);
+	err = NULL;
+	assert_int_equal(store_user_del(f->st, "a@example.org", &err), 0);
+	assert_int_equal(store_user_del(f->st, "b@example.org", &err), 0);
+	assert_int_equal(store_user_del(f->st, "c@example.org", &err), 0);
+	assert_int_equal(store_domain_del(f->st, "example.org", &err), 0);
+	assert_null(err);
+}
+
+/* Accounts. */
+
+static const struct {
+	const char	*in;
+	const char	*stored;	/* NULL: refused */
+} address_table[] = {
+	{ "x@example.org",			"x@example.org" },
+	{ "John.Doe@Example.ORG",		"john.doe@example.org" },
+	{ "a+tag@example.org",			"a+tag@example.org" },
+	{ "!#$%&'*+-/=?^_`{|}~@example.org",	"!#$%&'*+-/=?^_`{|}~@example.org" },
+	{ "",					NULL },
+	{ "x",					NULL },
+	{ "@example.org",			NULL },
+	{ "x@",					NULL },
+	{ "x@@example.org",			NULL },
+	{ "x@y@example.org",			NULL },
+	{ ".x@example.org",			NULL },
+	{ "x.@example.org",			NULL },
+	{ "x..y@example.org",			NULL },
+	{ "x y@example.org",			NULL },
+	{ "\"x y\"@example.org",		NULL },
+	{ "x\r@example.org",			NULL },
+	{ "x\x7f@example.org",			NULL },
+	{ "(c)x@example.org",			NULL },
+	{ "x@example..org",			NULL },
+	{ "x@unknown.example",			NULL },	/* no such domain */
+	{ "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	  "@example.org",			NULL },	/* 65-octet local */
+};
+
+static void
+test_user_table(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	char **addrs;
+	size_t i, n, n_ok = 0;
+	char *err;
+	int rc;
+
+	assert_int_equal(store_domain_add(f->st, "example.org", NULL), 0);
+	for (i = 0; i < sizeof(address_table) / sizeof(*address_table);
+	    i++) {
+		err = NULL;
+		rc = store_user_add(f->st, address_table[i].in, "secret", &err);
+		if (address_table[i].stored == NULL) {
+			assert_int_equal(rc, -1);
+			assert_non_null(err);
+			assert_int_equal(store_user_find(f->st,
+			    address_table[i].in, &u), 0);
+		} else {
+			assert_int_equal(rc, 0);
+			assert_int_equal(store_user_find(f->st,
+			    address_table[i].in, &u), 1);
+			assert_string_equal(u.address,
+			    address_table[i].stored);
+			n_ok++;
+		}
+		free(err);
+	}
+	assert_int_equal(store_user_list(f->st, NULL, &addrs, &n), 0);
+	assert_int_equal(n, n_ok);
+	store_strings_free(addrs, n);
+	/* Bad input changed nothing: only the good rows made mailboxes. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM mailboxes"),
+	    (int64_t)n_ok * 6);
+}
+
+static void
+test_user_add_mailboxes(void **state)
+{
+	static const char *const names[] = { "INBOX", "Sent", "Drafts",
+	    "Trash", "Junk", "Archive" };
+	struct fx *f = *state;
+	struct store_mailbox mb, prev;
+	size_t i;
+
+	memset(&prev, 0, sizeof(prev));
+	for (i = 0; i < sizeof(names) / sizeof(*names); i++) {
+		mb = mbox_get(f, f->uid_a, names[i]);
+		assert_int_equal(mb.user_id, f->uid_a);
+		assert_string_equal(mb.name, names[i]);
+		assert_int_equal(mb.uidnext, 1);
+		assert_int_equal(mb.count, 0);
+		assert_true(mb.highestmodseq >= 1);
+		assert_true(mb.uidvalidity > prev.uidvalidity);
+		prev = mb;
+	}
+	mb = mbox_get(f, f->uid_a, "inbox");
+	assert_string_equal(mb.name, "INBOX");
+	assert_int_equal(store_mailbox_find(f->st, f->uid_a, "sent", &mb), 0);
+	assert_int_equal(store_mailbox_find(f->st, f->uid_a, "Nope", &mb), 0);
+	assert_int_equal(store_mailbox_find(f->st, 999999, "INBOX", &mb), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM mailboxes WHERE "
+	    "special_use = '\\Junk'"), 3);
+}
+
+static void
+test_user_dup_and_unknown_domain(void **state)
+{
+	struct fx *f = *state;
+	char *err = NULL;
+
+	assert_int_equal(store_user_add(f->st, "A@Example.org", "x", &err),
+	    -1);
+	assert_non_null(strstr(err, "exists"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_user_add(f->st, "a@example.net", "x", &err),
+	    -1);
+	assert_non_null(strstr(err, "no domain"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_user_add(f->st, "d@example.org", "", &err), -1);
+	assert_non_null(strstr(err, "empty password"));
+	free(err);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM users"), 3);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM mailboxes"), 18);
+}
+
+static void
+test_user_list(void **state)
+{
+	struct fx *f = *state;
+	char **addrs;
+	size_t n;
+
+	assert_int_equal(store_domain_add(f->st, "example.net", NULL), 0);
+	assert_int_equal(store_user_add(f->st, "z@example.net", "pz", NULL),
+	    0);
+	assert_int_equal(store_user_list(f->st, NULL, &addrs, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(addrs[0], "a@example.org");
+	assert_string_equal(addrs[3], "z@example.net");
+	store_strings_free(addrs, n);
+	assert_int_equal(store_user_list(f->st, "EXAMPLE.NET", &addrs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_string_equal(addrs[0], "z@example.net");
+	store_strings_free(addrs, n);
+	assert_int_equal(store_user_list(f->st, "nowhere.example", &addrs,
+	    &n), 0);
+	assert_int_equal(n, 0);
+	store_strings_free(addrs, n);
+}
+
+static void
+test_user_password(void **state)
+{
+	struct fx *f = *state;
+	struct store_user u;
+	char *err = NULL;
+
+	memset(&u, 0, sizeof(u));
+	assert_int_equal(store_user_check_password(f->st, "A@example.org",
+	    "pa", &u), 1);
+	assert_int_equal(u.id, f->uid_a);
+	assert_string_equal(u.address, "a@example.org");
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "pb", &u), 0);
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "", NULL), 0);
+	assert_int_equal(store_user_check_password(f->st, "x@example.org",
+	    "pa", &u), 0);
+	assert_int_equal(store_user_check_password(f->st, "not an address",
+	    "pa", &u), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM users WHERE "
+	    "password LIKE '$y$%'"), 3);
+	assert_int_equal(store_user_passwd(f->st, "a@example.org", "new",
+	    &err), 0);
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "pa", NULL), 0);
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "new", NULL), 1);
+	assert_int_equal(store_user_passwd(f->st, "x@example.org", "new",
+	    &err), -1);
+	assert_non_null(strstr(err, "no account"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_user_passwd(f->st, "a@example.org", "",
+	    &err), -1);
+	free(err);
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "new", NULL), 1);
+}
+
+static void
+test_user_bcrypt_hash(void **state)
+{
+	struct fx *f = *state;
+
+	/* An account imported with a bcrypt hash ("secret", cost 4). */
+	sql_exec(f, "UPDATE users SET password = '$2b$04$abcdefghijklmnopqr"
+	    "stuu2r9OfJnfCsdneAXAGHnS4UpFFP8WIrW' WHERE address = "
+	    "'a@example.org'");
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "secret", NULL), 1);
+	assert_int_equal(store_user_check_password(f->st, "a@example.org",
+	    "pa", NULL), 0);
+}
+
+static void
+test_user_del(void **state)
+{
+	struct fx *f = *state;
+	int64_t ab[2];
+	char *err = NULL;
+	char **addrs;
+	size_t n;
+
+	ab[0] = f->uid_a;
+	ab[1] = f->uid_b;
+	/* One message for a alone, one shared by a and b. */
+	assert_int_equal(deliver_str(f, f->uid_a, NULL, "only a\r\n"), 0);
+	assert_int_equal(deliver(f->st, ab, 2, NULL, "a and b\r\n", 9, NULL,
+	    0), 0);
+	assert_int_equal(body_files(f), 2);
+	assert_int_equal(store_user_del(f->st, "A@example.org", &err), 0);
+	assert_null(err);
+	assert_int_equal(store_user_find(f->st, "a@example.org", NULL), 0);
+	assert_int_equal(body_files(f), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM mailboxes"), 12);
+	assert_int_equal(mbox_get(f, f->uid_b, "INBOX").count, 1);
+	assert_int_equal(store_user_del(f->st, "a@example.org", &err), -1);
+	assert_non_null(strstr(err, "no account"));
+	free(err);
+	err = NULL;
+	assert_int_equal(store_user_del(f->st, "bad", &err), -1);
+	free(err);
+	assert_int_equal(store_user_list(f->st, NULL, &addrs, &n), 0);
+	assert_int_equal(n, 2);
+	store_strings_free(addrs, n);
+}
+
+/* Delivery. */
+
+static void
+test_delivery_basic(void **state)
+{
+	static const char body[] = "Subject: hi\r\n\r\nHello.\r\n";
+	struct fx *f = *state;
+	struct store_delivery *d;
+	struct store_mailbox mb;
+	struct store_msg *msgs;
+	struct waiter w;
+	size_t n;
+	char *p;
+
+	d = store_delivery_new(f->st, NULL);
+	assert_non_null(d);
+	assert_int_equal(store_delivery_write(d, body, 10), 0);
+	assert_int_equal(store_delivery_write(d, body + 10,
+	    sizeof(body) - 11), 0);
+	assert_int_equal(store_delivery_size(d), sizeof(body) - 1);
+	store_delivery_add(d, f->uid_a, "INBOX");
+	store_delivery_set_date(d, 1700000000);
+	assert_int_equal(tmp_files(f), 1);
+	waiter_init(&w);
+	store_delivery_commit(d, NULL, waiter_done, &w);
+	waiter_wait(&w, 1);
+	assert_int_equal(w.result, 0);
+	waiter_fini(&w);
+	assert_int_equal(tmp_files(f), 0);
+	assert_int_equal(body_files(f), 1);
+	mb = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(mb.count, 1);
+	assert_int_equal(mb.uidnext, 2);
+	assert_int_equal(store_mailbox_messages(f->st, mb.id, &msgs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0].uid, 1);
+	assert_int_equal(msgs[0].flags, 0);
+	assert_int_equal(msgs[0].size, sizeof(body) - 1);
+	assert_int_equal(msgs[0].internal_date, 1700000000);
+	assert_int_equal(msgs[0].modseq, mb.highestmodseq);
+	p = msg_read(f, &msgs[0]);
+	assert_string_equal(p, body);
+	free(p);
+	free(msgs);
+	/* Nothing reached b. */
+	assert_int_equal(mbox_get(f, f->uid_b, "INBOX").count, 0);
+}
+
+static void
+test_delivery_default_date(void **state)
+{
+	struct fx *f = *state;
+	struct store_msg *msgs;
+	time_t before = time(NULL);
+	size_t n;
+
+	assert_int_equal(deliver_str(f, f->uid_a, NULL, "x\r\n"), 0);
+	assert_int_equal(store_mailbox_messages(f->st,
+	    mbox_get(f, f->uid_a, "INBOX").id, &msgs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_true(msgs[0].internal_date >= before);
+	assert_true(msgs[0].internal_date <= time(NULL));
+	free(msgs);
+}
+
+static void
+test_delivery_three_users_one_body(void **state)
+{
+	struct fx *f = *state;
+	struct store_msg *msgs[3];
+	int64_t users[3];
+	size_t i, n;
+	char *p;
+
+	users[0] = f->uid_a;
+	users[1] = f->uid_b;
+	users[2] = f->uid_c;
+	assert_int_equal(deliver(f->st, users, 3, NULL, "shared\r\n", 8, NULL,
+	    0), 0);
+	assert_int_equal(body_files(f), 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_mailbox_messages(f->st,
+		    mbox_get(f, users[i], "INBOX").id, &msgs[i], &n), 0);
+		assert_int_equal(n, 1);
+		assert_int_equal(msgs[i]->body_id, msgs[0]->body_id);
+		p = msg_read(f, msgs[i]);
+		assert_string_equal(p, "shared\r\n");
+		free(p);
+	}
+	/* Expunging from two keeps the body; from the last removes it. */
+	for (i = 0; i < 3; i++) {
+		assert_int_equal(store_msgs_expunge(f->st,
+		    mbox_get(f, users[i], "INBOX").id, &msgs[i]->uid, 1, NULL),
+		    0);
+		assert_int_equal(body_files(f), i < 2 ? 1 : 0);
+		if (i < 2) {
+			p = msg_read(f, msgs[2]);
+			free(p);
+		}
+	}
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	assert_int_equal(store_msg_open(f->st, msgs[0]), -1);
+	for (i = 0; i < 3; i++)
+		free(msgs[i]);
+}
+
+static void
+test_delivery_uids_increase(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox mb;
+	struct store_msg *msgs;
+	char text[32];
+	size_t i, n;
+	char *p;
+
+	for (i = 0; i < 10; i++) {
+		snprintf(text, sizeof(text), "message %zu\r\n", i);
+		assert_int_equal(deliver_str(f, f->uid_a, NULL, text), 0);
+	}
+	mb = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(mb.count, 10);
+	assert_int_equal(mb.uidnext, 11);
+	assert_int_equal(store_mailbox_messages(f->st, mb.id, &msgs, &n), 0);
+	assert_int_equal(n, 10);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(msgs[i].uid, i + 1);
+		if (i > 0)
+			assert_true(msgs[i].modseq > msgs[i - 1].modseq);
+		snprintf(text, sizeof(text), "message %zu\r\n", i);
+		p = msg_read(f, &msgs[i]);
+		assert_string_equal(p, text);
+		free(p);
+	}
+	/* UIDs never come back, even after an expunge. */
+	assert_int_equal(store_msgs_expunge(f->st, mb.id, &msgs[9].uid, 1,
+	    NULL), 0);
+	assert_int_equal(deliver_str(f, f->uid_a, NULL, "later\r\n"), 0);
+	free(msgs);
+	assert_int_equal(store_mailbox_messages(f->st, mb.id, &msgs, &n), 0);
+	assert_int_equal(n, 10);
+	assert_int_equal(msgs[9].uid, 11);
+	free(msgs);
+}
+
+static void
+test_delivery_same_user_twice(void **state)
+{
+	struct fx *f = *state;
+	struct store_delivery *d;
+	struct waiter w;
+
+	d = store_delivery_new(f->st, NULL);
+	assert_int_equal(store_delivery_write(d, "x\r\n", 3), 0);
+	store_delivery_add(d, f->uid_a, "INBOX");
+	store_delivery_add(d, f->uid_a, "Junk");
+	store_delivery_add(d, f->uid_b, NULL);
+	store_delivery_add(d, f->uid_a, NULL);
+	waiter_init(&w);
+	store_delivery_commit(d, NULL, waiter_done, &w);
+	waiter_wait(&w, 1);
+	assert_int_equal(w.result, 0);
+	waiter_fini(&w);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 1);
+	assert_int_equal(mbox_get(f, f->uid_a, "Junk").count, 0);
+	assert_int_equal(mbox_get(f, f->uid_b, "INBOX").count, 1);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"), 2);
+}
+
+static void
+test_delivery_folders(void **state)
+{
+	struct fx *f = *state;
+
+	assert_int_equal(deliver_str(f, f->uid_a, "Junk", "spam\r\n"), 0);
+	assert_int_equal(deliver_str(f, f->uid_a, "inbox", "ham\r\n"), 0);
+	/* A folder that does not exist (any more): INBOX instead. */
+	assert_int_equal(deliver_str(f, f->uid_a, "Gone", "ham\r\n"), 0);
+	assert_int_equal(mbox_get(f, f->uid_a, "Junk").count, 1);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 2);
+}
+
+static void
+test_delivery_unknown_user(void **state)
+{
+	struct fx *f = *state;
+	int64_t users[2];
+	char err[256];
+
+	/* The account vanished between RCPT and commit: a temporary
+	 * failure, and nothing is filed for anyone. */
+	users[0] = f->uid_a;
+	users[1] = 987654;
+	assert_int_equal(deliver(f->st, users, 2, NULL, "x\r\n", 3, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "no account"));
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 0);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").uidnext, 1);
+	assert_int_equal(body_files(f), 0);
+	assert_int_equal(tmp_files(f), 0);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
+	/* The store goes on. */
+	assert_int_equal(deliver_str(f, f->uid_a, NULL, "y\r\n"), 0);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 1);
+}
+
+static void
+test_delivery_no_recipients(void **state)
+{
+	struct fx *f = *state;
+	char err[256];
+
+	assert_int_equal(deliver(f->st, NULL, 0, NULL, "x\r\n", 3, err,
+	    sizeof(err)), -1);
+	assert_non_null(strstr(err, "recipients"));
+	assert_int_equal(body_files(f) + tmp_files(f), 0);
+}
+
+static void
+test_delivery_abort(void **state)
+{
+	struct fx *f = *state;
+	struct store_delivery *d;
+
+	d = store_delivery_new(f->st, NULL);
+	assert_non_null(d);
+	assert_int_equal(store_delivery_write(d, "half a mess", 11), 0);
+	store_delivery_add(d, f->uid_a, NULL);
+	assert_int_equal(tmp_files(f), 1);
+	store_delivery_abort(d);
+	store_delivery_abort(NULL);
+	assert_int_equal(tmp_files(f), 0);
+	assert_int_equal(body_files(f), 0);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 0);
+}
+
+static void
+test_delivery_empty_body(void **state)
+{
+	struct fx *f = *state;
+	struct store_msg *msgs;
+	size_t n;
+
+	assert_int_equal(deliver_str(f, f->uid_a, NULL, ""), 0);
+	assert_int_equal(store_mailbox_messages(f->st,
+	    mbox_get(f, f->uid_a, "INBOX").id, &msgs, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(msgs[0].size, 0);
+	free(msgs);
+}
+
+#define CONC_THREADS	8
+#define CONC_PER_THREAD	40
+
+struct conc_arg {
+	struct fx	*f;
+	int		 idx;
+	struct waiter	 w;
+};
+
+static void *
+conc_main(void *arg)
+{
+	struct conc_arg *ca = arg;
+	struct store_delivery *d;
+	char text[64];
+	int i, len;
+
+	/* Each thread keeps all of its deliveries in flight at once. */
+	for (i = 0; i < CONC_PER_THREAD; i++) {
+		d = store_delivery_new(ca->f->st, NULL);
+		if (d == NULL)
+			abort();
+		len = snprintf(text, sizeof(text), "thread %d msg %d\r\n",
+		    ca->idx, i);
+		if (store_delivery_write(d, text, (size_t)len) == -1)
+			abort();
+		store_delivery_add(d, ca->f->uid_a, NULL);
+		store_delivery_add(d, ca->f->uid_b, "Archive");
+		store_delivery_commit(d, NULL, waiter_done, &ca->w);
+	}
+	pthread_mutex_lock(&ca->w.mu);
+	while (ca->w.n_done < CONC_PER_THREAD)
+		pthread_cond_wait(&ca->w.cv, &ca->w.mu);
+	pthread_mutex_unlock(&ca->w.mu);
+	return NULL;
+}
+
+static void
+conc_check(struct fx *f, int64_t user, const char *mailbox)
+{
+	struct store_mailbox mb;
+	struct store_msg *msgs;
+	size_t i, n;
+
+	mb = mbox_get(f, user, mailbox);
+	assert_int_equal(mb.count, CONC_THREADS * CONC_PER_THREAD);
+	assert_int_equal(mb.uidnext, CONC_THREADS * CONC_PER_THREAD + 1);
+	assert_int_equal(store_mailbox_messages(f->st, mb.id, &msgs, &n), 0);
+	for (i = 0; i < n; i++) {
+		assert_int_equal(msgs[i].uid, i + 1);
+		assert_true(msgs[i].modseq <= mb.highestmodseq);
+	}
+	free(msgs);
+}
+
+static void
+test_delivery_concurrent(void **state)
+{
+	struct conc_arg ca[CONC_THREADS];
+	pthread_t th[CONC_THREADS];
+	struct fx *f = *state;
+	int i;
+
+	for (i = 0; i < CONC_THREADS; i++) {
+		ca[i].f = f;
+		ca[i].idx = i;
+		waiter_init(&ca[i].w);
+		assert_int_equal(pthread_create(&th[i], NULL, conc_main,
+		    &ca[i]), 0);
+	}
+	for (i = 0; i < CONC_THREADS; i++) {
+		pthread_join(th[i], NULL);
+		assert_int_equal(ca[i].w.n_fail, 0);
+		assert_false(ca[i].w.is_bad_err);
+		waiter_fini(&ca[i].w);
+	}
+	conc_check(f, f->uid_a, "INBOX");
+	conc_check(f, f->uid_b, "Archive");
+	assert_int_equal(body_files(f), CONC_THREADS * CONC_PER_THREAD);
+	assert_int_equal(tmp_files(f), 0);
+	/* Group commit filed several deliveries per transaction: fewer
+	 * transactions than messages is not observable here, but every
+	 * message is there exactly once per recipient. */
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM messages"),
+	    2 * CONC_THREADS * CONC_PER_THREAD);
+}
+
+static void
+test_delivery_on_event_base(void **state)
+{
+	struct fx *f = *state;
+	struct store_delivery *d;
+	struct event_base *base;
+	struct waiter w;
+	int i;
+
+	base = event_base_new();
+	assert_non_null(base);
+	waiter_init(&w);
+	w.base = base;
+	w.n_want = 5;
+	for (i = 0; i < 5; i++) {
+		d = store_delivery_new(f->st, NULL);
+		assert_int_equal(store_delivery_write(d, "x\r\n", 3), 0);
+		store_delivery_add(d, f->uid_c, NULL);
+		store_delivery_commit(d, base, waiter_done, &w);
+	}
+	assert_int_equal(event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY), 0);
+	assert_int_equal(w.n_done, 5);
+	assert_int_equal(w.n_fail, 0);
+	assert_false(w.is_bad_err);
+	/* done() ran on the loop's thread, this one. */
+	assert_true(pthread_equal(w.thread, pthread_self()));
+	waiter_fini(&w);
+	event_base_free(base);
+	assert_int_equal(mbox_get(f, f->uid_c, "INBOX").count, 5);
+}
+
+static void
+test_close_waits_for_deliveries(void **state)
+{
+	struct fx *f = *state;
+	struct store_delivery *d;
+	struct waiter w;
+	int i;
+
+	waiter_init(&w);
+	for (i = 0; i < 20; i++) {
+		d = store_delivery_new(f->st, NULL);
+		assert_int_equal(store_delivery_write(d, "x\r\n", 3), 0);
+		store_delivery_add(d, f->uid_a, NULL);
+		store_delivery_commit(d, NULL, waiter_done, &w);
+	}
+	store_close(f->st);
+	assert_int_equal(w.n_done, 20);
+	assert_int_equal(w.n_fail, 0);
+	waiter_fini(&w);
+	fx_open_store(f);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 20);
+}
+
+/* Expunge. */
+
+static int64_t
+fill_inbox(struct fx *f, int64_t user, int n)
+{
+	char text[32];
+	int i;
+
+	for (i = 0; i < n; i++) {
+		snprintf(text, sizeof(text), "m%d\r\n", i + 1);
+		assert_int_equal(deliver_str(f, user, NULL, text), 0);
+	}
+	return mbox_get(f, user, "INBOX").id;
+}
+
+static void
+test_expunge(void **state)
+{
+	static const uint32_t some[] = { 2, 4 }, again[] = { 2, 99, 5 };
+	struct fx *f = *state;
+	struct store_mailbox before, after;
+	struct store_msg *msgs;
+	int64_t mbox;
+	size_t n;
+
+	mbox = fill_inbox(f, f->uid_a, 5);
+	before = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(store_msgs_expunge(f->st, mbox, some, 2, NULL), 0);
+	after = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(after.count, 3);
+	assert_true(after.highestmodseq > before.highestmodseq);
+	assert_int_equal(after.uidnext, before.uidnext);
+	assert_int_equal(body_files(f), 3);
+	/* UIDs already gone are skipped; the rest goes. */
+	assert_int_equal(store_msgs_expunge(f->st, mbox, again, 3, NULL), 0);
+	assert_int_equal(store_mailbox_messages(f->st, mbox, &msgs, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(msgs[0].uid, 1);
+	assert_int_equal(msgs[1].uid, 3);
+	free(msgs);
+	assert_int_equal(body_files(f), 2);
+	assert_int_equal(store_msgs_expunge(f->st, mbox, NULL, 0, NULL), 0);
+}
+
+static void
+test_expunge_bad_mailbox(void **state)
+{
+	static const uint32_t one[] = { 1 };
+	struct fx *f = *state;
+	char *err = NULL;
+
+	(void)fill_inbox(f, f->uid_a, 1);
+	assert_int_equal(store_msgs_expunge(f->st, 424242, one, 1, &err), -1);
+	assert_non_null(strstr(err, "no mailbox"));
+	free(err);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 1);
+}
+
+static void
+test_expunge_all_or_nothing(void **state)
+{
+	static const uint32_t uids[] = { 1, 3, 5 };
+	struct fx *f = *state;
+	struct store_mailbox before, after;
+	char *err = NULL;
+	int64_t mbox;
+
+	mbox = fill_inbox(f, f->uid_a, 5);
+	before = mbox_get(f, f->uid_a, "INBOX");
+	/* Make the third removal fail after two have happened. */
+	sql_exec(f, "CREATE TRIGGER fail_uid5 BEFORE DELETE ON messages "
+	    "WHEN old.uid = 5 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, &err), -1);
+	assert_non_null(err);
+	free(err);
+	after = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(after.count, 5);
+	assert_int_equal(after.highestmodseq, before.highestmodseq);
+	assert_int_equal(body_files(f), 5);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 5);
+	sql_exec(f, "DROP TRIGGER fail_uid5");
+	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, NULL), 0);
+	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 2);
+	assert_int_equal(body_files(f), 2);
+}
