@@ -23,6 +23,12 @@ B	 = build-asan
 CFLAGS	+= $(SAN_FLAGS)
 LDFLAGS	+= $(SAN_FLAGS)
 endif
+# The library again, instrumented for libFuzzer (clang only).
+ifeq ($(FUZZ),1)
+B	 = build-fuzz
+CC	 = clang
+CFLAGS	 = -O1 -g $(SAN_FLAGS) -fsanitize=fuzzer-no-link
+endif
 
 SRC_DIRS = lib mime store auth smtp pop3 daemon cli
 LIB_SRCS = $(filter-out src/cli/main.c, \
@@ -75,13 +81,15 @@ check-asan: deps
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@./tests/run asan
 
-fuzz: $(FUZZ_BINS)
+fuzz:
+	@$(MAKE) --no-print-directory FUZZ=1 fuzz-bins
 
-build-fuzz/%: fuzz/%.c $(LIB_SRCS)
+fuzz-bins: $(FUZZ_BINS)
+
+build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpetrel.a
 	@mkdir -p $(@D)
-	clang $(CPPFLAGS) -std=c17 -g -O1 \
-	    -fsanitize=fuzzer,address,undefined -o $@ $< \
-	    $(filter-out src/cli/main.c,$(LIB_SRCS)) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer -o $@ $< \
+	    build-fuzz/libpetrel.a $(LDLIBS)
 
 run: deps all
 	@./scripts/run-demo.sh
@@ -89,6 +97,6 @@ run: deps all
 clean:
 	rm -rf build build-asan build-fuzz petrel
 
-.PHONY: all unit deps check check-asan fuzz run clean
+.PHONY: all unit deps check check-asan fuzz fuzz-bins run clean
 
 -include $(LIB_OBJS:.o=.d) $(MAIN_OBJ:.o=.d)

@@ -19,7 +19,7 @@
 #include "xalloc.h"
 
 /* A larger file is surely a mistake (a log named as the config). */
-#define CONFIG_FILE_MAX	(1024 * 1024)
+#define CONFIG_FILE_MAX	(1024UL * 1024)
 /* How much of a bad key an error message quotes. */
 #define SHOW		64
 
@@ -50,7 +50,7 @@ static const struct unit size_units[] = {
 };
 
 static const struct unit time_units[] = {
-	{ 'w', 7 * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
+	{ 'w', 7ULL * 86400 }, { 'd', 86400 }, { 'h', 3600 }, { 'm', 60 },
 	{ 's', 1 },
 };
 

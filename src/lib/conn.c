@@ -43,6 +43,8 @@ struct conn {
 	char			 peer_host[64];
 	char			 peer_str[80];
 	char			 tls_info[128];
+	struct event		*linger;	/* waits for TLS output */
+	unsigned		 linger_ticks;
 };
 
 static atomic_uint	 active;
@@ -136,6 +138,8 @@ conn_free(struct conn *c)
 		thread_conns = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	if (c->linger != NULL)
+		event_free(c->linger);
 	bufferevent_free(c->bev);
 	buf_free(&c->line);
 	free(c);
@@ -240,6 +244,14 @@ conn_readline(struct conn *c, const char **line_out, size_t *len_out,
 	*line_out = c->line.data;
 	*len_out = c->line.len;
 	return 1;
+}
+
+size_t
+conn_read(struct conn *c, void *out, size_t max)
+{
+	int n = evbuffer_remove(bufferevent_get_input(c->bev), out, max);
+
+	return n > 0 ? (size_t)n : 0;
 }
 
 size_t
@@ -404,14 +416,49 @@ on_read(struct bufferevent *bev, void *arg)
 		c->cb->input(c, c->arg);
 }
 
+/* Output still on its way: for TLS, also what the filter has already
+ * encrypted into the socket bufferevent underneath it. */
+static size_t
+unsent(struct conn *c)
+{
+	struct bufferevent *under = bufferevent_get_underlying(c->bev);
+	size_t n = evbuffer_get_length(bufferevent_get_output(c->bev));
+
+	if (under != NULL)
+		n += evbuffer_get_length(bufferevent_get_output(under));
+	return n;
+}
+
+static void
+on_linger(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct timeval tv = { 0, 5000 };
+
+	(void)fd;
+	(void)what;
+	/* Give a peer that stopped reading ten seconds, not forever. */
+	if (unsent(c) == 0 || ++c->linger_ticks > 2000) {
+		c->cb->closed(c, c->arg);
+		return;
+	}
+	evtimer_add(c->linger, &tv);
+}
+
 static void
 on_write(struct bufferevent *bev, void *arg)
 {
 	struct conn *c = arg;
 
+	(void)bev;
 	if (c->closing) {
-		if (evbuffer_get_length(bufferevent_get_output(bev)) == 0)
-			c->cb->closed(c, c->arg);
+		if (evbuffer_get_length(bufferevent_get_output(bev)) != 0)
+			return;
+		/* A TLS filter has no callback for the bytes below it: look
+		 * again shortly until they are gone too. */
+		if (c->linger == NULL)
+			c->linger = evtimer_new(c->base, on_linger, c);
+		on_linger(-1, 0, c);
 		return;
 	}
 	if (c->drain_low > 0 && c->cb->drain != NULL)

@@ -63,6 +63,9 @@ void		 conn_set_timeout(struct conn *c, unsigned seconds);
  * with the line after it. */
 int		 conn_readline(struct conn *c, const char **line_out,
 		    size_t *len_out, bool *crlf_out);
+/* Take up to max bytes of raw input (BDAT chunks): returns the count, 0
+ * when nothing waits. A partial line the line reader saw is not lost. */
+size_t		 conn_read(struct conn *c, void *out, size_t max);
 /* Bytes of input waiting. */
 size_t		 conn_input_len(struct conn *c);
 /* Drop all waiting input (e.g. after STARTTLS, RFC 3207 4.2). */

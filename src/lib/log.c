@@ -65,7 +65,7 @@ vlog(enum log_level level, const char *tag, int errnum, const char *fmt,
 	clock_gettime(CLOCK_REALTIME, &ts);
 	gmtime_r(&ts.tv_sec, &tm);
 	n = snprintf(line, sizeof(line),
-	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s", tm.tm_year + 1900,
+	    "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ %s %s ", tm.tm_year + 1900,
 	    tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    ts.tv_nsec / 1000000, prog, tag);
 	m = vsnprintf(line + n, sizeof(line) - (size_t)n, fmt, ap);
@@ -94,10 +94,10 @@ name(const char *fmt, ...)						\
 	errno = saved;							\
 }
 
-LOG_FN(log_debug, LOG_LVL_DEBUG, "debug:", 0)
-LOG_FN(log_info, LOG_LVL_INFO, "info:", 0)
-LOG_FN(log_warn, LOG_LVL_WARN, "warn:", 1)
-LOG_FN(log_warnx, LOG_LVL_WARN, "warn:", 0)
+LOG_FN(log_debug, LOG_LVL_DEBUG, "debug", 0)
+LOG_FN(log_info, LOG_LVL_INFO, "info", 0)
+LOG_FN(log_warn, LOG_LVL_WARN, "warn", 1)
+LOG_FN(log_warnx, LOG_LVL_WARN, "warn", 0)
 
 void
 fatal(const char *fmt, ...)
@@ -106,7 +106,7 @@ fatal(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, "fatal:", saved, fmt, ap);
+	vlog(LOG_LVL_WARN, "fatal", saved, fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -117,7 +117,7 @@ fatalx(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vlog(LOG_LVL_WARN, "fatal:", 0, fmt, ap);
+	vlog(LOG_LVL_WARN, "fatal", 0, fmt, ap);
 	va_end(ap);
 	exit(1);
 }

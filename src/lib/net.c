@@ -63,7 +63,8 @@ parse_v6(const char *p, size_t len, struct net_addr_list *list,
 {
 	struct sockaddr_in6 sin6;
 	char host[INET6_ADDRSTRLEN + IF_NAMESIZE + 1];
-	const char *end, *zone;
+	const char *end;
+	char *zone;
 	size_t hlen;
 
 	if ((end = str_chr(p, len, ']')) == NULL)
@@ -80,7 +81,7 @@ parse_v6(const char *p, size_t len, struct net_addr_list *list,
 	memcpy(host, p + 1, hlen);
 	host[hlen] = '\0';
 	if ((zone = strchr(host, '%')) != NULL) {
-		host[zone++ - host] = '\0';
+		*zone++ = '\0';
 		if ((sin6.sin6_scope_id = if_nametoindex(zone)) == 0)
 			return fail(err_out, p, len, "unknown interface");
 	}
@@ -178,6 +179,9 @@ parse_entry(const char *p, size_t len, struct net_addr_list *list,
 		*err_out = xstrdup("empty entry in the list");
 		return -1;
 	}
+	/* The address parsers below work on C strings. */
+	if (str_chr(p, len, '\0') != NULL)
+		return fail(err_out, p, len, "NUL byte in the address");
 	if (str_chr(p, len, ' ') != NULL || str_chr(p, len, '\t') != NULL)
 		return fail(err_out, p, len,
 		    "expected ',' between addresses");

@@ -58,13 +58,22 @@ ssl_reason(void)
 static bool
 file_readable(const char *what, const char *path, char **err_out)
 {
+	struct stat st;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstat(fd, &st) == -1) {
 		*err_out = xasprintf("%s %s: %s", what, path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return false;
 	}
 	close(fd);
+	if (S_ISDIR(st.st_mode)) {
+		*err_out = xasprintf("%s %s: %s", what, path,
+		    strerror(EISDIR));
+		return false;
+	}
 	return true;
 }
 
@@ -73,6 +82,18 @@ cert_check_expiry(X509 *x, const char *path)
 {
 	if (x != NULL && X509_cmp_current_time(X509_get0_notAfter(x)) < 0)
 		log_warnx("tls cert=%s event=expired", path);
+}
+
+/* A daemon has nobody to ask: without this, OpenSSL would prompt on the
+ * terminal for the pass phrase of an encrypted key. */
+static int
+no_passphrase(char *buf, int size, int rwflag, void *arg)
+{
+	(void)buf;
+	(void)size;
+	(void)rwflag;
+	(void)arg;
+	return -1;
 }
 
 static EVP_PKEY *
@@ -87,10 +108,11 @@ key_read(const char *what, const char *path, char **err_out)
 		*err_out = xasprintf("%s %s: %s", what, path, ssl_reason());
 		return NULL;
 	}
-	pkey = PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL);
+	pkey = PEM_read_bio_PrivateKey(bio, NULL, no_passphrase, NULL);
 	BIO_free(bio);
 	if (pkey == NULL)
-		*err_out = xasprintf("%s %s: %s", what, path, ssl_reason());
+		*err_out = xasprintf("%s %s: not an unencrypted PEM private "
+		    "key (%s)", what, path, ssl_reason());
 	return pkey;
 }
 
@@ -308,4 +330,198 @@ dir_sync(const char *dir)
 	if (fsync(fd) == -1)
 		log_warn("tls dir=%s event=fsync", dir);
 	close(fd);
+}
+
+/* True when hostname is the name or address x was made for. */
+static bool
+cert_matches(X509 *x, const char *hostname)
+{
+	int rc;
+
+	if (is_ip(hostname))
+		rc = X509_check_ip_asc(x, hostname, 0);
+	else
+		rc = X509_check_host(x, hostname, 0, 0, NULL);
+	ERR_clear_error();
+	return rc == 1;
+}
+
+/* Make a key and a self-signed certificate for hostname, write them (the
+ * key first: a certificate on disk means that its key is there too) and
+ * put them in ctx. The objects in memory go to ctx, not the files read
+ * back, so that two processes starting at once cannot mix their halves. */
+static bool
+selfsigned_make(SSL_CTX *ctx, const char *dir, const char *cert,
+    const char *key, const char *hostname, char **err_out)
+{
+	EVP_PKEY *pkey;
+	X509 *x = NULL;
+	bool ok = false;
+
+	if ((pkey = EVP_EC_gen("P-256")) == NULL) {
+		*err_out = xasprintf("cannot make a key: %s", ssl_reason());
+		return false;
+	}
+	if ((x = cert_make(pkey, hostname, err_out)) == NULL ||
+	    !pem_write(key, pkey, NULL, 0600, err_out) ||
+	    !pem_write(cert, pkey, x, 0644, err_out))
+		goto done;
+	dir_sync(dir);
+	if (SSL_CTX_use_certificate(ctx, x) != 1 ||
+	    SSL_CTX_use_PrivateKey(ctx, pkey) != 1) {
+		*err_out = xasprintf("certificate %s: %s", cert,
+		    ssl_reason());
+		goto done;
+	}
+	log_info("tls event=selfsigned cert=%s host=%s", cert, hostname);
+	ok = true;
+done:
+	X509_free(x);
+	EVP_PKEY_free(pkey);
+	return ok;
+}
+
+static bool
+exists(const char *path)
+{
+	struct stat st;
+
+	/* Anything but "not there" is for the loader to report. */
+	return stat(path, &st) == 0 || errno != ENOENT;
+}
+
+/* Use data_dir/tls/selfsigned.{crt,key}, making them when either is
+ * missing or when the certificate is for another host name. */
+static bool
+ctx_load_selfsigned(SSL_CTX *ctx, const char *data_dir, const char *hostname,
+    char **err_out)
+{
+	char *dir, *cert, *key;
+	bool ok;
+
+	dir = xasprintf("%s/tls", data_dir);
+	cert = xasprintf("%s/selfsigned.crt", dir);
+	key = xasprintf("%s/selfsigned.key", dir);
+	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+		*err_out = xasprintf("cannot create %s: %s", dir,
+		    strerror(errno));
+		ok = false;
+	} else if (exists(cert) && exists(key)) {
+		ok = ctx_load_files(ctx, "certificate", cert, "key", key,
+		    err_out);
+		if (ok && !cert_matches(SSL_CTX_get0_certificate(ctx),
+		    hostname))
+			ok = selfsigned_make(ctx, dir, cert, key, hostname,
+			    err_out);
+	} else
+		ok = selfsigned_make(ctx, dir, cert, key, hostname, err_out);
+	free(key);
+	free(cert);
+	free(dir);
+	return ok;
+}
+
+static SSL_CTX *
+ctx_new(const SSL_METHOD *method, char **err_out)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = SSL_CTX_new(method)) == NULL) {
+		*err_out = xasprintf("cannot make a TLS context: %s",
+		    ssl_reason());
+		return NULL;
+	}
+	if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
+		fatalx("tls: cannot set the minimum version: %s",
+		    ssl_reason());
+	/* Compression leaks plain text (CRIME); renegotiation is a denial
+	 * of service lever that no mail client needs. */
+	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
+	    SSL_OP_NO_RENEGOTIATION);
+	return ctx;
+}
+
+SSL_CTX *
+tls_server_ctx_new(const char *cert_file, const char *key_file,
+    const char *data_dir, const char *hostname, char **err_out)
+{
+	bool has_cert = cert_file != NULL && cert_file[0] != '\0';
+	bool has_key = key_file != NULL && key_file[0] != '\0';
+	SSL_CTX *ctx;
+	bool ok;
+
+	if (has_cert != has_key) {
+		*err_out = xstrdup("tls.cert and tls.key must be set "
+		    "together");
+		return NULL;
+	}
+	if ((ctx = ctx_new(TLS_server_method(), err_out)) == NULL)
+		return NULL;
+	if (SSL_CTX_set_cipher_list(ctx, TLS_SERVER_CIPHERS) != 1)
+		fatalx("tls: bad cipher list: %s", ssl_reason());
+	SSL_CTX_set_dh_auto(ctx, 1);
+	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_SERVER);
+	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"petrel",
+	    6);
+	if (has_cert)
+		ok = ctx_load_files(ctx, "tls.cert", cert_file, "tls.key",
+		    key_file, err_out);
+	else
+		ok = ctx_load_selfsigned(ctx, data_dir, hostname != NULL &&
+		    hostname[0] != '\0' ? hostname : "localhost", err_out);
+	if (!ok) {
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+SSL_CTX *
+tls_client_ctx_new(const char *ca_file, bool verify, char **err_out)
+{
+	SSL_CTX *ctx;
+
+	if ((ctx = ctx_new(TLS_client_method(), err_out)) == NULL)
+		return NULL;
+	SSL_CTX_set_verify(ctx, verify ? SSL_VERIFY_PEER : SSL_VERIFY_NONE,
+	    NULL);
+	if (ca_file == NULL || ca_file[0] == '\0') {
+		if (SSL_CTX_set_default_verify_paths(ctx) == 1)
+			return ctx;
+		*err_out = xasprintf("cannot load the system's CA "
+		    "certificates: %s", ssl_reason());
+	} else if (file_readable("CA file", ca_file, err_out)) {
+		if (SSL_CTX_load_verify_file(ctx, ca_file) == 1)
+			return ctx;
+		*err_out = xasprintf("CA file %s: %s", ca_file, ssl_reason());
+	}
+	SSL_CTX_free(ctx);
+	return NULL;
+}
+
+bool
+tls_client_set_host(SSL *ssl, const char *hostname)
+{
+	/* RFC 6066 3: "Literal IPv4 and IPv6 addresses are not permitted"
+	 * in SNI, so an address is only checked against the certificate. */
+	if (is_ip(hostname))
+		return X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl),
+		    hostname) == 1;
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	return SSL_set_tlsext_host_name(ssl, hostname) == 1 &&
+	    SSL_set1_host(ssl, hostname) == 1;
+}
+
+const char *
+tls_describe(const SSL *ssl, char *out, size_t len)
+{
+	const SSL_CIPHER *cipher = SSL_get_current_cipher(ssl);
+
+	if (cipher == NULL)
+		snprintf(out, len, "version=none");
+	else
+		snprintf(out, len, "version=%s cipher=%s bits=%d",
+		    SSL_get_version(ssl), SSL_CIPHER_get_name(cipher),
+		    SSL_CIPHER_get_bits(cipher, NULL));
+	return out;
 }

@@ -23,8 +23,9 @@
  * to be freed with SSL_CTX_free(); or NULL with *err_out a heap string the
  * caller frees ("tls.cert /x.pem: No such file or directory",
  * "tls.key /k.pem: does not match the certificate in tls.cert /c.pem"). */
-SSL_CTX		*tls_server_ctx_new(const char *cert_file, const char *key_file,
-		    const char *data_dir, const char *hostname, char **err_out);
+SSL_CTX		*tls_server_ctx_new(const char *cert_file,
+		    const char *key_file, const char *data_dir,
+		    const char *hostname, char **err_out);
 
 /* A client context: TLS 1.2 at least, peers checked against the PEM file
  * ca_file, or the system's store when ca_file is NULL or empty. When verify

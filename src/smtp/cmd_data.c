@@ -1,92 +1,28 @@
-/* DATA (RFC 5321 4.1.1.4): receive the message, undo dot-stuffing
- * (4.5.2), prepend the trace fields (4.4), and answer only once the store
- * has made the message durable.
+/* DATA (RFC 5321 4.1.1.4): the message as lines ended by CRLF.CRLF, with
+ * dot-stuffing undone (4.5.2).
  * SPDX-License-Identifier: ISC */
-#include <errno.h>
-#include <stdlib.h>
-#include <stdio.h>
-#include <string.h>
-#include <time.h>
-
-#include "lib/conn.h"
-#include "lib/log.h"
-#include "lib/str.h"
 #include "smtp_int.h"
-#include "store/store.h"
-
-/* Message bytes are handed to the store in blocks of this size. */
-#define DATA_FLUSH_SIZE	(64 * 1024)
-
-static void
-data_flush(struct smtp_session *s)
-{
-	if (s->data.len == 0 || s->data_error != SMTP_DATA_OK)
-		return;
-	if (store_delivery_write(s->delivery, s->data.data, s->data.len) < 0) {
-		s->data_error = SMTP_DATA_WRITE_FAILED;
-		s->data_errno = errno;
-	}
-	buf_reset(&s->data);
-}
-
-static void
-add_trace_fields(struct smtp_session *s)
-{
-	const struct sockaddr *peer = conn_peer_addr(s->conn);
-	char date[64];
-	time_t now = time(NULL);
-	struct tm tm;
-
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
-	/* Return-Path: at final delivery (RFC 5321 4.4). */
-	buf_addf(&s->data, "Return-Path: <%s>\r\n", s->mail_from);
-	buf_addf(&s->data, "Received: from %s (%s%s%s)\r\n", s->helo,
-	    peer->sa_family == AF_INET6 ? "[IPv6:" : "[",
-	    conn_peer_host(s->conn), "]");
-	/* The protocol names are RFC 3848's. */
-	buf_addf(&s->data, "\tby %s (petrel) with %s id %s\r\n",
-	    s->srv->hostname, !s->is_esmtp ? "SMTP" :
-	    conn_is_tls(s->conn) ? "ESMTPS" : "ESMTP", s->msg_id);
-	if (conn_is_tls(s->conn))
-		buf_addf(&s->data, "\t(using %s)\r\n", conn_tls_info(s->conn));
-	if (s->nrcpts == 1)
-		buf_addf(&s->data, "\tfor <%s>; %s\r\n", s->rcpts[0].address,
-		    date);
-	else
-		buf_addf(&s->data, "\t; %s\r\n", date);
-}
 
 void
 smtp_cmd_data(struct smtp_session *s, const char *args, size_t len)
 {
-	char *err = NULL;
-	size_t i;
-
 	(void)args;
 	if (len > 0) {
 		smtp_reply_error(s, 501, "5.5.4", "DATA takes no arguments");
 		return;
 	}
-	if (s->state != SMTP_ST_RCPT) {
+	if (s->state != SMTP_ST_RCPT || s->delivery != NULL) {
+		/* RFC 3030 3: no DATA in a transaction that used BDAT. */
 		smtp_reply_error(s, 503, "5.5.1", s->state == SMTP_ST_MAIL ?
-		    "No valid recipients" : "Need MAIL and RCPT before DATA");
+		    "No valid recipients" : s->delivery != NULL ?
+		    "DATA after BDAT" : "Need MAIL and RCPT before DATA");
 		return;
 	}
-	s->delivery = store_delivery_new(s->srv->store, &err);
-	if (s->delivery == NULL) {
-		log_warnx("smtp session=%s event=data error=\"%s\"", s->id, err);
-		free(err);
+	if (!smtp_msg_begin(s)) {
 		smtp_reply(s, 451, "4.3.0", "Cannot store mail now, try later");
 		return;
 	}
-	for (i = 0; i < s->nrcpts; i++)
-		store_delivery_add(s->delivery, s->rcpts[i].user_id, "INBOX");
-	str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
-	add_trace_fields(s);
-	s->data_size = 0;
 	s->data_prev_crlf = true;
-	s->data_error = SMTP_DATA_OK;
 	s->state = SMTP_ST_DATA;
 	smtp_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
@@ -101,92 +37,6 @@ smtp_data_too_long(struct smtp_session *s)
 	s->data_prev_crlf = true;
 }
 
-static void
-log_message(struct smtp_session *s, int code)
-{
-	struct buf to = BUF_INIT;
-	size_t i;
-
-	for (i = 0; i < s->nrcpts; i++)
-		buf_addf(&to, "%s<%s>", i ? "," : "", s->rcpts[i].address);
-	log_info("smtp session=%s event=message id=%s from=<%s> to=%s "
-	    "size=%llu client=%s tls=%s result=%d", s->id, s->msg_id,
-	    s->mail_from, buf_cstr(&to), (unsigned long long)s->data_size,
-	    s->conn ? conn_peer_str(s->conn) : "gone",
-	    s->conn && conn_is_tls(s->conn) ? "yes" : "no", code);
-	buf_free(&to);
-}
-
-static void
-on_committed(void *arg, int result, const char *err)
-{
-	struct smtp_session *s = arg;
-
-	s->delivery = NULL;	/* the store took it */
-	if (result == 0) {
-		log_message(s, 250);
-		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", s->msg_id);
-	} else {
-		log_warnx("smtp session=%s event=commit id=%s error=\"%s\"",
-		    s->id, s->msg_id, err);
-		log_message(s, 451);
-		smtp_reply(s, 451, "4.3.0", "Cannot store mail now, try later");
-	}
-	smtp_session_reset(s);
-	s->state = SMTP_ST_READY;
-	smtp_session_resume(s);
-}
-
-/* Refuse the message for the reason recorded while it came in. */
-static void
-data_refuse(struct smtp_session *s)
-{
-	switch (s->data_error) {
-	case SMTP_DATA_TOO_BIG:
-		log_message(s, 552);
-		smtp_reply(s, 552, "5.3.4", "Message size exceeds fixed "
-		    "limit of %llu",
-		    (unsigned long long)s->srv->max_message_size);
-		break;
-	case SMTP_DATA_LINE_TOO_LONG:
-		log_message(s, 500);
-		smtp_reply(s, 500, "5.5.2", "Line too long (RFC 5321 limit "
-		    "is 1000 octets)");
-		break;
-	default:
-		log_warnx("smtp session=%s event=write id=%s error=\"%s\"",
-		    s->id, s->msg_id, strerror(s->data_errno));
-		if (s->data_errno == ENOSPC || s->data_errno == EDQUOT) {
-			log_message(s, 452);
-			smtp_reply(s, 452, "4.3.1",
-			    "Insufficient system storage");
-		} else {
-			log_message(s, 451);
-			smtp_reply(s, 451, "4.3.0",
-			    "Local error in processing");
-		}
-		break;
-	}
-	smtp_session_reset(s);
-	s->state = SMTP_ST_READY;
-}
-
-static void
-data_end(struct smtp_session *s)
-{
-	struct store_delivery *d;
-
-	data_flush(s);
-	if (s->data_error != SMTP_DATA_OK) {
-		data_refuse(s);
-		return;
-	}
-	d = s->delivery;
-	s->state = SMTP_ST_COMMIT;
-	smtp_session_pause(s);
-	store_delivery_commit(d, conn_base(s->conn), on_committed, s);
-}
-
 void
 smtp_data_line(struct smtp_session *s, const char *line, size_t len,
     bool crlf)
@@ -198,21 +48,14 @@ smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 	 * a different end of message (SMTP smuggling). */
 	s->data_prev_crlf = crlf;
 	if (len == 1 && line[0] == '.' && crlf && prev_crlf) {
-		data_end(s);
+		smtp_msg_end(s);
 		return;
 	}
 	if (len > 0 && line[0] == '.') {
 		line++;
 		len--;
 	}
-	s->data_size += len + 2;
-	if (s->data_size > s->srv->max_message_size &&
-	    s->data_error == SMTP_DATA_OK)
-		s->data_error = SMTP_DATA_TOO_BIG;
-	if (s->data_error != SMTP_DATA_OK)
-		return;
-	buf_add(&s->data, line, len);
-	buf_add(&s->data, "\r\n", 2);
-	if (s->data.len >= DATA_FLUSH_SIZE)
-		data_flush(s);
+	/* A bare LF is stored as CRLF: stored messages use CRLF. */
+	smtp_msg_write(s, line, len);
+	smtp_msg_write(s, "\r\n", 2);
 }

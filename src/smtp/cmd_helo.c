@@ -66,5 +66,8 @@ smtp_cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 	if (s->srv->tls != NULL && !conn_is_tls(s->conn))
 		smtp_reply_more(s, 250, "STARTTLS");
 	smtp_reply_more(s, 250, "8BITMIME");
-	smtp_reply(s, 250, NULL, "ENHANCEDSTATUSCODES");
+	smtp_reply_more(s, 250, "ENHANCEDSTATUSCODES");
+	smtp_reply_more(s, 250, "CHUNKING");
+	smtp_reply_more(s, 250, "DSN");
+	smtp_reply(s, 250, NULL, "SMTPUTF8");
 }

@@ -1,5 +1,6 @@
-/* MAIL FROM (RFC 5321 4.1.1.2) with the SIZE (RFC 1870) and BODY (RFC 6152)
- * parameters.
+/* MAIL FROM (RFC 5321 4.1.1.2) with the parameters SIZE (RFC 1870), BODY
+ * (RFC 6152), SMTPUTF8 (RFC 6531) and RET and ENVID (RFC 3461 4.3-4.4), and
+ * the walk over ESMTP parameters that RCPT shares.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <string.h>
@@ -34,10 +35,58 @@ mail_param(struct smtp_session *s, const char *p, size_t len)
 		return true;
 	}
 	if (str_ieq(p, klen, "BODY") && v != NULL &&
-	    (str_ieq(v, vlen, "7BIT") || str_ieq(v, vlen, "8BITMIME")))
+	    (str_ieq(v, vlen, "7BIT") || str_ieq(v, vlen, "8BITMIME"))) {
+		s->is_8bitmime = str_ieq(v, vlen, "8BITMIME");
 		return true;
+	}
+	if (str_ieq(p, klen, "SMTPUTF8") && v == NULL) {
+		s->is_utf8 = true;
+		return true;
+	}
+	if (str_ieq(p, klen, "RET") && v != NULL &&
+	    (str_ieq(v, vlen, "FULL") || str_ieq(v, vlen, "HDRS"))) {
+		s->ret_hdrs = str_ieq(v, vlen, "HDRS");
+		return true;
+	}
+	if (str_ieq(p, klen, "ENVID") && v != NULL) {
+		/* RFC 3461 4.4: at most 100 characters of xtext. */
+		if (vlen > 100 || !smtp_xtext_valid(v, vlen)) {
+			smtp_reply_error(s, 501, "5.5.4", "Bad ENVID value");
+			return false;
+		}
+		memcpy(s->envid, v, vlen);
+		s->envid[vlen] = '\0';
+		return true;
+	}
 	smtp_reply_error(s, 555, "5.5.4", "Unsupported MAIL parameter");
 	return false;
+}
+
+static bool
+is_upper_hex(char c)
+{
+	return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F');
+}
+
+bool
+smtp_xtext_valid(const char *p, size_t len)
+{
+	size_t i;
+
+	/* RFC 3461 4: xchar is "!" to "~" but "+" and "="; "+" starts two
+	 * upper-case hex digits. */
+	for (i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)p[i];
+
+		if (ch == '+') {
+			if (len - i < 3 || !is_upper_hex(p[i + 1]) ||
+			    !is_upper_hex(p[i + 2]))
+				return false;
+			i += 2;
+		} else if (ch < '!' || ch > '~' || ch == '=')
+			return false;
+	}
+	return true;
 }
 
 /* Walk the space-separated parameters after a path. */
@@ -90,8 +139,15 @@ smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply_error(s, 555, "5.5.4", "Parameters need EHLO");
 		return;
 	}
+	s->is_8bitmime = s->is_utf8 = s->ret_hdrs = false;
+	s->envid[0] = '\0';
 	if (!smtp_params_each(s, args, len, mail_param))
 		return;
+	if (!s->is_utf8 && smtp_path_is_utf8(&path)) {
+		smtp_reply_error(s, 553, "5.6.7", "Non-ASCII address needs "
+		    "SMTPUTF8");
+		return;
+	}
 	smtp_path_str(&path, s->mail_from, sizeof(s->mail_from));
 	s->state = SMTP_ST_MAIL;
 	smtp_reply(s, 250, "2.1.0", "Ok");

@@ -1,5 +1,6 @@
-/* RCPT TO (RFC 5321 4.1.1.3): only local users are accepted here; every
- * other domain is refused, so the server is never an open relay.
+/* RCPT TO (RFC 5321 4.1.1.3) with the DSN parameters NOTIFY and ORCPT
+ * (RFC 3461 4.1-4.2): only local users are accepted here; every other
+ * domain is refused, so the server is never an open relay.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <string.h>
@@ -10,11 +11,70 @@
 #include "smtp_int.h"
 #include "store/store.h"
 
+/* NOTIFY=NEVER, or a list of SUCCESS, FAILURE and DELAY. */
+static bool
+parse_notify(const char *v, size_t vlen, unsigned *out)
+{
+	size_t i = 0, start;
+
+	*out = 0;
+	while (i <= vlen) {
+		start = i;
+		while (i < vlen && v[i] != ',')
+			i++;
+		if (str_ieq(v + start, i - start, "NEVER"))
+			*out |= SMTP_NOTIFY_NEVER;
+		else if (str_ieq(v + start, i - start, "SUCCESS"))
+			*out |= SMTP_NOTIFY_SUCCESS;
+		else if (str_ieq(v + start, i - start, "FAILURE"))
+			*out |= SMTP_NOTIFY_FAILURE;
+		else if (str_ieq(v + start, i - start, "DELAY"))
+			*out |= SMTP_NOTIFY_DELAY;
+		else
+			return false;
+		i++;
+	}
+	/* NEVER stands alone (RFC 3461 4.1). */
+	return (*out & SMTP_NOTIFY_NEVER) == 0 || *out == SMTP_NOTIFY_NEVER;
+}
+
+/* ORCPT=addr-type;xtext */
+static bool
+valid_orcpt(const char *v, size_t vlen)
+{
+	const char *semi = str_chr(v, vlen, ';');
+	size_t tlen;
+
+	if (semi == NULL || vlen > SMTP_XTEXT_MAX)
+		return false;
+	tlen = (size_t)(semi - v);
+	return tlen > 0 && smtp_xtext_valid(semi + 1, vlen - tlen - 1);
+}
+
 static bool
 rcpt_param(struct smtp_session *s, const char *p, size_t len)
 {
-	(void)p;
-	(void)len;
+	const char *eq = str_chr(p, len, '=');
+	size_t klen = eq ? (size_t)(eq - p) : len;
+	size_t vlen = eq ? len - klen - 1 : 0;
+	struct smtp_rcpt *r = &s->rcpt_new;
+
+	if (eq != NULL && str_ieq(p, klen, "NOTIFY")) {
+		if (!parse_notify(eq + 1, vlen, &r->notify)) {
+			smtp_reply_error(s, 501, "5.5.4", "Bad NOTIFY value");
+			return false;
+		}
+		return true;
+	}
+	if (eq != NULL && str_ieq(p, klen, "ORCPT")) {
+		if (!valid_orcpt(eq + 1, vlen)) {
+			smtp_reply_error(s, 501, "5.5.4", "Bad ORCPT value");
+			return false;
+		}
+		memcpy(r->orcpt, eq + 1, vlen);
+		r->orcpt[vlen] = '\0';
+		return true;
+	}
 	smtp_reply_error(s, 555, "5.5.4", "Unsupported RCPT parameter");
 	return false;
 }
@@ -78,9 +138,15 @@ smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		    "A recipient cannot be <>");
 		return;
 	}
+	memset(&s->rcpt_new, 0, sizeof(s->rcpt_new));
 	if (!smtp_params_each(s, args + 3 + used, len - 3 - (size_t)used,
 	    rcpt_param))
 		return;
+	if (!s->is_utf8 && smtp_path_is_utf8(&path)) {
+		smtp_reply_error(s, 553, "5.6.7", "Non-ASCII address needs "
+		    "SMTPUTF8");
+		return;
+	}
 	if (s->nrcpts >= s->srv->max_recipients) {
 		/* RFC 5321 4.5.3.1.10: 452, and the client sends the rest
 		 * in another transaction. */
@@ -91,6 +157,7 @@ smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		return;
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1, sizeof(*s->rcpts));
 	r = &s->rcpts[s->nrcpts++];
+	*r = s->rcpt_new;
 	str_copy(r->address, address, sizeof(r->address));
 	r->user_id = user.id;
 	s->state = SMTP_ST_RCPT;

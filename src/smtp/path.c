@@ -46,6 +46,7 @@ parse_domain(struct cursor *c, char *out, size_t outlen)
 	size_t start = c->i, n;
 
 	if (peek(c) == '[') {
+		c->i++;
 		while (c->i < c->len && c->p[c->i] != ']') {
 			int ch = peek(c);
 
@@ -74,7 +75,8 @@ parse_domain(struct cursor *c, char *out, size_t outlen)
 		return false;
 	memcpy(out, c->p + start, n);
 	out[n] = '\0';
-	str_lower(out);
+	if (out[0] != '[')
+		str_lower(out);
 	return true;
 }
 
@@ -200,4 +202,18 @@ smtp_path_str(const struct smtp_path *path, char *out, size_t outlen)
 		snprintf(out, outlen, "%s", path->local);
 	else
 		snprintf(out, outlen, "%s@%s", path->local, path->domain);
+}
+
+bool
+smtp_path_is_utf8(const struct smtp_path *path)
+{
+	const char *p;
+
+	for (p = path->local; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	for (p = path->domain; *p != '\0'; p++)
+		if ((unsigned char)*p >= 0x80)
+			return true;
+	return false;
 }

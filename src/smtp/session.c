@@ -64,6 +64,8 @@ smtp_session_reset(struct smtp_session *s)
 	s->rcpts = NULL;
 	s->nrcpts = 0;
 	s->mail_from[0] = '\0';
+	s->is_8bitmime = s->is_utf8 = s->ret_hdrs = false;
+	s->envid[0] = '\0';
 	s->msg_id[0] = '\0';
 	buf_free(&s->data);
 	s->data_size = 0;
@@ -189,6 +191,12 @@ on_input(struct conn *c, void *arg)
 	/* Stop when a command pauses the session (the store is busy) or
 	 * closes it; conn_resume() brings us back for the rest. */
 	while (!s->is_closing && s->state != SMTP_ST_COMMIT) {
+		if (s->state == SMTP_ST_BDAT) {
+			smtp_bdat_input(s);
+			if (s->state == SMTP_ST_BDAT)
+				break;	/* the rest of the chunk is due */
+			continue;
+		}
 		r = conn_readline(c, &line, &len, &crlf);
 		if (r == 0)
 			break;

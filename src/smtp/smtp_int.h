@@ -21,11 +21,12 @@ enum smtp_state {
 	SMTP_ST_READY,		/* greeted, no transaction */
 	SMTP_ST_MAIL,		/* MAIL accepted, no recipient yet */
 	SMTP_ST_RCPT,		/* at least one recipient */
-	SMTP_ST_DATA,		/* receiving the message */
+	SMTP_ST_DATA,		/* receiving the message after DATA */
+	SMTP_ST_BDAT,		/* receiving a BDAT chunk */
 	SMTP_ST_COMMIT,		/* waiting for the store */
 };
 
-/* Why a message received with DATA cannot be accepted. */
+/* Why a message being received cannot be accepted. */
 enum smtp_data_error {
 	SMTP_DATA_OK,
 	SMTP_DATA_TOO_BIG,
@@ -33,9 +34,19 @@ enum smtp_data_error {
 	SMTP_DATA_WRITE_FAILED,
 };
 
+/* DSN NOTIFY (RFC 3461 4.1); none set means the default. */
+#define SMTP_NOTIFY_NEVER	0x1
+#define SMTP_NOTIFY_SUCCESS	0x2
+#define SMTP_NOTIFY_FAILURE	0x4
+#define SMTP_NOTIFY_DELAY	0x8
+
+#define SMTP_XTEXT_MAX		500	/* ENVID and ORCPT values */
+
 struct smtp_rcpt {
 	char	 address[SMTP_PATH_MAX + 1];
 	int64_t	 user_id;
+	unsigned notify;			/* SMTP_NOTIFY_* */
+	char	 orcpt[SMTP_XTEXT_MAX + 1];	/* "rfc822;..." as sent */
 };
 
 /* A parsed reverse-path or forward-path (RFC 5321 4.1.2). */
@@ -57,17 +68,29 @@ struct smtp_session {
 	bool			 is_closing;	/* last reply on its way */
 	unsigned		 errors;
 
-	/* The transaction. */
+	/* The transaction and its ESMTP parameters. */
 	char			 mail_from[SMTP_PATH_MAX + 1];
+	bool			 is_8bitmime;	/* BODY=8BITMIME */
+	bool			 is_utf8;	/* SMTPUTF8, RFC 6531 */
+	bool			 ret_hdrs;	/* DSN RET=HDRS */
+	char			 envid[SMTP_XTEXT_MAX + 1];	/* DSN ENVID */
 	struct smtp_rcpt	*rcpts;
 	size_t			 nrcpts;
+	struct smtp_rcpt	 rcpt_new;	/* RCPT being parsed */
 	char			 msg_id[SMTP_ID_LEN + 1];
 	struct store_delivery	*delivery;
-	struct buf		 data;		/* DATA bytes not yet written */
+	struct buf		 data;		/* bytes not yet written */
 	uint64_t		 data_size;
 	bool			 data_prev_crlf;
 	enum smtp_data_error	 data_error;
 	int			 data_errno;
+	uint64_t		 bdat_left;	/* of the current chunk */
+	bool			 bdat_last;	/* it is the LAST one */
+	bool			 bdat_discard;	/* refused: read, then answer */
+	enum smtp_state		 bdat_after;	/* state after a refused one */
+	int			 bdat_code;
+	const char		*bdat_enh;
+	const char		*bdat_text;
 };
 
 /* A command handler gets the arguments after the verb and its space. */
@@ -82,6 +105,7 @@ smtp_cmd_fn	 smtp_cmd_ehlo;
 smtp_cmd_fn	 smtp_cmd_mail;
 smtp_cmd_fn	 smtp_cmd_rcpt;
 smtp_cmd_fn	 smtp_cmd_data;
+smtp_cmd_fn	 smtp_cmd_bdat;
 smtp_cmd_fn	 smtp_cmd_rset;
 smtp_cmd_fn	 smtp_cmd_noop;
 smtp_cmd_fn	 smtp_cmd_quit;
@@ -108,6 +132,17 @@ void	smtp_session_resume(struct smtp_session *s);
 void	smtp_data_line(struct smtp_session *s, const char *line, size_t len,
 	    bool crlf);
 void	smtp_data_too_long(struct smtp_session *s);
+/* Take the bytes of a BDAT chunk that have arrived (BDAT state). */
+void	smtp_bdat_input(struct smtp_session *s);
+
+/* The message being received, shared by DATA and BDAT (msg.c). begin
+ * opens the delivery and writes the trace fields (false, and logged, when
+ * the store cannot take a message now); write adds message bytes and checks the size limit; end
+ * refuses the message for a recorded error or commits it and replies
+ * once the store has answered. */
+bool	smtp_msg_begin(struct smtp_session *s);
+void	smtp_msg_write(struct smtp_session *s, const void *p, size_t len);
+void	smtp_msg_end(struct smtp_session *s);
 
 /* Parse "<path>" at p (after "FROM:" or "TO:"); on success returns the
  * number of bytes used, else -1 with *errstr set. */
@@ -117,6 +152,10 @@ int	smtp_path_parse(const char *p, size_t len, struct smtp_path *out,
  * parameter list; false as soon as fn is (it has replied). */
 bool	smtp_params_each(struct smtp_session *s, const char *p, size_t len,
 	    bool (*fn)(struct smtp_session *, const char *, size_t));
+/* True when the path has non-ASCII octets (RFC 6531). */
+bool	smtp_path_is_utf8(const struct smtp_path *path);
+/* True when p[0..len) is RFC 3461 xtext. */
+bool	smtp_xtext_valid(const char *p, size_t len);
 /* Write path as local@domain into out. */
 void	smtp_path_str(const struct smtp_path *path, char *out, size_t outlen);
 

@@ -122,8 +122,9 @@ class CrashTest(ServerTest):
         self.assertFalse(any(t.is_alive() for t in threads),
                          "client threads hang")
         self.assertTrue(self.srv.alive())
-
+        t_read = time.monotonic()
         found, bad = self.read_all()
+        t_read = time.monotonic() - t_read
         acked = dict(self.acked)
         missing = sorted(n for n in acked if n not in found)
         dup = sorted(n for n, v in found.items() if len(v) > 1)
@@ -135,11 +136,12 @@ class CrashTest(ServerTest):
         print("    crash: seed=%d rounds=%d attempts=%d acked=%d stored=%d "
               "unacked-but-stored=%d missing=%d duplicated=%d corrupt=%d "
               "unparseable=%d misfiled=%d acked-at-each-kill=%s "
-              "client-errors=%s" % (
+              "client-errors=%s read-back=%.1fs" % (
                   seed, rounds, self.attempts, len(acked),
                   sum(len(v) for v in found.values()), len(unacked_present),
                   len(missing), len(dup), len(corrupt), len(bad),
-                  len(misfiled), acked_at_kill, self.errors), flush=True)
+                  len(misfiled), acked_at_kill, self.errors, t_read),
+              flush=True)
         self.assertGreater(len(acked), rounds * 5,
                            "almost nothing was accepted")
         self.assertEqual(missing, [], "acknowledged messages lost "

@@ -182,6 +182,26 @@ test_parse_bad(void **state)
 	}
 }
 
+/* An embedded NUL must not cut the address short. */
+static void
+test_parse_nul(void **state)
+{
+	static const char *const in[] = {
+		"[::1\0junk]:25", "127.0.0.1\0:25", "127.0.0.1:25\0",
+	};
+	static const size_t len[] = { 13, 13, 13 };
+	size_t i;
+	char *text;
+
+	(void)state;
+	for (i = 0; i < sizeof(in) / sizeof(in[0]); i++) {
+		text = parse_copy(in[i], len[i]);
+		if (strstr(text, "ERR: ") != text)
+			fail_msg("row %zu: got '%s'", i, text);
+		free(text);
+	}
+}
+
 static void
 test_parse_wildcard_families(void **state)
 {
@@ -498,6 +518,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_parse_good),
 		cmocka_unit_test(test_parse_bad),
+		cmocka_unit_test(test_parse_nul),
 		cmocka_unit_test(test_parse_wildcard_families),
 		cmocka_unit_test(test_addr_text),
 		cmocka_unit_test(test_listen_connect_v4),

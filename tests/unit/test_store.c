@@ -1272,3 +1272,204 @@ test_expunge_all_or_nothing(void **state)
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 2);
 	assert_int_equal(body_files(f), 2);
 }
+
+/* A full disk: on a 2 MiB tmpfs, fill the disk first with bodies (write
+ * fails), then leave a page or two so that bodies fit but the database
+ * does not (SQLITE_FULL at commit). Each time nothing half-written may
+ * remain, and once space is back the store works again. */
+
+static void
+check_consistent(struct fx *g)
+{
+	struct store_mailbox mb = mbox_get(g, g->uid_a, "INBOX");
+
+	assert_int_equal(tmp_files(g), 0);
+	assert_int_equal(body_files(g), sql_int(g, "SELECT count(*) FROM "
+	    "bodies"));
+	assert_int_equal(mb.count, sql_int(g, "SELECT count(*) FROM "
+	    "messages"));
+	assert_int_equal(mb.count, body_files(g));
+}
+
+static int
+fill_disk(const char *path)
+{
+	static const char chunk[4096];
+	int fd;
+
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+	assert_true(fd >= 0);
+	while (write(fd, chunk, sizeof(chunk)) == (ssize_t)sizeof(chunk))
+		;
+	return fd;
+}
+
+static int
+full_disk_stage_bodies(struct fx *g)
+{
+	char *big = xcalloc(1, 64 * 1024), err[256];
+	int i, rc = 0;
+
+	memset(big, 'x', 64 * 1024);
+	for (i = 0; i < 100 && rc == 0; i++)
+		rc = deliver(g->st, &g->uid_a, 1, NULL, big, 64 * 1024, err,
+		    sizeof(err));
+	free(big);
+	assert_int_equal(rc, -1);
+	assert_non_null(strstr(err, "No space left"));
+	return i - 1;
+}
+
+static bool
+full_disk_stage_db(struct fx *g, const char *filler)
+{
+	char err[256];
+	bool is_db_full = false;
+	struct stat sb;
+	int fd, i;
+
+	fd = fill_disk(filler);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(ftruncate(fd, sb.st_size - 8192), 0);
+	close(fd);
+	for (i = 0; i < 50 && !is_db_full; i++) {
+		if (deliver(g->st, &g->uid_a, 1, NULL, "x\r\n", 3, err,
+		    sizeof(err)) == 0)
+			continue;
+		check_consistent(g);
+		is_db_full = strstr(err, "write:") == NULL;
+		if (is_db_full)
+			assert_non_null(strstr(err, "disk full"));
+	}
+	return is_db_full;
+}
+
+static void
+test_full_disk(void **state)
+{
+	struct fx *f = *state, g;
+	char *mnt, *filler, *err = NULL;
+	struct store_user u;
+	int n;
+
+	mnt = xasprintf("%s/mnt", f->root);
+	assert_int_equal(mkdir(mnt, 0700), 0);
+	if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0700") == -1) {
+		print_message("skipping the full-disk test: cannot mount a "
+		    "tmpfs (%s); run as root\n", strerror(errno));
+		free(mnt);
+		skip();
+	}
+	memset(&g, 0, sizeof(g));
+	g.data = xasprintf("%s/data", mnt);
+	g.pool = f->pool;
+	fx_open_store(&g);
+	assert_int_equal(store_domain_add(g.st, "example.org", &err), 0);
+	assert_int_equal(store_user_add(g.st, "a@example.org", "pw", &err), 0);
+	assert_int_equal(store_user_find(g.st, "a@example.org", &u), 1);
+	g.uid_a = u.id;
+
+	n = full_disk_stage_bodies(&g);
+	assert_true(n > 5);
+	check_consistent(&g);
+	filler = xasprintf("%s/filler", mnt);
+	assert_true(full_disk_stage_db(&g, filler));
+	check_consistent(&g);
+
+	/* Space comes back: the store works again. */
+	assert_int_equal(unlink(filler), 0);
+	assert_int_equal(deliver(g.st, &g.uid_a, 1, NULL, "back\r\n", 6, NULL,
+	    0), 0);
+	check_consistent(&g);
+	store_close(g.st);
+	g.st = NULL;
+	/* sqlite's own check, with the store closed. */
+	fx_open_store(&g);
+	check_consistent(&g);
+	store_close(g.st);
+	assert_int_equal(sql_int(&g, "SELECT count(*) FROM pragma_"
+	    "integrity_check WHERE integrity_check = 'ok'"), 1);
+	assert_int_equal(umount2(mnt, MNT_DETACH), 0);
+	free(filler);
+	free(g.data);
+	free(mnt);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_open_creates, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_journal_mode, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_fails, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_newer_schema, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_cleans_tmp, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_open_keeps_tmp_of_others,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_domain_table, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_domain_long, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_domain_dup_and_del, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_domain_del_with_users,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_user_table, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_user_add_mailboxes,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_user_dup_and_unknown_domain, setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_user_list, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_user_password,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_user_bcrypt_hash,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_user_del, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_basic,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_default_date,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_delivery_three_users_one_body, setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_uids_increase,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_same_user_twice,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_folders,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_unknown_user,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_no_recipients,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_abort,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_empty_body,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_concurrent,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_delivery_on_event_base,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_close_waits_for_deliveries, setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_bad_mailbox,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_expunge_all_or_nothing,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_full_disk, setup,
+		    teardown),
+	};
+
+	if (evthread_use_pthreads() == -1)
+		return 1;
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,190 @@
+/* The message being received, whether it came with DATA or BDAT: the
+ * trace fields (RFC 5321 4.4), the size limit (RFC 1870), writing to the
+ * store in blocks, and the reply that waits until the store has made the
+ * message durable.
+ * SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/conn.h"
+#include "lib/log.h"
+#include "lib/net.h"
+#include "lib/str.h"
+#include "smtp_int.h"
+#include "store/store.h"
+
+/* Message bytes are handed to the store in blocks of this size. */
+#define MSG_FLUSH_SIZE	(64 * 1024)
+
+static void
+msg_flush(struct smtp_session *s)
+{
+	if (s->data.len == 0 || s->data_error != SMTP_DATA_OK)
+		return;
+	if (store_delivery_write(s->delivery, s->data.data, s->data.len) < 0) {
+		s->data_error = SMTP_DATA_WRITE_FAILED;
+		s->data_errno = errno;
+	}
+	buf_reset(&s->data);
+}
+
+/* The protocol name of RFC 3848 and RFC 6531 4.3. */
+static const char *
+with_protocol(struct smtp_session *s)
+{
+	bool tls = conn_is_tls(s->conn);
+
+	if (!s->is_esmtp)
+		return "SMTP";
+	if (s->is_utf8)
+		return tls ? "UTF8SMTPS" : "UTF8SMTP";
+	return tls ? "ESMTPS" : "ESMTP";
+}
+
+static void
+add_trace_fields(struct smtp_session *s)
+{
+	char date[64], literal[NET_ADDRSTRLEN];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	net_addr_literal(conn_peer_addr(s->conn), literal, sizeof(literal));
+	/* Return-Path: at final delivery (RFC 5321 4.4). */
+	buf_addf(&s->data, "Return-Path: <%s>\r\n", s->mail_from);
+	buf_addf(&s->data, "Received: from %s (%s)\r\n", s->helo, literal);
+	buf_addf(&s->data, "\tby %s (petrel) with %s id %s\r\n",
+	    s->srv->hostname, with_protocol(s), s->msg_id);
+	if (conn_is_tls(s->conn))
+		buf_addf(&s->data, "\t(using %s)\r\n", conn_tls_info(s->conn));
+	if (s->nrcpts == 1)
+		buf_addf(&s->data, "\tfor <%s>; %s\r\n", s->rcpts[0].address,
+		    date);
+	else
+		buf_addf(&s->data, "\t; %s\r\n", date);
+}
+
+bool
+smtp_msg_begin(struct smtp_session *s)
+{
+	char *err = NULL;
+	size_t i;
+
+	s->delivery = store_delivery_new(s->srv->store, &err);
+	if (s->delivery == NULL) {
+		log_warnx("smtp session=%s event=data error=\"%s\"", s->id, err);
+		free(err);
+		return false;
+	}
+	for (i = 0; i < s->nrcpts; i++)
+		store_delivery_add(s->delivery, s->rcpts[i].user_id, "INBOX");
+	str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
+	s->data_size = 0;
+	s->data_error = SMTP_DATA_OK;
+	add_trace_fields(s);
+	return true;
+}
+
+void
+smtp_msg_write(struct smtp_session *s, const void *p, size_t len)
+{
+	s->data_size += len;
+	if (s->data_size > s->srv->max_message_size &&
+	    s->data_error == SMTP_DATA_OK)
+		s->data_error = SMTP_DATA_TOO_BIG;
+	if (s->data_error != SMTP_DATA_OK)
+		return;
+	buf_add(&s->data, p, len);
+	if (s->data.len >= MSG_FLUSH_SIZE)
+		msg_flush(s);
+}
+
+static void
+log_message(struct smtp_session *s, int code)
+{
+	struct buf to = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < s->nrcpts; i++)
+		buf_addf(&to, "%s<%s>", i ? "," : "", s->rcpts[i].address);
+	log_info("smtp session=%s event=message id=%s from=<%s> to=%s "
+	    "size=%llu client=%s tls=%s result=%d", s->id, s->msg_id,
+	    s->mail_from, buf_cstr(&to), (unsigned long long)s->data_size,
+	    s->conn ? conn_peer_str(s->conn) : "gone",
+	    s->conn && conn_is_tls(s->conn) ? "yes" : "no", code);
+	buf_free(&to);
+}
+
+static void
+on_committed(void *arg, int result, const char *err)
+{
+	struct smtp_session *s = arg;
+
+	s->delivery = NULL;	/* the store took it */
+	if (result == 0) {
+		log_message(s, 250);
+		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", s->msg_id);
+	} else {
+		log_warnx("smtp session=%s event=commit id=%s error=\"%s\"",
+		    s->id, s->msg_id, err);
+		log_message(s, 451);
+		smtp_reply(s, 451, "4.3.0", "Cannot store mail now, try later");
+	}
+	smtp_session_reset(s);
+	s->state = SMTP_ST_READY;
+	smtp_session_resume(s);
+}
+
+/* Refuse the message for the reason recorded while it came in. */
+static void
+msg_refuse(struct smtp_session *s)
+{
+	switch (s->data_error) {
+	case SMTP_DATA_TOO_BIG:
+		log_message(s, 552);
+		smtp_reply(s, 552, "5.3.4", "Message size exceeds fixed "
+		    "limit of %llu",
+		    (unsigned long long)s->srv->max_message_size);
+		break;
+	case SMTP_DATA_LINE_TOO_LONG:
+		log_message(s, 500);
+		smtp_reply(s, 500, "5.5.2", "Line too long (RFC 5321 limit "
+		    "is 1000 octets)");
+		break;
+	default:
+		log_warnx("smtp session=%s event=write id=%s error=\"%s\"",
+		    s->id, s->msg_id, strerror(s->data_errno));
+		if (s->data_errno == ENOSPC || s->data_errno == EDQUOT) {
+			log_message(s, 452);
+			smtp_reply(s, 452, "4.3.1",
+			    "Insufficient system storage");
+		} else {
+			log_message(s, 451);
+			smtp_reply(s, 451, "4.3.0",
+			    "Local error in processing");
+		}
+		break;
+	}
+	smtp_session_reset(s);
+	s->state = SMTP_ST_READY;
+}
+
+void
+smtp_msg_end(struct smtp_session *s)
+{
+	struct store_delivery *d;
+
+	msg_flush(s);
+	if (s->data_error != SMTP_DATA_OK) {
+		msg_refuse(s);
+		return;
+	}
+	d = s->delivery;
+	s->state = SMTP_ST_COMMIT;
+	smtp_session_pause(s);
+	store_delivery_commit(d, conn_base(s->conn), on_committed, s);
+}
