@@ -8,8 +8,8 @@
 
 CC	?= cc
 B	?= build
-PKGS	 = libevent libevent_openssl libevent_pthreads openssl sqlite3 \
-	   libcrypt
+PKGS	 = libevent libevent_openssl libevent_pthreads openssl sqlite3 libcares \
+	   jansson gumbo libcrypt
 CFLAGS	?= -O2 -g
 WARN	 = -std=c17 -Wall -Wextra -Wformat=2 -Wshadow -Wvla \
 	   -Wmissing-prototypes -Wstrict-prototypes -Werror
@@ -30,7 +30,7 @@ CC	 = clang
 CFLAGS	 = -O1 -g $(SAN_FLAGS) -fsanitize=fuzzer-no-link
 endif
 
-SRC_DIRS = lib mime store auth smtp pop3 daemon cli
+SRC_DIRS = lib mime store auth queue smtp pop3 imap web daemon cli
 LIB_SRCS = $(filter-out src/cli/main.c, \
 	     $(foreach d,$(SRC_DIRS),$(wildcard src/$(d)/*.c)))
 LIB_OBJS = $(LIB_SRCS:src/%.c=$(B)/obj/%.o)
@@ -91,7 +91,9 @@ build-fuzz/fuzz_%: fuzz/fuzz_%.c build-fuzz/libpetrel.a
 	$(CC) $(CPPFLAGS) $(WARN) $(CFLAGS) -fsanitize=fuzzer -o $@ $< \
 	    build-fuzz/libpetrel.a $(LDLIBS)
 
-run: deps all
+# deps runs first and alone: the sub-make sees the libraries it installed.
+run: deps
+	@$(MAKE) --no-print-directory all
 	@./scripts/run-demo.sh
 
 clean:

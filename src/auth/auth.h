@@ -30,7 +30,54 @@ bool	 auth_password_check_dummy(const char *password);
 /* Compare two byte strings in time that depends only on their lengths. */
 bool	 auth_equal_ct(const void *a, size_t alen, const void *b, size_t blen);
 
-/* XXX: login throttling (per address and per client IP) goes here, between
- * the protocols and the password check, once its issue lands. */
+/* Login throttling per client address, shared by every protocol (and so
+ * by every listener): failures make the next attempt wait, doubling up to
+ * 16 s, and 10 failures within 15 minutes refuse the address until the
+ * window has passed. A success clears the address. Thread-safe. */
+struct sockaddr;
+/* Seconds to wait before answering the next attempt from peer. */
+unsigned auth_throttle_delay(const struct sockaddr *peer);
+bool	 auth_throttle_is_blocked(const struct sockaddr *peer);
+void	 auth_throttle_failed(const struct sockaddr *peer);
+void	 auth_throttle_succeeded(const struct sockaddr *peer);
+
+/* SASL (RFC 4422) mechanisms PLAIN (RFC 4616) and LOGIN, shared by SMTP
+ * AUTH (RFC 4954), POP3 AUTH (RFC 5034) and IMAP AUTHENTICATE. The
+ * protocol moves base64 text back and forth; this decodes it, runs the
+ * mechanism and yields the user name and password to check. */
+enum auth_sasl_mech {
+	AUTH_SASL_PLAIN,
+	AUTH_SASL_LOGIN,
+};
+
+enum auth_sasl_result {
+	AUTH_SASL_CONTINUE,	/* send *challenge_out, read a response */
+	AUTH_SASL_DONE,		/* user and password are set */
+	AUTH_SASL_CANCEL,	/* the client sent "*" */
+	AUTH_SASL_BAD,		/* malformed: *errstr says why */
+};
+
+#define AUTH_USER_MAX	256
+
+struct auth_sasl {
+	enum auth_sasl_mech	 mech;
+	int			 step;
+	char			 user[AUTH_USER_MAX];
+	char			 password[AUTH_PASSWORD_MAX + 1];
+};
+
+/* The mechanism named p[0..len) (case-insensitive): 0 and *out set, or -1
+ * when petrel does not offer it. */
+int	auth_sasl_mech_find(const char *p, size_t len,
+	    enum auth_sasl_mech *out);
+void	auth_sasl_init(struct auth_sasl *sasl, enum auth_sasl_mech mech);
+/* Feed the client's next response, as the base64 text it sent; NULL for
+ * "no initial response". "=" is the empty response (RFC 4954 4). The
+ * challenge is static base64 text. */
+enum auth_sasl_result auth_sasl_step(struct auth_sasl *sasl,
+	    const char *resp, size_t len, const char **challenge_out,
+	    const char **errstr);
+/* Wipe the secrets. */
+void	auth_sasl_fini(struct auth_sasl *sasl);
 
 #endif

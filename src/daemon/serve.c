@@ -30,14 +30,32 @@ static const struct {
 	bool		 is_built;	/* XXX: false until its issue lands */
 } services[] = {
 	{ "listen.smtp",	SERVICE_SMTP,		true },
-	{ "listen.submission",	SERVICE_SUBMISSION,	false },	/* #4 */
-	{ "listen.submissions",	SERVICE_SUBMISSIONS,	false },	/* #4 */
+	{ "listen.submission",	SERVICE_SUBMISSION,	true },
+	{ "listen.submissions",	SERVICE_SUBMISSIONS,	true },
 	{ "listen.pop3",	SERVICE_POP3,		true },
 	{ "listen.pop3s",	SERVICE_POP3S,		true },
 	{ "listen.imap",	SERVICE_SMTP,		false },	/* #6 */
 	{ "listen.imaps",	SERVICE_SMTP,		false },	/* #6 */
 	{ "listen.http",	SERVICE_SMTP,		false },	/* #8 */
 };
+
+static const char *
+service_name(enum service svc)
+{
+	switch (svc) {
+	case SERVICE_SMTP:
+		return "smtp";
+	case SERVICE_SUBMISSION:
+		return "submission";
+	case SERVICE_SUBMISSIONS:
+		return "submissions";
+	case SERVICE_POP3:
+		return "pop3";
+	case SERVICE_POP3S:
+		return "pop3s";
+	}
+	return "?";
+}
 
 static void
 add_listener(struct server *srv, const struct net_addr *a, enum service svc)
@@ -56,8 +74,7 @@ add_listener(struct server *srv, const struct net_addr *a, enum service svc)
 	l->service = svc;
 	net_addr_str((const struct sockaddr *)&a->ss, l->addr, sizeof(l->addr));
 	log_info("serve event=listen service=%s addr=%s",
-	    svc == SERVICE_SMTP ? "smtp" : svc == SERVICE_POP3 ? "pop3" :
-	    svc == SERVICE_POP3S ? "pop3s" : "submission", l->addr);
+	    service_name(svc), l->addr);
 }
 
 static void
@@ -108,13 +125,21 @@ fill_protocols(struct server *srv, const struct config *cfg,
 	srv->max_connections = (unsigned)config_uint(cfg, "max_connections");
 	srv->smtp.hostname = daemon_hostname(cfg);
 	srv->smtp.store = st;
+	srv->smtp.pool = pool;
 	srv->smtp.tls = tls;
 	srv->smtp.max_message_size = config_size(cfg,
 	    "smtp.max_message_size");
 	srv->smtp.max_recipients = (unsigned)config_uint(cfg,
 	    "smtp.max_recipients");
 	srv->smtp.max_errors = (unsigned)config_uint(cfg, "smtp.max_errors");
+	srv->smtp.max_commands = (unsigned)config_uint(cfg,
+	    "smtp.max_commands");
+	srv->smtp.max_per_client = (unsigned)config_uint(cfg,
+	    "smtp.max_per_client");
 	srv->smtp.timeout = (unsigned)config_duration(cfg, "smtp.timeout");
+	srv->smtp.data_timeout = (unsigned)config_duration(cfg,
+	    "smtp.data_timeout");
+	srv->smtp.any_sender = config_bool(cfg, "smtp.any_sender");
 	srv->pop3.hostname = daemon_hostname(cfg);
 	srv->pop3.store = st;
 	srv->pop3.pool = pool;

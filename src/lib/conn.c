@@ -5,6 +5,7 @@
 #include <sys/socket.h>
 
 #include <netdb.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -40,6 +41,8 @@ struct conn {
 	bool			 closing;	/* conn_close_after_flush() */
 	bool			 paused;
 	struct sockaddr_storage	 peer;
+	unsigned char		 peer_key[16];
+	unsigned		 peer_conns;	/* from this client, at start */
 	char			 peer_host[64];
 	char			 peer_str[80];
 	char			 tls_info[128];
@@ -48,12 +51,67 @@ struct conn {
 };
 
 static atomic_uint	 active;
+
+/* Open connections per client address, for a per-client limit. */
+#define PEER_BUCKETS	1024
+
+struct peer_count {
+	struct peer_count	*next;
+	unsigned char		 key[16];
+	unsigned		 count;
+};
+
+static pthread_mutex_t	 peers_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct peer_count *peers[PEER_BUCKETS];
 /* A loop's connections, for conn_close_all() when the loop stops. */
 static __thread struct conn *thread_conns;
 
 static void	on_read(struct bufferevent *bev, void *arg);
 static void	on_write(struct bufferevent *bev, void *arg);
 static void	on_event(struct bufferevent *bev, short what, void *arg);
+
+/* The client's address as 16 bytes, IPv4 mapped into IPv6. */
+static void
+peer_key(const struct sockaddr *sa, unsigned char key[16])
+{
+	memset(key, 0, 16);
+	if (sa->sa_family == AF_INET) {
+		key[10] = key[11] = 0xff;
+		memcpy(key + 12, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6)
+		memcpy(key, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, 16);
+}
+
+/* Add delta to the count of the client's address; returns the new count. */
+static unsigned
+peer_count_add(const unsigned char key[16], int delta)
+{
+	struct peer_count **pp, *p;
+	size_t h = 2166136261u, i;
+	unsigned n;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ key[i]) * 16777619u;
+	pthread_mutex_lock(&peers_lock);
+	for (pp = &peers[h % PEER_BUCKETS]; (p = *pp) != NULL; pp = &p->next)
+		if (memcmp(p->key, key, 16) == 0)
+			break;
+	if (p == NULL) {
+		p = xcalloc(1, sizeof(*p));
+		memcpy(p->key, key, 16);
+		*pp = p;
+	}
+	p->count += (unsigned)delta;
+	n = p->count;
+	if (n == 0) {
+		*pp = p->next;
+		free(p);
+	}
+	pthread_mutex_unlock(&peers_lock);
+	return n;
+}
 
 static void
 format_peer(struct conn *c, const struct sockaddr *sa, socklen_t len)
@@ -105,6 +163,8 @@ conn_new(struct event_base *base, int fd, const struct sockaddr *peer,
 	if (peerlen <= sizeof(c->peer))
 		memcpy(&c->peer, peer, peerlen);
 	format_peer(c, peer, peerlen);
+	peer_key(peer, c->peer_key);
+	c->peer_conns = peer_count_add(c->peer_key, 1);
 	if (tls != NULL) {
 		SSL *ssl = SSL_new(tls);
 
@@ -142,6 +202,7 @@ conn_free(struct conn *c)
 		event_free(c->linger);
 	bufferevent_free(c->bev);
 	buf_free(&c->line);
+	peer_count_add(c->peer_key, -1);
 	free(c);
 	atomic_fetch_sub(&active, 1);
 }
@@ -380,6 +441,12 @@ const struct sockaddr *
 conn_peer_addr(const struct conn *c)
 {
 	return (const struct sockaddr *)&c->peer;
+}
+
+unsigned
+conn_peer_conns(const struct conn *c)
+{
+	return c->peer_conns;
 }
 
 bool

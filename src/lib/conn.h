@@ -93,6 +93,9 @@ const char	*conn_peer_host(const struct conn *c);
 const char	*conn_peer_str(const struct conn *c);
 const struct sockaddr *conn_peer_addr(const struct conn *c);
 bool		 conn_peer_is_loopback(const struct conn *c);
+/* Connections open from the same client address when this one began,
+ * this one included (for a per-client limit). */
+unsigned	 conn_peer_conns(const struct conn *c);
 struct event_base *conn_base(const struct conn *c);
 
 #endif

@@ -280,6 +280,7 @@ struct mime_part {
 	struct mime_params params;	/* Content-Type parameters */
 	char		*disposition;	/* lowercase, or NULL */
 	struct mime_params disp_params;
+	char		*filename;	/* see mime_part_filename() */
 	enum mime_cte	 cte;
 	char		*fields[MIME_HF_COUNT];	/* raw values, or NULL */
 };
@@ -337,7 +338,10 @@ const char *mime_part_charset(const struct mime_part *part);
  * root itself. NULL when there is no such part. */
 struct mime_part *mime_part_find(struct mime_part *root, const char *sec,
 	    size_t len);
-/* Append the section number of part ("" for the root). */
+/* Append the section number of part: "" for the root (whose body is
+ * section "1" when it is not a multipart), "2.1" for the child of a
+ * message/rfc822 part 2 when that child is not a multipart, and the
+ * number of the message/rfc822 part for a multipart child. */
 void	 mime_part_section(const struct mime_part *part, struct buf *out);
 /* Call fn for every part in depth-first order. */
 void	 mime_part_walk(struct mime_part *root,

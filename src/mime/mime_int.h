@@ -69,6 +69,12 @@ bool	 mime_hdr_is_mbox_from(const char *p, size_t len);
 /* The field index for a name kept by the parser, or -1. */
 int	 mime_hf_lookup(const char *name, size_t len);
 
+/* ---- part.c -------------------------------------------------------- */
+
+/* Read the kept MIME fields of p: type, subtype, parameters, transfer
+ * encoding, disposition (RFC 2045 5.2 and RFC 2046 5.1.5 defaults). */
+void	 mime_part_eval(struct mime_part *p);
+
 /* ---- encword.c ----------------------------------------------------- */
 
 /* Decode text that may hold encoded words: appends UTF-8. Raw text is

@@ -10,6 +10,7 @@ static const struct {
 	const char	*verb;
 	smtp_cmd_fn	*fn;
 } commands[] = {
+	{ "AUTH",	smtp_cmd_auth },
 	{ "BDAT",	smtp_cmd_bdat },
 	{ "DATA",	smtp_cmd_data },
 	{ "EHLO",	smtp_cmd_ehlo },
@@ -91,5 +92,5 @@ smtp_cmd_help(struct smtp_session *s, const char *args, size_t len)
 	(void)args;
 	(void)len;
 	smtp_reply_more(s, 214, "Commands: EHLO HELO MAIL RCPT DATA RSET NOOP");
-	smtp_reply(s, 214, "2.0.0", "QUIT VRFY HELP STARTTLS BDAT");
+	smtp_reply(s, 214, "2.0.0", "QUIT VRFY HELP STARTTLS BDAT AUTH");
 }

@@ -1,6 +1,7 @@
 /* DATA (RFC 5321 4.1.1.4): the message as lines ended by CRLF.CRLF, with
  * dot-stuffing undone (4.5.2).
  * SPDX-License-Identifier: ISC */
+#include "lib/conn.h"
 #include "smtp_int.h"
 
 void
@@ -24,6 +25,7 @@ smtp_cmd_data(struct smtp_session *s, const char *args, size_t len)
 	}
 	s->data_prev_crlf = true;
 	s->state = SMTP_ST_DATA;
+	conn_set_timeout(s->conn, s->srv->data_timeout);
 	smtp_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
 }
 

@@ -65,6 +65,10 @@ smtp_cmd_ehlo(struct smtp_session *s, const char *args, size_t len)
 	    (unsigned long long)s->srv->max_message_size);
 	if (s->srv->tls != NULL && !conn_is_tls(s->conn))
 		smtp_reply_more(s, 250, "STARTTLS");
+	/* RFC 6409 4.3 and RFC 4954 4: AUTH on the submission ports, and
+	 * only once the connection is encrypted. */
+	if (s->mode != SMTP_MODE_MX && conn_is_tls(s->conn) && !s->is_auth)
+		smtp_reply_more(s, 250, "AUTH PLAIN LOGIN");
 	smtp_reply_more(s, 250, "8BITMIME");
 	smtp_reply_more(s, 250, "ENHANCEDSTATUSCODES");
 	smtp_reply_more(s, 250, "CHUNKING");

@@ -4,7 +4,9 @@
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
+#include "lib/conn.h"
 #include "lib/str.h"
 #include "smtp_int.h"
 
@@ -108,6 +110,24 @@ smtp_params_each(struct smtp_session *s, const char *p, size_t len,
 	return true;
 }
 
+/* An authenticated user sends as its own address, with or without a
+ * +tag (the detail of RFC 5233), unless smtp.any_sender says otherwise. */
+static bool
+sender_is_own(struct smtp_session *s, const struct smtp_path *path)
+{
+	const char *at = strrchr(s->auth_user, '@');
+	const char *plus = strchr(path->local, '+');
+	size_t ulen, plen;
+
+	if (at == NULL)
+		return false;
+	ulen = (size_t)(at - s->auth_user);
+	plen = plus ? (size_t)(plus - path->local) : strlen(path->local);
+	return plen == ulen &&
+	    strncasecmp(path->local, s->auth_user, ulen) == 0 &&
+	    strcasecmp(path->domain, at + 1) == 0;
+}
+
 void
 smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 {
@@ -121,6 +141,13 @@ smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 	}
 	if (s->state != SMTP_ST_READY) {
 		smtp_reply_error(s, 503, "5.5.1", "Nested MAIL command");
+		return;
+	}
+	if (s->mode != SMTP_MODE_MX && !s->is_auth) {
+		/* RFC 6409 4.3: submission needs authentication. */
+		smtp_reply_error(s, 530, "5.7.0", conn_is_tls(s->conn) ?
+		    "Authentication required" :
+		    "Must issue a STARTTLS command first");
 		return;
 	}
 	if (!str_iprefix(args, len, "FROM:")) {
@@ -149,6 +176,13 @@ smtp_cmd_mail(struct smtp_session *s, const char *args, size_t len)
 		return;
 	}
 	smtp_path_str(&path, s->mail_from, sizeof(s->mail_from));
+	if (s->is_auth && !s->srv->any_sender && !path.is_null &&
+	    !sender_is_own(s, &path)) {
+		smtp_reply_error(s, 553, "5.7.1", "Sender address not owned "
+		    "by the authenticated user");
+		s->mail_from[0] = '\0';
+		return;
+	}
 	s->state = SMTP_ST_MAIL;
 	smtp_reply(s, 250, "2.1.0", "Ok");
 }

@@ -79,11 +79,25 @@ rcpt_param(struct smtp_session *s, const char *p, size_t len)
 	return false;
 }
 
+/* "user+tag@domain" -> "user@domain" (RFC 5233 subaddressing); false
+ * when the address has no tag. */
+static bool
+plus_base(const char *address, char *out, size_t outlen)
+{
+	const char *plus = strchr(address, '+'), *at = strrchr(address, '@');
+
+	if (plus == NULL || at == NULL || plus > at || plus == address)
+		return false;
+	return snprintf(out, outlen, "%.*s%s", (int)(plus - address), address,
+	    at) < (int)outlen;
+}
+
 /* Find the local account for a path; false after a reply was sent. */
 static bool
 find_user(struct smtp_session *s, const struct smtp_path *path,
     char *address, size_t addrlen, struct store_user *user)
 {
+	char base[SMTP_PATH_MAX + 1];
 	int r;
 
 	if (path->domain[0] == '\0') {
@@ -93,13 +107,21 @@ find_user(struct smtp_session *s, const struct smtp_path *path,
 		r = store_domain_find(s->srv->store, path->domain);
 		if (r < 0)
 			goto tempfail;
-		if (r == 0) {
+		if (r == 0 && !smtp_session_is_submission(s)) {
 			smtp_reply(s, 550, "5.7.1", "Relaying denied");
+			return false;
+		}
+		if (r == 0) {
+			/* XXX #5: remote recipients go to the queue. */
+			smtp_reply(s, 451, "4.4.3", "Delivery to other domains "
+			    "is not available yet, try later");
 			return false;
 		}
 		smtp_path_str(path, address, addrlen);
 	}
 	r = store_user_find(s->srv->store, address, user);
+	if (r == 0 && plus_base(address, base, sizeof(base)))
+		r = store_user_find(s->srv->store, base, user);
 	if (r < 0)
 		goto tempfail;
 	if (r == 0) {

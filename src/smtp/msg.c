@@ -19,6 +19,8 @@
 /* Message bytes are handed to the store in blocks of this size. */
 #define MSG_FLUSH_SIZE	(64 * 1024)
 
+static void	rfc5322_date(char *out, size_t outlen);
+
 static void
 msg_flush(struct smtp_session *s)
 {
@@ -40,7 +42,10 @@ with_protocol(struct smtp_session *s)
 	if (!s->is_esmtp)
 		return "SMTP";
 	if (s->is_utf8)
-		return tls ? "UTF8SMTPS" : "UTF8SMTP";
+		return tls ? (s->is_auth ? "UTF8SMTPSA" : "UTF8SMTPS") :
+		    (s->is_auth ? "UTF8SMTPA" : "UTF8SMTP");
+	if (s->is_auth)
+		return tls ? "ESMTPSA" : "ESMTPA";
 	return tls ? "ESMTPS" : "ESMTP";
 }
 
@@ -48,11 +53,8 @@ static void
 add_trace_fields(struct smtp_session *s)
 {
 	char date[64], literal[NET_ADDRSTRLEN];
-	time_t now = time(NULL);
-	struct tm tm;
 
-	localtime_r(&now, &tm);
-	strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S %z", &tm);
+	rfc5322_date(date, sizeof(date));
 	net_addr_literal(conn_peer_addr(s->conn), literal, sizeof(literal));
 	/* Return-Path: at final delivery (RFC 5321 4.4). */
 	buf_addf(&s->data, "Return-Path: <%s>\r\n", s->mail_from);
@@ -85,12 +87,100 @@ smtp_msg_begin(struct smtp_session *s)
 	str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
 	s->data_size = 0;
 	s->data_error = SMTP_DATA_OK;
+	s->in_header = smtp_session_is_submission(s);
+	s->has_msgid = s->has_date = false;
 	add_trace_fields(s);
 	return true;
 }
 
+/* Header lines longer than this end the look for missing fields. */
+#define HDR_LINE_MAX	(64 * 1024)
+
+static void	msg_put(struct smtp_session *s, const void *p, size_t len);
+
+static void
+rfc5322_date(char *out, size_t outlen)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	strftime(out, outlen, "%a, %d %b %Y %H:%M:%S %z", &tm);
+}
+
+/* RFC 6409 8.2-8.3: a submission server may add the Message-ID: and
+ * Date: a message lacks; they go at the end of the header section. */
+static void
+add_missing_fields(struct smtp_session *s)
+{
+	char date[64], id[33];
+	struct buf f = BUF_INIT;
+
+	if (!s->has_date) {
+		rfc5322_date(date, sizeof(date));
+		buf_addf(&f, "Date: %s\r\n", date);
+	}
+	if (!s->has_msgid) {
+		str_random_hex(id, 16);
+		buf_addf(&f, "Message-ID: <%s@%s>\r\n", id, s->srv->hostname);
+	}
+	msg_put(s, f.data, f.len);
+	buf_free(&f);
+}
+
+/* One whole header line (with its line end) has arrived. */
+static void
+hdr_line_done(struct smtp_session *s)
+{
+	struct buf *l = &s->hdr_line;
+
+	if (l->len <= 2 && (l->len == 1 || l->data[0] == '\r')) {
+		add_missing_fields(s);
+		s->in_header = false;
+	} else if (str_iprefix(l->data, l->len, "Message-ID:"))
+		s->has_msgid = true;
+	else if (str_iprefix(l->data, l->len, "Date:"))
+		s->has_date = true;
+	msg_put(s, l->data, l->len);
+	buf_reset(l);
+}
+
+/* Pass header bytes through line by line, watching the field names. */
+static void
+hdr_scan(struct smtp_session *s, const char *p, size_t len)
+{
+	const char *nl;
+	size_t n;
+
+	while (len > 0 && s->in_header) {
+		nl = memchr(p, '\n', len);
+		n = nl ? (size_t)(nl - p) + 1 : len;
+		buf_add(&s->hdr_line, p, n);
+		p += n;
+		len -= n;
+		if (nl != NULL)
+			hdr_line_done(s);
+		else if (s->hdr_line.len > HDR_LINE_MAX) {
+			msg_put(s, s->hdr_line.data, s->hdr_line.len);
+			buf_reset(&s->hdr_line);
+			s->in_header = false;
+		}
+	}
+	if (len > 0)
+		msg_put(s, p, len);
+}
+
 void
 smtp_msg_write(struct smtp_session *s, const void *p, size_t len)
+{
+	if (s->in_header)
+		hdr_scan(s, p, len);
+	else
+		msg_put(s, p, len);
+}
+
+static void
+msg_put(struct smtp_session *s, const void *p, size_t len)
 {
 	s->data_size += len;
 	if (s->data_size > s->srv->max_message_size &&
@@ -178,6 +268,16 @@ smtp_msg_end(struct smtp_session *s)
 {
 	struct store_delivery *d;
 
+	conn_set_timeout(s->conn, s->srv->timeout);
+	if (s->in_header) {
+		/* A message of header fields only. */
+		if (s->hdr_line.len == 0)
+			add_missing_fields(s);
+		else
+			msg_put(s, s->hdr_line.data, s->hdr_line.len);
+		buf_reset(&s->hdr_line);
+		s->in_header = false;
+	}
 	msg_flush(s);
 	if (s->data_error != SMTP_DATA_OK) {
 		msg_refuse(s);

@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "lib/conn.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -40,10 +42,18 @@ smtp_session_start(const struct smtp_server *srv, struct event_base *base,
 		implicit_tls = srv->tls;
 	s->conn = conn_new(base, fd, peer, peerlen, NULL, 0, implicit_tls,
 	    &smtp_conn_cb, s);
-	conn_set_max_line(s->conn, SMTP_LINE_MAX);
+	/* AUTH lines may be long (RFC 4954 4); every other command is held
+	 * to RFC 5321's limit in dispatch(). */
+	conn_set_max_line(s->conn, SMTP_AUTH_LINE_MAX);
 	conn_set_timeout(s->conn, srv->timeout);
 	log_info("smtp session=%s event=connect client=%s", s->id,
 	    conn_peer_str(s->conn));
+	if (!busy && conn_peer_conns(s->conn) > srv->max_per_client) {
+		smtp_reply(s, 421, "4.7.0", "%s Too many connections from "
+		    "your address", srv->hostname);
+		smtp_session_close(s);
+		return;
+	}
 	if (busy) {
 		/* RFC 5321 3.8: 421 and close when we cannot serve now. */
 		smtp_reply(s, 421, "4.7.0", "%s Too many connections, try later",
@@ -68,6 +78,7 @@ smtp_session_reset(struct smtp_session *s)
 	s->envid[0] = '\0';
 	s->msg_id[0] = '\0';
 	buf_free(&s->data);
+	buf_free(&s->hdr_line);
 	s->data_size = 0;
 	s->data_error = SMTP_DATA_OK;
 	s->data_errno = 0;
@@ -77,8 +88,27 @@ static void
 session_free(struct smtp_session *s)
 {
 	smtp_session_reset(s);
+	if (s->sasl != NULL) {
+		auth_sasl_fini(s->sasl);
+		free(s->sasl);
+	}
+	if (s->auth_delay != NULL)
+		event_free(s->auth_delay);
 	conn_free(s->conn);
 	free(s);
+}
+
+/* The store or the pool will call back with this session. */
+static bool
+is_waiting(const struct smtp_session *s)
+{
+	return s->state == SMTP_ST_COMMIT || s->is_job_pending;
+}
+
+bool
+smtp_session_is_submission(const struct smtp_session *s)
+{
+	return s->mode != SMTP_MODE_MX && s->is_auth;
 }
 
 /* End the session: flush the last reply, then free everything. While the
@@ -123,12 +153,12 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	(void)c;
 	log_end(s, why == CONN_END_TIMEOUT ? "timeout" :
 	    why == CONN_END_EOF ? "eof" : "error");
-	if (why == CONN_END_TIMEOUT && s->state != SMTP_ST_COMMIT) {
+	if (why == CONN_END_TIMEOUT && !is_waiting(s)) {
 		/* RFC 5321 4.5.3.2: say why before closing. */
 		smtp_reply(s, 421, "4.4.2", "%s Timeout, closing connection",
 		    s->srv->hostname);
 	}
-	if (s->state == SMTP_ST_COMMIT) {
+	if (is_waiting(s)) {
 		/* The store will call back: keep the session until then. */
 		conn_free(s->conn);
 		s->conn = NULL;
@@ -144,7 +174,7 @@ on_closed(struct conn *c, void *arg)
 	struct smtp_session *s = arg;
 
 	(void)c;
-	if (s->state == SMTP_ST_COMMIT) {
+	if (is_waiting(s)) {
 		conn_free(s->conn);
 		s->conn = NULL;
 		s->is_gone = true;
@@ -167,6 +197,17 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
 	}
 	sp = str_chr(line, len, ' ');
 	verb_len = sp ? (size_t)(sp - line) : len;
+	if (len + 2 > SMTP_LINE_MAX && !str_ieq(line, verb_len, "AUTH")) {
+		/* RFC 5321 4.5.3.1.4: 500 for a too-long line. */
+		smtp_reply_error(s, 500, "5.5.2", "Line too long");
+		return;
+	}
+	if (++s->commands > s->srv->max_commands) {
+		smtp_reply(s, 421, "4.7.0", "%s Too many commands, closing "
+		    "connection", s->srv->hostname);
+		smtp_session_close(s);
+		return;
+	}
 	fn = smtp_cmd_find(line, verb_len);
 	if (fn == NULL) {
 		smtp_reply_error(s, 500, "5.5.2", "Command not recognized");
@@ -177,6 +218,20 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
 		fn(s, sp, len - (size_t)(sp - line));
 	} else
 		fn(s, line + len, 0);
+}
+
+/* Trace a command line, never an AUTH payload. */
+static void
+trace_in(struct smtp_session *s, const char *line, size_t len)
+{
+	const char *sp = str_chr(line, len, ' ');
+
+	if (str_iprefix(line, len, "AUTH ") && sp != NULL &&
+	    (sp = str_chr(sp + 1, len - (size_t)(sp + 1 - line), ' ')) != NULL)
+		len = (size_t)(sp - line);	/* keep "AUTH MECH" */
+	log_debug("smtp session=%s trace=in line=\"%.*s%s\"", s->id,
+	    (int)len, line, sp != NULL && str_iprefix(line, len, "AUTH ") ?
+	    " [redacted]" : "");
 }
 
 static void
@@ -190,7 +245,8 @@ on_input(struct conn *c, void *arg)
 
 	/* Stop when a command pauses the session (the store is busy) or
 	 * closes it; conn_resume() brings us back for the rest. */
-	while (!s->is_closing && s->state != SMTP_ST_COMMIT) {
+	while (!s->is_closing && s->state != SMTP_ST_COMMIT &&
+	    s->state != SMTP_ST_AUTH_CHECK) {
 		if (s->state == SMTP_ST_BDAT) {
 			smtp_bdat_input(s);
 			if (s->state == SMTP_ST_BDAT)
@@ -201,10 +257,17 @@ on_input(struct conn *c, void *arg)
 		if (r == 0)
 			break;
 		if (s->state == SMTP_ST_DATA) {
-			if (r < 0)
+			if (r < 0 || len + 2 > SMTP_LINE_MAX)
 				smtp_data_too_long(s);
 			else
 				smtp_data_line(s, line, len, crlf);
+			continue;
+		}
+		if (s->state == SMTP_ST_AUTH) {
+			if (r < 0)
+				smtp_auth_response(s, "", 0);	/* fails */
+			else
+				smtp_auth_response(s, line, len);
 			continue;
 		}
 		if (r < 0) {
@@ -213,8 +276,7 @@ on_input(struct conn *c, void *arg)
 			continue;
 		}
 		if (log_trace_on("smtp"))
-			log_debug("smtp session=%s trace=in line=\"%.*s\"",
-			    s->id, (int)len, line);
+			trace_in(s, line, len);
 		dispatch(s, line, len);
 	}
 }

@@ -14,6 +14,7 @@
 #include <openssl/ssl.h>
 
 struct event_base;
+struct iopool;
 struct store;
 
 /* What a listener is for (RFC 6409, RFC 8314). */
@@ -28,11 +29,17 @@ enum smtp_mode {
 struct smtp_server {
 	const char	*hostname;	/* in the greeting and Received: */
 	struct store	*store;
+	struct iopool	*pool;		/* password checks */
 	SSL_CTX		*tls;		/* NULL: no STARTTLS */
 	uint64_t	 max_message_size;
 	unsigned	 max_recipients;
 	unsigned	 max_errors;	/* bad commands before 421 */
+	unsigned	 max_commands;	/* per session */
+	unsigned	 max_per_client; /* connections from one address */
 	unsigned	 timeout;	/* idle seconds (RFC 5321 4.5.3.2) */
+	unsigned	 data_timeout;	/* seconds between DATA blocks */
+	bool		 any_sender;	/* authenticated users may send as
+					 * any address */
 };
 
 /* Start a session on the accepted socket fd. When busy is set, the client

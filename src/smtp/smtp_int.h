@@ -3,13 +3,16 @@
 #ifndef PETREL_SMTP_INT_H
 #define PETREL_SMTP_INT_H
 
+#include "auth/auth.h"
 #include "lib/buf.h"
 #include "smtp.h"
 
 struct conn;
+struct event;
 struct store_delivery;
 
 #define SMTP_LINE_MAX		1000	/* with CRLF, RFC 5321 4.5.3.1.4-6 */
+#define SMTP_AUTH_LINE_MAX	12288	/* AUTH lines, RFC 4954 4 */
 #define SMTP_LOCAL_MAX		64	/* RFC 5321 4.5.3.1.1 */
 #define SMTP_DOMAIN_MAX		255	/* RFC 5321 4.5.3.1.2 */
 #define SMTP_PATH_MAX		256	/* RFC 5321 4.5.3.1.3 */
@@ -19,6 +22,8 @@ struct store_delivery;
 enum smtp_state {
 	SMTP_ST_GREET,		/* before HELO/EHLO */
 	SMTP_ST_READY,		/* greeted, no transaction */
+	SMTP_ST_AUTH,		/* reading SASL responses */
+	SMTP_ST_AUTH_CHECK,	/* waiting for the password check */
 	SMTP_ST_MAIL,		/* MAIL accepted, no recipient yet */
 	SMTP_ST_RCPT,		/* at least one recipient */
 	SMTP_ST_DATA,		/* receiving the message after DATA */
@@ -66,7 +71,16 @@ struct smtp_session {
 	bool			 is_esmtp;
 	bool			 is_gone;	/* connection ended while busy */
 	bool			 is_closing;	/* last reply on its way */
+	bool			 is_job_pending; /* an iopool job names us */
 	unsigned		 errors;
+	unsigned		 commands;
+
+	/* Authentication (RFC 4954). */
+	struct auth_sasl	*sasl;		/* while AUTH runs */
+	struct event		*auth_delay;	/* a failure's answer waits */
+	bool			 is_auth;
+	int64_t			 auth_id;
+	char			 auth_user[AUTH_USER_MAX];
 
 	/* The transaction and its ESMTP parameters. */
 	char			 mail_from[SMTP_PATH_MAX + 1];
@@ -84,6 +98,11 @@ struct smtp_session {
 	bool			 data_prev_crlf;
 	enum smtp_data_error	 data_error;
 	int			 data_errno;
+	/* Header fields a submission lacks are added (RFC 6409 8). */
+	bool			 in_header;
+	bool			 has_msgid;
+	bool			 has_date;
+	struct buf		 hdr_line;	/* the header line so far */
 	uint64_t		 bdat_left;	/* of the current chunk */
 	bool			 bdat_last;	/* it is the LAST one */
 	bool			 bdat_discard;	/* refused: read, then answer */
@@ -112,6 +131,13 @@ smtp_cmd_fn	 smtp_cmd_quit;
 smtp_cmd_fn	 smtp_cmd_vrfy;
 smtp_cmd_fn	 smtp_cmd_help;
 smtp_cmd_fn	 smtp_cmd_starttls;
+smtp_cmd_fn	 smtp_cmd_auth;
+
+/* Feed a line that answers an AUTH challenge (AUTH state). */
+void	smtp_auth_response(struct smtp_session *s, const char *line,
+	    size_t len);
+/* True when the session may submit mail to other domains. */
+bool	smtp_session_is_submission(const struct smtp_session *s);
 
 /* Replies: code, enhanced status code (RFC 3463; NULL for none) and text.
  * smtp_reply_more() writes a continuation line ("250-..."). */

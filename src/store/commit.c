@@ -1,11 +1,10 @@
 /* The group committer: one thread per store takes every delivery whose
- * body is durable, syncs the body directories once for all of them and
- * files them in one transaction, so one WAL fsync covers many messages.
+ * body is durable (file and directory synced on a pool thread) and files
+ * them all in one transaction, so one WAL fsync covers many messages.
  * Each delivery runs in a savepoint: one that cannot be filed (its account
  * vanished) fails alone, while a failure of the transaction itself (disk
  * full, I/O error) fails the whole batch and removes its bodies.
  * SPDX-License-Identifier: ISC */
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -105,39 +104,6 @@ stmts_prepare(sqlite3 *db, struct commit_stmts *cs, char **err_out)
 		return -1;
 	}
 	return 0;
-}
-
-static unsigned
-hex_digit(char c)
-{
-	return c >= 'a' ? (unsigned)(c - 'a' + 10) : (unsigned)(c - '0');
-}
-
-/* The body directories, each synced once per batch: after the first, the
- * others are usually in the journal commit that one forced. */
-static int
-dirs_sync(struct store *st, struct store_delivery *batch, char **err_out)
-{
-	bool seen[256] = { false };
-	struct store_delivery *d;
-	const char *errstr;
-	char *path;
-	unsigned idx;
-	int rc = 0;
-
-	for (d = batch; d != NULL && rc == 0; d = d->next) {
-		idx = hex_digit(d->name[0]) << 4 | hex_digit(d->name[1]);
-		if (seen[idx])
-			continue;
-		seen[idx] = true;
-		path = store_msgfile_dir(st, d->name);
-		if ((rc = store_msgfile_sync_dir(path)) == -1) {
-			errstr = store_msgfile_reason(errno);
-			*err_out = xasprintf("fsync: %s", errstr);
-		}
-		free(path);
-	}
-	return rc;
 }
 
 static int
@@ -254,13 +220,12 @@ batch_fail(struct store_delivery *batch, const char *err)
 }
 
 static int
-batch_file(struct store *st, sqlite3 *db, struct commit_stmts *cs,
+batch_file(sqlite3 *db, struct commit_stmts *cs,
     struct store_delivery *batch, char **err_out)
 {
 	struct store_delivery *d;
 
 	if (stmts_prepare(db, cs, err_out) == -1 ||
-	    dirs_sync(st, batch, err_out) == -1 ||
 	    store_db_begin(db, err_out) == -1)
 		return -1;
 	for (d = batch; d != NULL; d = d->next) {
@@ -286,7 +251,7 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 		batch_fail(batch, "store: cannot open the database");
 		return;
 	}
-	if (batch_file(st, db, cs, batch, &err) == -1) {
+	if (batch_file(db, cs, batch, &err) == -1) {
 		store_db_rollback(db);
 		batch_fail(batch, err != NULL ? err : "store: commit failed");
 		free(err);

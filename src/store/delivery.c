@@ -163,6 +163,19 @@ store_delivery_finish(struct store_delivery *d, int result)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* The rename durable: sync the body's directory. */
+static int
+dir_sync(struct store_delivery *d)
+{
+	char *dir = store_msgfile_dir(d->st, d->name);
+	int rc;
+
+	if ((rc = store_msgfile_sync_dir(dir)) == -1)
+		d->err = xasprintf("fsync: %s", store_msgfile_reason(errno));
+	free(dir);
+	return rc;
+}
+
 /* The body durable under its final name: 0, or -1 with d->err set. */
 static int
 body_sync(struct store_delivery *d)
@@ -188,6 +201,8 @@ body_sync(struct store_delivery *d)
 		d->is_renamed = true;
 	free(tmp);
 	free(path);
+	if (rc == 0)
+		rc = dir_sync(d);
 	return rc;
 }
 

@@ -8,7 +8,8 @@ tests/artifacts/system/<test>/ when the test fails.
 
 Env: PETREL_BIN (default <repo>/petrel), PETREL_TIMEOUT_SCALE (multiplies
 every timeout; tests/run sets it for the ASan build), PETREL_KEEP_TMP=1 keeps
-the temporary directories.
+the temporary directories, PETREL_ARTIFACTS (default tests/artifacts/system)
+where failed tests leave their logs.
 SPDX-License-Identifier: ISC
 """
 
@@ -27,7 +28,8 @@ import unittest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOP = os.path.dirname(os.path.dirname(HERE))
-ARTIFACTS = os.path.join(TOP, "tests", "artifacts", "system")
+ARTIFACTS = os.environ.get("PETREL_ARTIFACTS",
+                           os.path.join(TOP, "tests", "artifacts", "system"))
 PETREL_BIN = os.environ.get("PETREL_BIN", os.path.join(TOP, "petrel"))
 SCALE = float(os.environ.get("PETREL_TIMEOUT_SCALE", "1"))
 
