@@ -164,6 +164,53 @@ json_flags(struct buf *o, unsigned f)
 	buf_addc(o, ']');
 }
 
+static void
+json_addrs(struct buf *o, const char *key, const char *v)
+{
+	struct mime_addr_list l = { NULL, 0 };
+	struct buf spec = BUF_INIT;
+	size_t i;
+	bool first = true;
+
+	if (v == NULL)
+		return;
+	mime_addr_parse(v, strlen(v), &l);
+	buf_addf(o, ",\"%s\":[", key);
+	for (i = 0; i < l.n; i++) {
+		if (l.v[i].kind != MIME_ADDR_MAILBOX)
+			continue;
+		buf_reset(&spec);
+		mime_addr_spec_write(&l.v[i], &spec);
+		buf_adds(o, first ? "[" : ",[");
+		json_str(o, l.v[i].name ? l.v[i].name : "");
+		buf_addc(o, ',');
+		json_str(o, buf_cstr(&spec));
+		buf_addc(o, ']');
+		first = false;
+	}
+	buf_addc(o, ']');
+	buf_free(&spec);
+	mime_addr_list_free(&l);
+}
+
+/* The envelope-ish fields of a message header, decoded for people. */
+static void
+json_message(struct buf *o, const struct mime_part *p)
+{
+	struct buf v = BUF_INIT;
+	const char *s = p->fields[MIME_HF_SUBJECT];
+
+	if (s != NULL) {
+		mime_hdr_decode(s, strlen(s), &v);
+		buf_adds(o, ",\"subject\":");
+		json_str(o, buf_cstr(&v));
+	}
+	json_addrs(o, "from", p->fields[MIME_HF_FROM]);
+	json_addrs(o, "to", p->fields[MIME_HF_TO]);
+	json_addrs(o, "cc", p->fields[MIME_HF_CC]);
+	buf_free(&v);
+}
+
 static int
 json_part(int fd, const struct mime_part *p, struct buf *o)
 {
@@ -190,6 +237,8 @@ json_part(int fd, const struct mime_part *p, struct buf *o)
 	    p->body_lines);
 	buf_adds(o, ",\"flags\":");
 	json_flags(o, p->flags);
+	if (p->parent == NULL || strcmp(p->parent->type, "message") == 0)
+		json_message(o, p);
 	if (is_leaf(p)) {
 		if (body_run(fd, p, false, NULL, &sum) == -1)
 			return -1;

@@ -13,7 +13,7 @@
 #include "lib/xalloc.h"
 #include "pop3_int.h"
 
-static pop3_cmd_fn cmd_capa, cmd_user, cmd_pass, cmd_stls, cmd_quit,
+static pop3_cmd_fn cmd_capa, cmd_stls, cmd_quit,
     cmd_stat, cmd_list, cmd_uidl, cmd_retr, cmd_top, cmd_dele, cmd_rset,
     cmd_noop;
 
@@ -25,11 +25,12 @@ static const struct {
 	pop3_cmd_fn	*fn;
 	unsigned	 states;
 } commands[] = {
+	{ "AUTH",	pop3_cmd_auth,	IN_AUTH },
 	{ "CAPA",	cmd_capa,	IN_AUTH | IN_TRANS },
 	{ "DELE",	cmd_dele,	IN_TRANS },
 	{ "LIST",	cmd_list,	IN_TRANS },
 	{ "NOOP",	cmd_noop,	IN_TRANS },
-	{ "PASS",	cmd_pass,	IN_AUTH },
+	{ "PASS",	pop3_cmd_pass,	IN_AUTH },
 	{ "QUIT",	cmd_quit,	IN_AUTH | IN_TRANS },
 	{ "RETR",	cmd_retr,	IN_TRANS },
 	{ "RSET",	cmd_rset,	IN_TRANS },
@@ -37,7 +38,7 @@ static const struct {
 	{ "STLS",	cmd_stls,	IN_AUTH },
 	{ "TOP",	cmd_top,	IN_TRANS },
 	{ "UIDL",	cmd_uidl,	IN_TRANS },
-	{ "USER",	cmd_user,	IN_AUTH },
+	{ "USER",	pop3_cmd_user,	IN_AUTH },
 };
 
 pop3_cmd_fn *
@@ -94,116 +95,16 @@ cmd_capa(struct pop3_session *s, const char *args, size_t len)
 	(void)args;
 	(void)len;
 	pop3_reply_ok(s, "Capability list follows");
-	conn_printf(s->conn, "TOP\r\nUIDL\r\nUSER\r\nRESP-CODES\r\n"
-	    "PIPELINING\r\n");
+	conn_printf(s->conn, "TOP\r\nUIDL\r\nRESP-CODES\r\n"
+	    "AUTH-RESP-CODE\r\nPIPELINING\r\n");
+	/* RFC 2595 4 and RFC 5034 6: no plain passwords where they would
+	 * cross the network in the clear. */
+	if (pop3_plaintext_allowed(s))
+		conn_printf(s->conn, "USER\r\nSASL PLAIN LOGIN\r\n");
 	if (s->srv->tls != NULL && !conn_is_tls(s->conn) &&
 	    s->state == POP3_ST_AUTH)
 		conn_printf(s->conn, "STLS\r\n");
 	conn_printf(s->conn, "IMPLEMENTATION petrel\r\n.\r\n");
-}
-
-static bool
-plaintext_allowed(struct pop3_session *s)
-{
-	return conn_is_tls(s->conn) || conn_peer_is_loopback(s->conn) ||
-	    s->srv->plaintext_anywhere;
-}
-
-static void
-cmd_user(struct pop3_session *s, const char *args, size_t len)
-{
-	if (!plaintext_allowed(s)) {
-		pop3_reply_err(s, "[AUTH] Plain text login needs TLS (STLS)");
-		return;
-	}
-	if (len == 0 || len >= sizeof(s->user)) {
-		pop3_reply_bad(s, "Syntax: USER name");
-		return;
-	}
-	memcpy(s->user, args, len);
-	s->user[len] = '\0';
-	pop3_reply_ok(s, "Send your password");
-}
-
-struct login_job {
-	struct pop3_session	*s;
-	char			 address[STORE_ADDR_MAX];
-	char			*password;
-	int			 result;
-	struct store_user	 account;
-	struct store_mailbox	 mailbox;
-	struct store_msg	*msgs;
-	size_t			 nmsgs;
-};
-
-/* On a pool thread: check the password (slow by design), then read the
- * maildrop's listing so that the loop does no disk work. */
-static void
-login_work(void *arg)
-{
-	struct login_job *j = arg;
-	struct store *st = j->s->srv->store;
-
-	j->result = store_user_check_password(st, j->address, j->password,
-	    &j->account);
-	explicit_bzero(j->password, strlen(j->password));
-	if (j->result != 1)
-		return;
-	if (store_mailbox_find(st, j->account.id, "INBOX", &j->mailbox) != 1 ||
-	    store_mailbox_messages(st, j->mailbox.id, &j->msgs,
-	    &j->nmsgs) < 0)
-		j->result = -1;
-}
-
-static void
-login_done(void *arg)
-{
-	struct login_job *j = arg;
-	struct pop3_session *s = j->s;
-	enum pop3_state next = POP3_ST_AUTH;
-
-	free(j->password);
-	if (s->is_gone) {
-		free(j->msgs);
-	} else if (j->result == 1) {
-		s->account = j->account;
-		s->mailbox = j->mailbox;
-		s->msgs = j->msgs;
-		s->nmsgs = j->nmsgs;
-		s->deleted = xcalloc(s->nmsgs ? s->nmsgs : 1, sizeof(bool));
-		log_info("pop3 session=%s event=login user=%s messages=%zu",
-		    s->id, s->account.address, s->nmsgs);
-		pop3_reply_ok(s, "Logged in, %zu messages", s->nmsgs);
-		next = POP3_ST_TRANS;
-	} else if (j->result == 0) {
-		log_info("pop3 session=%s event=login-failed user=%s", s->id,
-		    j->address);
-		pop3_reply_bad(s, "[AUTH] Invalid user name or password");
-	} else {
-		free(j->msgs);
-		pop3_reply_err(s, "[SYS/TEMP] Cannot open maildrop, try later");
-	}
-	free(j);
-	pop3_session_done_busy(s, next);
-}
-
-static void
-cmd_pass(struct pop3_session *s, const char *args, size_t len)
-{
-	struct login_job *j;
-
-	if (s->user[0] == '\0') {
-		pop3_reply_bad(s, "Send USER first");
-		return;
-	}
-	j = xcalloc(1, sizeof(*j));
-	j->s = s;
-	str_copy(j->address, s->user, sizeof(j->address));
-	j->password = xstrndup(args, len);
-	s->user[0] = '\0';
-	pop3_session_busy(s);
-	iopool_submit(s->srv->pool, conn_base(s->conn), login_work,
-	    login_done, j);
 }
 
 static void
@@ -246,6 +147,7 @@ update_done(void *arg)
 	struct update_job *j = arg;
 	struct pop3_session *s = j->s;
 
+	s->is_job_pending = false;
 	if (j->result == 0) {
 		log_info("pop3 session=%s event=update deleted=%zu", s->id,
 		    j->n);
@@ -295,6 +197,7 @@ cmd_quit(struct pop3_session *s, const char *args, size_t len)
 		pop3_session_close(s);
 		return;
 	}
+	s->is_job_pending = true;
 	pop3_session_busy(s);
 	iopool_submit(s->srv->pool, conn_base(s->conn), update_work,
 	    update_done, j);

@@ -5,14 +5,18 @@
 
 #include <stdint.h>
 
+#include "auth/auth.h"
 #include "pop3.h"
 #include "store/store.h"
+
+struct event;
 
 #define POP3_LINE_MAX	512	/* RFC 2449 4: 255 octets of arguments */
 #define POP3_ID_LEN	12
 
 enum pop3_state {
 	POP3_ST_AUTH,		/* AUTHORIZATION */
+	POP3_ST_SASL,		/* AUTH: reading SASL responses */
 	POP3_ST_TRANS,		/* TRANSACTION */
 	POP3_ST_BUSY,		/* waiting for the pool, or sending a body */
 	POP3_ST_DONE,		/* closing */
@@ -36,6 +40,10 @@ struct pop3_session {
 	char			 id[POP3_ID_LEN + 1];
 	unsigned		 errors;
 	bool			 is_gone;	/* connection ended while busy */
+	bool			 is_job_pending; /* an iopool job names us */
+	bool			 has_lock;	/* holds the maildrop */
+	struct auth_sasl	*sasl;		/* while AUTH runs */
+	struct event		*delay_ev;	/* a failure's answer waits */
 	char			 user[STORE_ADDR_MAX];
 	struct store_user	 account;
 	struct store_mailbox	 mailbox;
@@ -52,6 +60,19 @@ typedef void pop3_cmd_fn(struct pop3_session *s, const char *args,
  * (unknown command, or not in this state). */
 pop3_cmd_fn	*pop3_cmd_find(const char *verb, size_t len,
 		    enum pop3_state state, const char **errstr);
+
+/* Sign-in (login.c). */
+pop3_cmd_fn	 pop3_cmd_user;
+pop3_cmd_fn	 pop3_cmd_pass;
+pop3_cmd_fn	 pop3_cmd_auth;
+/* Feed a line that answers an AUTH challenge (SASL state). */
+void	pop3_sasl_response(struct pop3_session *s, const char *line,
+	    size_t len);
+/* USER, PASS and AUTH may be used: under TLS, from loopback, or when the
+ * configuration allows plain text anywhere. */
+bool	pop3_plaintext_allowed(struct pop3_session *s);
+/* Release what sign-in holds: the SASL state, a timer, the lock. */
+void	pop3_login_fini(struct pop3_session *s);
 
 void	pop3_reply_ok(struct pop3_session *s, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));

@@ -106,6 +106,7 @@ pop3_reply_bad(struct pop3_session *s, const char *text)
 static void
 session_free(struct pop3_session *s)
 {
+	pop3_login_fini(s);
 	if (s->stream.fd >= 0)
 		close(s->stream.fd);
 	conn_free(s->conn);
@@ -155,7 +156,7 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	log_info("pop3 session=%s event=disconnect reason=%s", s->id,
 	    why == CONN_END_TIMEOUT ? "timeout" :
 	    why == CONN_END_EOF ? "eof" : "error");
-	if (s->state == POP3_ST_BUSY && s->stream.fd < 0) {
+	if (s->is_job_pending) {
 		/* A pool job will call back: keep the session till then. */
 		conn_free(s->conn);
 		s->conn = NULL;
@@ -205,18 +206,25 @@ on_input(struct conn *c, void *arg)
 	bool crlf;
 	int r;
 
-	while (s->state == POP3_ST_AUTH || s->state == POP3_ST_TRANS) {
+	while (s->state == POP3_ST_AUTH || s->state == POP3_ST_TRANS ||
+	    s->state == POP3_ST_SASL) {
 		r = conn_readline(c, &line, &len, &crlf);
 		if (r == 0)
 			break;
+		if (s->state == POP3_ST_SASL) {
+			/* Never traced: the line is a secret. */
+			pop3_sasl_response(s, r < 0 ? "" : line, r < 0 ? 0 :
+			    len);
+			continue;
+		}
 		if (r < 0) {
 			pop3_reply_bad(s, "Line too long");
 			continue;
 		}
 		if (log_trace_on("pop3"))
 			log_debug("pop3 session=%s trace=in line=\"%.*s\"",
-			    s->id, (int)(str_iprefix(line, len, "PASS ") ?
-			    4 : len), line);
+			    s->id, (int)(str_iprefix(line, len, "PASS ") ||
+			    str_iprefix(line, len, "AUTH ") ? 4 : len), line);
 		dispatch(s, line, len);
 	}
 }

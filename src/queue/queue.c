@@ -1,0 +1,217 @@
+/* Opening and closing the queue: the spool directories under
+ * data_dir/queue (tmp/ for files being written, bodies/ for committed
+ * ones), the database, leftovers of a crash, and the committer thread.
+ * SPDX-License-Identifier: ISC */
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/queue_int.h"
+
+int
+queue_err(char **err_out, const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+
+	if (err_out == NULL)
+		return -1;
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) == -1)
+		fatalx("out of memory");
+	va_end(ap);
+	*err_out = s;
+	return -1;
+}
+
+char *
+queue_tmp_path(struct queue *q, const char *id)
+{
+	return xasprintf("%s/tmp/%s", q->dir, id);
+}
+
+char *
+queue_body_path(struct queue *q, const char *id)
+{
+	return xasprintf("%s/bodies/%s", q->dir, id);
+}
+
+int
+queue_file_write(int fd, const void *p, size_t len)
+{
+	const char *c = p;
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, c, len);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1)
+			return -1;
+		if (n == 0) {
+			errno = EIO;
+			return -1;
+		}
+		c += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+int
+queue_sync_dir(const char *path)
+{
+	int fd, rc, saved;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	rc = fsync(fd);
+	saved = errno;
+	close(fd);
+	errno = saved;
+	return rc;
+}
+
+void
+queue_wake(struct queue *q)
+{
+	pthread_mutex_lock(&q->lock);
+	if (q->sched != NULL)
+		queue_sched_wake(q->sched);
+	pthread_mutex_unlock(&q->lock);
+}
+
+static int
+make_dirs(struct queue *q, const char *data_dir, char **err_out)
+{
+	static const char *const subs[] = { "", "/tmp", "/bodies" };
+	char *path;
+	size_t i;
+
+	if (mkdir(data_dir, 0700) == -1 && errno != EEXIST)
+		return queue_err(err_out, "%s: %s", data_dir, strerror(errno));
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		path = xasprintf("%s%s", q->dir, subs[i]);
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			queue_err(err_out, "%s: %s", path, strerror(errno));
+			free(path);
+			return -1;
+		}
+		free(path);
+	}
+	return 0;
+}
+
+/* Remove what a crash left in tmp/: those messages were never
+ * acknowledged. Only when no other process has the queue open. */
+static void
+clean_tmp(struct queue *q)
+{
+	struct dirent *de;
+	char *dir, *path;
+	DIR *d;
+
+	dir = xasprintf("%s/tmp", q->dir);
+	if ((d = opendir(dir)) != NULL) {
+		while ((de = readdir(d)) != NULL) {
+			if (de->d_name[0] == '.')
+				continue;
+			path = xasprintf("%s/%s", dir, de->d_name);
+			if (unlink(path) == 0)
+				log_info("queue event=cleanup file=%s", path);
+			free(path);
+		}
+		closedir(d);
+	}
+	free(dir);
+}
+
+static int
+lock_and_clean(struct queue *q, char **err_out)
+{
+	char *path;
+
+	path = xasprintf("%s/lock", q->dir);
+	q->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (q->lock_fd == -1)
+		return queue_err(err_out, "%s/lock: %s", q->dir,
+		    strerror(errno));
+	if (flock(q->lock_fd, LOCK_EX | LOCK_NB) == 0)
+		clean_tmp(q);
+	if (flock(q->lock_fd, LOCK_SH) == -1)
+		return queue_err(err_out, "%s/lock: %s", q->dir,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+db_init(struct queue *q, char **err_out)
+{
+	sqlite3 *db;
+	int rc;
+
+	if ((db = queue_db_open(q, err_out)) == NULL)
+		return -1;
+	rc = queue_db_schema(db, err_out);
+	sqlite3_close_v2(db);
+	return rc;
+}
+
+struct queue *
+queue_open(const char *data_dir, struct iopool *pool, char **err_out)
+{
+	struct queue *q;
+	int rc;
+
+	q = xcalloc(1, sizeof(*q));
+	q->dir = xasprintf("%s/queue", data_dir);
+	q->pool = pool;
+	q->lock_fd = -1;
+	pthread_mutex_init(&q->lock, NULL);
+	pthread_cond_init(&q->cond, NULL);
+	if (make_dirs(q, data_dir, err_out) == -1 ||
+	    lock_and_clean(q, err_out) == -1 || db_init(q, err_out) == -1)
+		goto fail;
+	rc = pthread_create(&q->committer, NULL, queue_commit_main, q);
+	if (rc != 0)
+		fatalx("queue: pthread_create: error %d", rc);
+	q->has_committer = true;
+	return q;
+fail:
+	queue_close(q);
+	return NULL;
+}
+
+void
+queue_close(struct queue *q)
+{
+	if (q == NULL)
+		return;
+	pthread_mutex_lock(&q->lock);
+	while (q->in_flight > 0)
+		pthread_cond_wait(&q->cond, &q->lock);
+	q->is_closing = true;
+	pthread_cond_broadcast(&q->cond);
+	pthread_mutex_unlock(&q->lock);
+	if (q->has_committer)
+		pthread_join(q->committer, NULL);
+	if (q->lock_fd != -1)
+		close(q->lock_fd);
+	pthread_mutex_destroy(&q->lock);
+	pthread_cond_destroy(&q->cond);
+	free(q->dir);
+	free(q);
+}

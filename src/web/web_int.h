@@ -1,0 +1,333 @@
+/* Webmail internals: the HTTP/1.1 request parser (RFC 9112), the session
+ * that answers requests in order, the router, responses, sign-in sessions
+ * with CSRF tokens, multipart/form-data, the HTML sanitiser and the API
+ * handlers.
+ * SPDX-License-Identifier: ISC */
+#ifndef PETREL_WEB_INT_H
+#define PETREL_WEB_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "lib/b64.h"
+#include "lib/buf.h"
+#include "lib/qp.h"
+#include "store/store.h"
+#include "web.h"
+
+/* ---- The request parser (http.c) ---------------------------------- */
+
+enum http_method {
+	HTTP_GET,
+	HTTP_HEAD,
+	HTTP_POST,
+	HTTP_PUT,
+	HTTP_PATCH,
+	HTTP_DELETE,
+	HTTP_OPTIONS,
+};
+
+#define HTTP_M(m)	(1u << (m))
+
+struct http_header {
+	const char	*name;		/* lowercased */
+	size_t		 namelen;
+	const char	*value;		/* without surrounding blanks */
+	size_t		 valuelen;
+};
+
+struct http_limits {
+	size_t		 max_target;	/* request-target octets (414) */
+	size_t		 max_head;	/* request line and fields (431) */
+	size_t		 max_headers;	/* field lines (431) */
+	uint64_t	 max_body;	/* body octets (413) */
+};
+
+struct http_request {
+	enum http_method method;
+	int		 minor;		/* HTTP/1.minor */
+	const char	*target;	/* as sent, origin-form */
+	size_t		 targetlen;
+	const char	*path;		/* target up to '?', still %-encoded */
+	size_t		 pathlen;
+	const char	*query;		/* after '?', or NULL */
+	size_t		 querylen;
+	struct http_header *headers;
+	size_t		 nheaders;
+	uint64_t	 content_length;
+	bool		 is_chunked;
+	bool		 keep_alive;
+	bool		 expect_continue;
+	struct buf	 body;
+};
+
+enum http_pstate {
+	HTTP_PS_HEAD,
+	HTTP_PS_BODY,
+	HTTP_PS_CHUNK_SIZE,
+	HTTP_PS_CHUNK_DATA,
+	HTTP_PS_CHUNK_END,
+	HTTP_PS_TRAILER,
+	HTTP_PS_DONE,
+	HTTP_PS_ERROR,
+};
+
+struct http_parser {
+	struct http_limits lim;
+	enum http_pstate state;
+	struct buf	 head;		/* request line and fields */
+	size_t		 line_start;	/* offset of the current line */
+	struct buf	 line;		/* chunk-size or trailer line */
+	size_t		 trailer_len;
+	uint64_t	 remaining;	/* body or chunk octets to come */
+	struct http_request req;
+	int		 status;	/* on error: 400, 413, 414 ... */
+	const char	*errstr;	/* on error: a static string */
+};
+
+/* Limits used when lim is NULL: targets of 8 KiB, heads of 32 KiB with
+ * 100 fields, bodies of 1 MiB. */
+void	 http_limits_default(struct http_limits *lim);
+void	 http_parser_init(struct http_parser *p, const struct http_limits *lim);
+void	 http_parser_fini(struct http_parser *p);
+/* Forget the request just parsed and wait for the next one. */
+void	 http_parser_reset(struct http_parser *p);
+/* Feed len bytes of input. Returns 1 when a whole request (with its body)
+ * is in p->req, 0 when more input is needed, -1 when the input is not a
+ * request we take (p->status and p->errstr say why; the connection must
+ * close after the error reply). *used_out tells how many bytes of data
+ * were taken: after a 1 the rest belongs to the next request. */
+int	 http_parser_feed(struct http_parser *p, const char *data, size_t len,
+	    size_t *used_out);
+/* True once the request line and fields of the request are parsed. */
+bool	 http_parser_has_head(const struct http_parser *p);
+/* The first field named name (lowercase), or NULL; *len_out its length. */
+const char *http_header_get(const struct http_request *r, const char *name,
+	    size_t *len_out);
+const char *http_method_name(enum http_method m);
+/* The reason phrase for a status code ("Not Found"). */
+const char *http_status_text(int status);
+
+/* ---- Small helpers (util.c) --------------------------------------- */
+
+/* Decode %XX escapes of p[0..len) into out; with is_form, '+' is a space.
+ * Returns false on a bad escape or a decoded NUL. */
+bool	 web_url_decode(const char *p, size_t len, bool is_form,
+	    struct buf *out);
+/* Append p[0..len) %-encoded for a URL path segment. */
+void	 web_url_encode(const char *p, size_t len, struct buf *out);
+/* The value of parameter name in a query string (form encoding), decoded
+ * into out; false when absent or badly encoded. */
+bool	 web_query_get(const char *q, size_t qlen, const char *name,
+	    struct buf *out);
+/* The value of cookie name in a Cookie field (RFC 6265 5.4); false when
+ * absent. */
+bool	 web_cookie_get(const char *p, size_t len, const char *name,
+	    const char **val_out, size_t *vlen_out);
+/* Append p[0..len) with & < > " ' as character references. */
+void	 web_html_escape(const char *p, size_t len, struct buf *out);
+
+/* ---- Sign-in sessions and CSRF tokens (auth.c) -------------------- */
+
+#define WEB_TOKEN_LEN	64	/* hex digits: 32 random octets */
+
+struct web_login {
+	char		 id[WEB_TOKEN_LEN + 1];		/* the cookie */
+	char		 csrf[WEB_TOKEN_LEN + 1];	/* X-CSRF-Token */
+	int64_t		 user_id;
+	char		 address[STORE_ADDR_MAX];
+	time_t		 created;
+	time_t		 last_seen;
+};
+
+/* Start a session for the user, with a new id and CSRF token from the
+ * CSPRNG; *out is a copy. */
+void	 web_sessions_create(struct web_sessions *t, int64_t user_id,
+	    const char *address, time_t now, struct web_login *out);
+/* Find the session with cookie value id[0..len), touch it and copy it to
+ * *out: 1, or 0 when unknown or expired (an expired one is removed). */
+int	 web_sessions_find(struct web_sessions *t, const char *id, size_t len,
+	    time_t now, struct web_login *out);
+/* End a session; unknown ids are ignored. */
+void	 web_sessions_remove(struct web_sessions *t, const char *id,
+	    size_t len);
+/* Sessions in the table. */
+size_t	 web_sessions_count(struct web_sessions *t);
+/* True when token[0..len) is the session's CSRF token (constant time). */
+bool	 web_csrf_check(const struct web_login *l, const char *token,
+	    size_t len);
+
+/* ---- Failed sign-ins (throttle.c) ---------------------------------- */
+
+/* XXX: #8 the cross-protocol throttle of src/auth replaces this table;
+ * callers only use these two functions. */
+/* May ip try to sign in as user now? True when neither has reached the
+ * limit of failures in the window. */
+bool	 web_throttle_allow(struct web_throttle *t, const char *ip,
+	    const char *user, time_t now);
+/* Count the outcome of an attempt: a failure counts against ip and user,
+ * a success clears user's count. */
+void	 web_throttle_record(struct web_throttle *t, const char *ip,
+	    const char *user, bool is_ok, time_t now);
+
+/* ---- multipart/form-data (multipart.c, RFC 7578) ------------------ */
+
+struct web_formpart {
+	char		*name;		/* form field name */
+	char		*filename;	/* or NULL for a plain field */
+	char		*type;		/* Content-Type, or NULL */
+	const char	*data;		/* points into the body */
+	size_t		 len;
+};
+
+struct web_form {
+	struct web_formpart *v;
+	size_t		 n;
+};
+
+/* Split body[0..len) with the boundary taken from the Content-Type value
+ * ctype. At most max_parts parts. 0, or -1 with *errstr set when the body
+ * is not well-formed multipart/form-data. web_form_free() after both. */
+int	 web_form_parse(const char *ctype, size_t ctlen, const char *body,
+	    size_t len, size_t max_parts, struct web_form *out,
+	    const char **errstr);
+void	 web_form_free(struct web_form *f);
+
+/* ---- The HTML sanitiser (sanitize.c, sanitize_css.c) -------------- */
+
+/* Map a cid: reference (RFC 2392, without "cid:", still %-encoded) to
+ * the URL of the part that holds it; append it to out and return true,
+ * or false when no part has that Content-ID. */
+typedef bool web_cid_fn(const char *cid, size_t len, struct buf *out,
+	    void *arg);
+
+struct web_sanitize_opts {
+	bool		 allow_remote;	/* keep http(s) image sources */
+	web_cid_fn	*cid;		/* NULL: cid: images are dropped */
+	void		*cid_arg;
+};
+
+struct web_sanitize_result {
+	unsigned	 remote_blocked;	/* images held back */
+	unsigned	 removed;		/* elements and attributes cut */
+};
+
+/* Parse html[0..len) (UTF-8) as a browser would (HTML5 tree building,
+ * gumbo) and append to out a complete document holding only allowed
+ * elements, attributes, URLs and CSS. res may be NULL. */
+void	 web_sanitize_html(const char *html, size_t len,
+	    const struct web_sanitize_opts *opts, struct buf *out,
+	    struct web_sanitize_result *res);
+/* Append the declarations of a style attribute that pass the CSS
+ * allow-list; returns the number dropped. */
+unsigned web_sanitize_style(const char *p, size_t len, struct buf *out);
+/* True when the stylesheet text p[0..len) holds nothing that could load,
+ * run or escape (url(), @import, expression(), escapes, "<"). */
+bool	 web_css_sheet_is_safe(const char *p, size_t len);
+/* Append a URL for href if it is http, https or mailto once the blanks
+ * and control characters a browser would strip are gone; false (out
+ * unchanged) otherwise. */
+bool	 web_url_is_safe_link(const char *p, size_t len, struct buf *out);
+
+/* ---- Sessions, routing and responses (session.c, route.c, reply.c) - */
+
+#define WEB_MAX_PARAMS	4
+
+struct web_session;
+struct web_req;
+
+typedef void web_handler_fn(struct web_req *r);
+
+/* Route flags. */
+#define WEB_R_AUTH	0x01	/* needs a signed-in session */
+#define WEB_R_LOGIN	0x02	/* the sign-in itself */
+
+struct web_route {
+	unsigned	 methods;	/* HTTP_M() bits */
+	const char	*pattern;	/* "/api/folders/:folder/messages" */
+	web_handler_fn	*fn;
+	unsigned	 flags;
+};
+
+/* The one request being answered on a session. */
+struct web_req {
+	struct web_session	*session;
+	const struct web_server	*srv;
+	struct http_request	*http;
+	const char		*params[WEB_MAX_PARAMS];	/* decoded */
+	size_t			 nparams;
+	struct web_login	 login;		/* when signed in */
+	bool			 is_signed_in;
+	bool			 is_tls;
+	const char		*peer_host;
+	/* The response being built. */
+	struct buf		 headers;	/* extra "Name: value\r\n" */
+	const char		*csp;		/* NULL: the app's policy */
+	bool			 is_done;
+	bool			 is_async;	/* a job will reply later */
+};
+
+enum web_route_match {
+	WEB_ROUTE_FOUND,
+	WEB_ROUTE_NO_PATH,		/* 404 */
+	WEB_ROUTE_NO_METHOD,		/* 405 */
+};
+
+/* Match method and the raw path path[0..len) against the table; on
+ * FOUND, *route_out and the decoded parameters are set (heap strings,
+ * freed with web_params_free()); on NO_METHOD, *allow_out has the methods
+ * the path takes. */
+enum web_route_match web_route_find(const struct web_route *table,
+	    enum http_method method, const char *path, size_t len,
+	    const struct web_route **route_out, char **params, size_t *nparams,
+	    unsigned *allow_out);
+void	 web_params_free(char **params, size_t n);
+/* The API's table. */
+extern const struct web_route web_api_routes[];
+
+/* Add a header field to the response being built. */
+void	 web_reply_header(struct web_req *r, const char *name,
+	    const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Send a whole response; the request is then answered. */
+void	 web_reply(struct web_req *r, int status, const char *ctype,
+	    const void *body, size_t len);
+/* Send obj (whose reference is taken) as application/json. */
+void	 web_reply_json(struct web_req *r, int status, json_t *obj);
+/* A JSON error {"error": text} (text only, for requests outside /api). */
+void	 web_reply_error(struct web_req *r, int status, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+/* 501 naming the store or queue function the route waits for. */
+void	 web_reply_missing(struct web_req *r, const char *what);
+
+/* A body streamed from a file with flow control: len octets at off,
+ * decoded with cte on the way (MIME_CTE_* from mime.h; 7bit/8bit/binary
+ * pass through). Takes fd. The length is sent when known (no decoding),
+ * else the body is chunked (HTTP/1.1) or ends with the connection. */
+void	 web_reply_stream(struct web_req *r, int status, const char *ctype,
+	    int fd, uint64_t off, uint64_t len, int cte);
+/* Hold the request for a pool job; the job's done callback must start
+ * with web_req_resume(), and stop when it returns false (the connection
+ * went away; the session is already freed). */
+void	 web_req_suspend(struct web_req *r);
+bool	 web_req_resume(struct web_req *r);
+/* The loop of the connection, for timers. */
+struct event_base *web_req_base(struct web_req *r);
+
+/* The static files of the browser app under srv->root (static.c). */
+void	 web_static_serve(struct web_req *r);
+/* The Content-Type for a file name, by extension. */
+const char *web_static_type(const char *name, size_t len);
+
+/* The request body as a JSON object, or NULL after a 400/415 reply. The
+ * caller releases it with json_decref(). */
+json_t	*web_req_json(struct web_req *r);
+/* Query parameter name decoded into out. */
+bool	 web_req_query(struct web_req *r, const char *name, struct buf *out);
+/* The Set-Cookie value for the session cookie. */
+const char *web_cookie_name(bool is_tls);
+
+#endif
