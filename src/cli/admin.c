@@ -61,7 +61,8 @@ cli_store_close(struct store *st)
 	cli_pool = NULL;
 }
 
-/* Print the result of a store call and turn it into an exit code. */
+/* Print the result of a store call and turn it into an exit code. Call
+ * the store first: err is only set once it has returned. */
 static int
 report(int r, char *err, const char *done)
 {
@@ -91,7 +92,7 @@ cli_domain(int argc, char **argv)
 	struct store *st;
 	char **names, *err = NULL;
 	size_t n;
-	int rc;
+	int r, rc;
 
 	if (argc == 2 && strcmp(argv[1], "list") == 0) {
 		if ((st = cli_store_open()) == NULL)
@@ -102,11 +103,13 @@ cli_domain(int argc, char **argv)
 	} else if (argc == 3 && strcmp(argv[1], "add") == 0) {
 		if ((st = cli_store_open()) == NULL)
 			return 1;
-		rc = report(store_domain_add(st, argv[2], &err), err, NULL);
+		r = store_domain_add(st, argv[2], &err);
+		rc = report(r, err, NULL);
 	} else if (argc == 3 && strcmp(argv[1], "del") == 0) {
 		if ((st = cli_store_open()) == NULL)
 			return 1;
-		rc = report(store_domain_del(st, argv[2], &err), err, NULL);
+		r = store_domain_del(st, argv[2], &err);
+		rc = report(r, err, NULL);
 	} else {
 		fprintf(stderr, "usage: petrel domain add|del DOMAIN\n"
 		    "       petrel domain list\n");
@@ -189,7 +192,7 @@ cli_user(int argc, char **argv)
 	struct store *st;
 	char **names, *err = NULL;
 	size_t n;
-	int rc;
+	int r, rc;
 
 	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "list") == 0) {
 		if ((st = cli_store_open()) == NULL)
@@ -207,7 +210,8 @@ cli_user(int argc, char **argv)
 	if (argc == 3 && strcmp(argv[1], "del") == 0) {
 		if ((st = cli_store_open()) == NULL)
 			return 1;
-		rc = report(store_user_del(st, argv[2], &err), err, NULL);
+		r = store_user_del(st, argv[2], &err);
+		rc = report(r, err, NULL);
 		cli_store_close(st);
 		return rc;
 	}
@@ -240,4 +244,41 @@ cli_config(int argc, char **argv)
 	fwrite(out.data, 1, out.len, stdout);
 	buf_free(&out);
 	return 0;
+}
+
+int
+cli_alias(int argc, char **argv)
+{
+	struct store *st;
+	char **lines, *err = NULL;
+	size_t n;
+	int r, rc;
+
+	if (argc >= 2 && argc <= 3 && strcmp(argv[1], "list") == 0) {
+		if ((st = cli_store_open()) == NULL)
+			return 1;
+		rc = report(store_alias_list(st, argc == 3 ? argv[2] : NULL,
+		    &lines, &n), NULL, NULL);
+		if (rc == 0)
+			print_list(lines, n);
+	} else if (argc == 4 && strcmp(argv[1], "add") == 0) {
+		if ((st = cli_store_open()) == NULL)
+			return 1;
+		r = store_alias_add(st, argv[2], argv[3], &err);
+		rc = report(r, err, NULL);
+	} else if ((argc == 3 || argc == 4) && strcmp(argv[1], "del") == 0) {
+		if ((st = cli_store_open()) == NULL)
+			return 1;
+		r = store_alias_del(st, argv[2], argc == 4 ? argv[3] : NULL,
+		    &err);
+		rc = report(r, err, NULL);
+	} else {
+		fprintf(stderr, "usage: petrel alias add ADDRESS TARGET\n"
+		    "       petrel alias del ADDRESS [TARGET]\n"
+		    "       petrel alias list [DOMAIN]\n"
+		    "ADDRESS \"@domain\" is the domain's catch-all.\n");
+		return 2;
+	}
+	cli_store_close(st);
+	return rc;
 }

@@ -14,6 +14,8 @@ int	cli_serve(int argc, char **argv);
 int	cli_domain(int argc, char **argv);
 /* petrel user add|del|list|passwd. */
 int	cli_user(int argc, char **argv);
+/* petrel alias add|del|list. */
+int	cli_alias(int argc, char **argv);
 /* petrel config show|schema. */
 int	cli_config(int argc, char **argv);
 /* petrel mime show|json|extract: inspect a message file (src/cli/mime.c). */

@@ -19,6 +19,9 @@ static const struct {
 	{ "domain",	cli_domain,	"domain add|del DOMAIN | domain list" },
 	{ "user",	cli_user,
 	  "user add|del|passwd ADDRESS | user list [DOMAIN]" },
+	{ "alias",	cli_alias,
+	  "alias add ADDRESS TARGET | alias del ADDRESS [TARGET] | "
+	  "alias list [DOMAIN]" },
 	{ "config",	cli_config,	"config show | config schema" },
 	{ "mime",	cli_mime,
 	  "mime show|json FILE | mime extract FILE PART" },

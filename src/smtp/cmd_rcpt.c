@@ -79,52 +79,53 @@ rcpt_param(struct smtp_session *s, const char *p, size_t len)
 	return false;
 }
 
-/* "user+tag@domain" -> "user@domain" (RFC 5233 subaddressing); false
- * when the address has no tag. */
-static bool
-plus_base(const char *address, char *out, size_t outlen)
+/* A resolved address that is an account here joins the session's locals:
+ * 1; 0 when it is not an account here; -1 on error. */
+static int
+add_local(struct smtp_session *s, const char *address)
 {
-	const char *plus = strchr(address, '+'), *at = strrchr(address, '@');
-
-	if (plus == NULL || at == NULL || plus > at || plus == address)
-		return false;
-	return snprintf(out, outlen, "%.*s%s", (int)(plus - address), address,
-	    at) < (int)outlen;
-}
-
-/* Find the local account for a path; false after a reply was sent. */
-static bool
-find_user(struct smtp_session *s, const struct smtp_path *path,
-    char *address, size_t addrlen, struct store_user *user)
-{
-	char base[SMTP_PATH_MAX + 1];
+	struct store_user user;
+	size_t i;
 	int r;
 
-	if (path->domain[0] == '\0') {
-		/* <Postmaster> (RFC 5321 4.1.1.3) of this host. */
-		snprintf(address, addrlen, "postmaster@%s", s->srv->hostname);
-	} else {
-		r = store_domain_find(s->srv->store, path->domain);
-		if (r < 0)
-			goto tempfail;
-		if (r == 0 && !smtp_session_is_submission(s)) {
-			smtp_reply(s, 550, "5.7.1", "Relaying denied");
-			return false;
-		}
-		if (r == 0) {
-			/* XXX #5: remote recipients go to the queue. */
-			smtp_reply(s, 451, "4.4.3", "Delivery to other domains "
-			    "is not available yet, try later");
-			return false;
-		}
-		smtp_path_str(path, address, addrlen);
-	}
-	r = store_user_find(s->srv->store, address, user);
-	if (r == 0 && plus_base(address, base, sizeof(base)))
-		r = store_user_find(s->srv->store, base, user);
+	if ((r = store_user_find(s->srv->store, address, &user)) != 1)
+		return r;
+	for (i = 0; i < s->nlocals; i++)
+		if (s->locals[i] == user.id)
+			return 1;
+	s->locals = xreallocarray(s->locals, s->nlocals + 1,
+	    sizeof(*s->locals));
+	s->locals[s->nlocals++] = user.id;
+	return 1;
+}
+
+/* Resolve a recipient of a hosted domain (accounts, user+tag, aliases,
+ * catch-all) and add its accounts; false after a reply was sent. */
+static bool
+resolve_local(struct smtp_session *s, const char *address)
+{
+	char **targets;
+	size_t n, i;
+	int r, found = 0;
+
+	r = store_rcpt_resolve(s->srv->store, address, &targets, &n);
 	if (r < 0)
 		goto tempfail;
-	if (r == 0) {
+	for (i = 0; i < n && r >= 0; i++) {
+		r = add_local(s, targets[i]);
+		if (r == 0) {
+			/* XXX #5: forwarding to other domains goes through
+			 * the queue; until then such a target is logged and
+			 * skipped when another target takes the mail. */
+			log_warnx("smtp session=%s event=forward-skipped "
+			    "alias=%s target=%s", s->id, address, targets[i]);
+		}
+		found |= r > 0;
+	}
+	store_strings_free(targets, n);
+	if (r < 0)
+		goto tempfail;
+	if (!found) {
 		smtp_reply(s, 550, "5.1.1", "<%s>: Recipient address rejected: "
 		    "User unknown", address);
 		return false;
@@ -136,11 +137,40 @@ tempfail:
 	return false;
 }
 
+/* Decide where the mail of a path goes; false after a reply was sent. */
+static bool
+route_rcpt(struct smtp_session *s, const struct smtp_path *path,
+    char *address, size_t addrlen)
+{
+	int r;
+
+	if (path->domain[0] == '\0') {
+		/* <Postmaster> (RFC 5321 4.1.1.3) of this host. */
+		snprintf(address, addrlen, "postmaster@%s", s->srv->hostname);
+		return resolve_local(s, address);
+	}
+	smtp_path_str(path, address, addrlen);
+	if ((r = store_domain_find(s->srv->store, path->domain)) < 0) {
+		smtp_reply(s, 451, "4.3.0", "Temporary lookup failure, try "
+		    "later");
+		return false;
+	}
+	if (r == 1)
+		return resolve_local(s, address);
+	if (!smtp_session_is_submission(s)) {
+		smtp_reply(s, 550, "5.7.1", "Relaying denied");
+		return false;
+	}
+	/* XXX #5: remote recipients go to the queue. */
+	smtp_reply(s, 451, "4.4.3", "Delivery to other domains is not "
+	    "available yet, try later");
+	return false;
+}
+
 void
 smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 {
 	struct smtp_path path;
-	struct store_user user;
 	struct smtp_rcpt *r;
 	char address[SMTP_PATH_MAX + 1];
 	const char *errstr;
@@ -175,13 +205,12 @@ smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
-	if (!find_user(s, &path, address, sizeof(address), &user))
+	if (!route_rcpt(s, &path, address, sizeof(address)))
 		return;
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1, sizeof(*s->rcpts));
 	r = &s->rcpts[s->nrcpts++];
 	*r = s->rcpt_new;
 	str_copy(r->address, address, sizeof(r->address));
-	r->user_id = user.id;
 	s->state = SMTP_ST_RCPT;
 	smtp_reply(s, 250, "2.1.5", "Ok");
 }

@@ -82,8 +82,8 @@ smtp_msg_begin(struct smtp_session *s)
 		free(err);
 		return false;
 	}
-	for (i = 0; i < s->nrcpts; i++)
-		store_delivery_add(s->delivery, s->rcpts[i].user_id, "INBOX");
+	for (i = 0; i < s->nlocals; i++)
+		store_delivery_add(s->delivery, s->locals[i], "INBOX");
 	str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
 	s->data_size = 0;
 	s->data_error = SMTP_DATA_OK;

@@ -73,6 +73,9 @@ smtp_session_reset(struct smtp_session *s)
 	free(s->rcpts);
 	s->rcpts = NULL;
 	s->nrcpts = 0;
+	free(s->locals);
+	s->locals = NULL;
+	s->nlocals = 0;
 	s->mail_from[0] = '\0';
 	s->is_8bitmime = s->is_utf8 = s->ret_hdrs = false;
 	s->envid[0] = '\0';

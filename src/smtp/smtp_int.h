@@ -47,9 +47,10 @@ enum smtp_data_error {
 
 #define SMTP_XTEXT_MAX		500	/* ENVID and ORCPT values */
 
+/* A recipient as the client gave it; where its mail goes is in the
+ * session's locals (and, for forwarding, the queue). */
 struct smtp_rcpt {
 	char	 address[SMTP_PATH_MAX + 1];
-	int64_t	 user_id;
 	unsigned notify;			/* SMTP_NOTIFY_* */
 	char	 orcpt[SMTP_XTEXT_MAX + 1];	/* "rfc822;..." as sent */
 };
@@ -91,6 +92,8 @@ struct smtp_session {
 	struct smtp_rcpt	*rcpts;
 	size_t			 nrcpts;
 	struct smtp_rcpt	 rcpt_new;	/* RCPT being parsed */
+	int64_t			*locals;	/* accounts to file into */
+	size_t			 nlocals;
 	char			 msg_id[SMTP_ID_LEN + 1];
 	struct store_delivery	*delivery;
 	struct buf		 data;		/* bytes not yet written */

@@ -51,6 +51,46 @@ static const char *const migrations[] = {
 	"  size		INTEGER NOT NULL,"
 	"  UNIQUE (mailbox_id, uid));"
 	"CREATE INDEX messages_body ON messages(body_id);",
+	/* 2: IMAP (issue 6): keywords, \Noselect names, subscriptions to
+	 * any name (RFC 3501 6.3.6), the parse cache, and indexes for
+	 * CONDSTORE (RFC 7162) and for the first unseen message. */
+	"ALTER TABLE messages ADD COLUMN keywords TEXT NOT NULL DEFAULT '';"
+	"ALTER TABLE mailboxes ADD COLUMN noselect INTEGER NOT NULL "
+	"    DEFAULT 0;"
+	"CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
+	"CREATE INDEX messages_unseen ON messages(mailbox_id, uid)"
+	"    WHERE (flags & 1) = 0;"
+	"CREATE TABLE subscriptions ("
+	"  user_id	INTEGER NOT NULL REFERENCES users(id)"
+	"		    ON DELETE CASCADE,"
+	"  name		TEXT NOT NULL,"
+	"  PRIMARY KEY (user_id, name)) WITHOUT ROWID;"
+	"INSERT INTO subscriptions SELECT user_id, name FROM mailboxes"
+	"    WHERE subscribed = 1;"
+	"CREATE TRIGGER mailboxes_subscribe AFTER INSERT ON mailboxes"
+	"    WHEN new.subscribed = 1 BEGIN"
+	"    INSERT OR IGNORE INTO subscriptions VALUES (new.user_id,"
+	"    new.name); END;"
+	"CREATE TABLE keywords ("
+	"  mailbox_id	INTEGER NOT NULL REFERENCES mailboxes(id)"
+	"		    ON DELETE CASCADE,"
+	"  name		TEXT NOT NULL,"
+	"  PRIMARY KEY (mailbox_id, name)) WITHOUT ROWID;"
+	"CREATE TABLE cache ("
+	"  body_id	INTEGER PRIMARY KEY REFERENCES bodies(id)"
+	"		    ON DELETE CASCADE,"
+	"  envelope	TEXT NOT NULL,"
+	"  body		TEXT NOT NULL,"
+	"  bodystructure	TEXT NOT NULL,"
+	"  header	BLOB NOT NULL,"
+	"  sent_date	INTEGER NOT NULL);",
+	/* 3: aliases and catch-alls (issue 4). */
+	"CREATE TABLE aliases ("
+	"  address	TEXT NOT NULL,"
+	"  target	TEXT NOT NULL,"
+	"  domain_id	INTEGER NOT NULL REFERENCES domains(id),"
+	"  PRIMARY KEY (address, target)) WITHOUT ROWID;"
+	"CREATE INDEX aliases_domain ON aliases(domain_id);",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -139,4 +139,209 @@ int	store_msg_open(struct store *st, const struct store_msg *msg);
 int	store_msgs_expunge(struct store *st, int64_t mailbox_id,
 	    const uint32_t *uids, size_t n, char **err_out);
 
+/* ---- Aliases (issue 4) --------------------------------------------------
+ * An alias maps an address of a hosted domain to one or more targets: local
+ * accounts, other aliases, or addresses elsewhere (forwarding). "@domain"
+ * is the domain's catch-all, used when no account or alias matches. */
+
+#define STORE_ALIAS_DEPTH	8	/* aliases of aliases followed */
+
+/* Add address -> target; the address's domain must be hosted; the target
+ * is any valid address. */
+int	store_alias_add(struct store *st, const char *address,
+	    const char *target, char **err_out);
+/* Remove one target, or every target of the address when target is NULL. */
+int	store_alias_del(struct store *st, const char *address,
+	    const char *target, char **err_out);
+/* "address target" lines, sorted (of one domain when domain is not NULL);
+ * free with store_strings_free(). */
+int	store_alias_list(struct store *st, const char *domain,
+	    char ***lines_out, size_t *n_out);
+/* Resolve a recipient of a hosted domain to its final addresses: the
+ * account itself, its user+tag base (RFC 5233), aliases (followed up to
+ * STORE_ALIAS_DEPTH deep), then the catch-all. 1 with a heap array of
+ * heap strings (accounts of this store, or remote addresses; free with
+ * store_strings_free()), 0 when nothing matches, -1 on error. */
+int	store_rcpt_resolve(struct store *st, const char *address,
+	    char ***targets_out, size_t *n_out);
+
+/* ---- IMAP support (issue 6) ----------------------------------------
+ * Mailbox management, subscriptions, per-message flags and keywords with
+ * CONDSTORE mod-sequences (RFC 7162), copy and move, append, a cache of
+ * each body's IMAP parse, and change notification for IDLE. Unless marked
+ * blocking, these only read or write metadata without waiting for an
+ * fsync and may run on an event loop. */
+
+/* Results besides 0 and -1 for the mailbox calls below. */
+#define STORE_EXISTS		(-2)	/* the name is taken */
+#define STORE_NOTFOUND		(-3)	/* no such mailbox */
+#define STORE_REFUSED		(-4)	/* not allowed (INBOX, \Noselect) */
+
+struct store_mailbox_info {
+	int64_t	 id;
+	char	*name;			/* heap */
+	char	*special_use;		/* heap "\\Sent", or NULL */
+	bool	 is_subscribed;
+	bool	 is_noselect;		/* a name kept for its children */
+};
+
+/* Every mailbox of an account, sorted by name; free with
+ * store_mailbox_list_free(). 0 or -1. */
+int	store_mailbox_list(struct store *st, int64_t user_id,
+	    struct store_mailbox_info **out, size_t *n_out);
+void	store_mailbox_list_free(struct store_mailbox_info *v, size_t n);
+/* Create name and any missing parents (names split at '/'); a \Noselect
+ * name of that name becomes a mailbox again. special_use may be NULL.
+ * 0, STORE_EXISTS, or -1 with *err_out set. */
+int	store_mailbox_create(struct store *st, int64_t user_id,
+	    const char *name, const char *special_use, char **err_out);
+/* Delete a mailbox and its messages (RFC 3501 6.3.4). One with children
+ * keeps its name as \Noselect; INBOX is refused (STORE_REFUSED), as is a
+ * \Noselect name with children. 0, STORE_NOTFOUND, STORE_REFUSED or -1.
+ * Blocking (bodies no mailbox uses are deleted). */
+int	store_mailbox_delete(struct store *st, int64_t user_id,
+	    const char *name, char **err_out);
+/* Rename a mailbox and its children (RFC 3501 6.3.5); renaming INBOX
+ * moves its messages into a new mailbox and leaves INBOX empty. 0,
+ * STORE_NOTFOUND, STORE_EXISTS or -1. Blocking for INBOX. */
+int	store_mailbox_rename(struct store *st, int64_t user_id,
+	    const char *from, const char *to, char **err_out);
+/* Subscribed names (which need not exist), sorted. */
+int	store_subscription_list(struct store *st, int64_t user_id,
+	    char ***names_out, size_t *n_out);
+int	store_subscription_set(struct store *st, int64_t user_id,
+	    const char *name, bool is_on, char **err_out);
+
+struct store_status {
+	uint32_t	messages;
+	uint32_t	unseen;
+	uint32_t	deleted;
+	uint32_t	uidnext;
+	uint32_t	uidvalidity;
+	uint64_t	highestmodseq;
+	uint64_t	size;		/* octets of all messages */
+};
+
+/* The counters of a mailbox (STATUS). 1, 0 when gone, -1. */
+int	store_mailbox_status(struct store *st, int64_t mailbox_id,
+	    struct store_status *out);
+/* The quick part of it: uidnext and highestmodseq, which change with
+ * every delivery, flag change and expunge. 1, 0 when gone, -1. */
+int	store_mailbox_state(struct store *st, int64_t mailbox_id,
+	    uint32_t *uidnext_out, uint64_t *highestmodseq_out);
+/* UIDs of the messages in [lo, hi], ascending, as a heap array. */
+int	store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
+/* Messages with uid in [lo, hi]. */
+int	store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint32_t *count_out);
+/* The lowest UID without \Seen: 1 with *uid_out set, 0 when none. */
+int	store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
+	    uint32_t *uid_out);
+/* Keywords ever set in the mailbox, sorted (heap strings). */
+int	store_mailbox_keywords(struct store *st, int64_t mailbox_id,
+	    char ***names_out, size_t *n_out);
+
+/* \Recent (RFC 3501 2.3.2) lives in memory: the first session to see a
+ * message gets it. Returns the lowest UID this caller may report as
+ * recent and moves the mark to uidnext. Thread-safe. */
+uint32_t store_recent_take(struct store *st, int64_t mailbox_id,
+	    uint32_t uidnext);
+
+/* One message with what IMAP shows of it. */
+struct store_row {
+	int64_t		 id;
+	int64_t		 body_id;
+	uint32_t	 uid;
+	uint32_t	 flags;		/* STORE_F_* */
+	uint64_t	 modseq;
+	uint64_t	 size;
+	int64_t		 internal_date;
+	char		*keywords;	/* heap, space-separated, "" none */
+	/* The parse cache (STORE_ROW_CACHE), heap strings or NULL: */
+	char		*envelope;	/* RFC 3501 7.4.2 ENVELOPE */
+	char		*body;		/* BODY */
+	char		*bodystructure;	/* BODYSTRUCTURE */
+	char		*header;	/* the raw header, up to its blank line */
+	size_t		 header_len;
+	int64_t		 sent_date;	/* Date: (0 when absent) */
+};
+
+#define STORE_ROW_CACHE		0x01	/* fill the cache fields */
+
+/* Messages with uid in [lo, hi] and modseq > changedsince, in UID order,
+ * at most limit of them; a heap array freed with store_rows_free(). With
+ * STORE_ROW_CACHE a message not yet in the cache is parsed and cached
+ * (reads its body file). 0 or -1. */
+int	store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
+	    struct store_row **rows_out, size_t *n_out);
+void	store_rows_free(struct store_row *rows, size_t n);
+/* As store_msg_open() for a row. */
+int	store_row_open(struct store *st, const struct store_row *row);
+
+enum store_flags_op {
+	STORE_FLAGS_SET,
+	STORE_FLAGS_ADD,
+	STORE_FLAGS_REMOVE,
+};
+
+/* The outcome for one message of store_flags_update(). */
+struct store_flags_result {
+	uint32_t	 uid;
+	uint32_t	 flags;
+	char		*keywords;	/* heap */
+	uint64_t	 modseq;
+	bool		 is_changed;
+	bool		 is_failed;	/* UNCHANGEDSINCE refused it */
+};
+
+/* Change flags and keywords of the messages with these UIDs in one
+ * transaction (RFC 3501 6.4.6). Changed messages get one new mod-sequence
+ * (RFC 7162 3.1); with unchangedsince > 0 a message whose modseq is higher
+ * is left alone and marked failed (RFC 7162 3.1.3). UIDs no longer in
+ * the mailbox are skipped. Results are in UID order, a heap array freed
+ * with store_flags_results_free(). Flag changes are durable with the
+ * next synced commit (like Dovecot's default), not each on its own. */
+int	store_flags_update(struct store *st, int64_t mailbox_id,
+	    const uint32_t *uids, size_t n, enum store_flags_op op,
+	    uint32_t flags, const char *const *keywords, size_t n_keywords,
+	    uint64_t unchangedsince, struct store_flags_result **out,
+	    size_t *n_out, char **err_out);
+void	store_flags_results_free(struct store_flags_result *r, size_t n);
+
+/* Copy (or move) messages into another mailbox of the same account: the
+ * copies share the bodies, keep flags, keywords and internal dates, and
+ * get new UIDs (RFC 4315 COPYUID, RFC 6851). Heap arrays of the source
+ * UIDs copied and their new UIDs, in order. 0, STORE_NOTFOUND (target
+ * gone) or -1. Blocking. */
+int	store_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
+	    const uint32_t *uids, size_t n, bool is_move,
+	    uint32_t *uidvalidity_out, uint32_t **src_out, uint32_t **dst_out,
+	    size_t *n_out, char **err_out);
+
+/* Append a message (the CRLF text p[0..len)) to one mailbox with flags,
+ * keywords (space-separated, may be NULL) and internal date, durable when
+ * this returns 0 (RFC 3501 6.3.11). Sets the mailbox's UIDVALIDITY and
+ * the new UID (RFC 4315 APPENDUID). 0, STORE_NOTFOUND or -1. Blocking. */
+int	store_append(struct store *st, int64_t mailbox_id, const void *p,
+	    size_t len, uint32_t flags, const char *keywords, time_t date,
+	    uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out);
+
+/* Change notification: a watch calls fn(arg) on base's loop soon after
+ * something changed in any mailbox of the account (a delivery, another
+ * session's flags, expunge, copy or append). Thread-safe. */
+struct store_watch;
+typedef void store_watch_fn(void *arg);
+
+struct store_watch *store_watch_new(struct store *st, int64_t user_id,
+	    struct event_base *base, store_watch_fn *fn, void *arg);
+/* Stop watching; fn is not called after this. NULL is a no-op. Call it
+ * on the watch's loop thread. */
+void	store_watch_free(struct store_watch *w);
+/* Wake every watch of the account. Any thread. */
+void	store_notify_user(struct store *st, int64_t user_id);
+/* The same for the owner of a mailbox. */
+void	store_notify_mailbox(struct store *st, int64_t mailbox_id);
+
 #endif
