@@ -228,7 +228,7 @@ cli_config(int argc, char **argv)
 	char *err = NULL;
 
 	if (argc == 2 && strcmp(argv[1], "schema") == 0) {
-		config_schema_markdown(daemon_config_schema, &out);
+		config_schema_markdown(daemon_config_schema(), &out);
 	} else if (argc == 2 && strcmp(argv[1], "show") == 0) {
 		if ((cfg = daemon_config_open(cli_config_path, &err)) == NULL) {
 			fprintf(stderr, "petrel: %s\n", err);

@@ -9,8 +9,11 @@
 #include "lib/config.h"
 
 /* Every key petrel's config file may hold (docs/CONFIG.md is made from
- * it). */
-extern const struct config_key daemon_config_schema[];
+ * it): the core keys and each service's own table, joined once. */
+const struct config_key *daemon_config_schema(void);
+
+/* The services' key tables (settings_*.c), each ending with a NULL row. */
+extern const struct config_key web_config_keys[];
 
 /* Load the configuration: path when given, else ./petrel.conf when it
  * exists, else the defaults. NULL with *err_out (heap, caller frees)

@@ -8,6 +8,7 @@
 #include "lib/net.h"
 #include "pop3/pop3.h"
 #include "smtp/smtp.h"
+#include "web/web.h"
 
 enum service {
 	SERVICE_SMTP,
@@ -15,6 +16,8 @@ enum service {
 	SERVICE_SUBMISSIONS,
 	SERVICE_POP3,
 	SERVICE_POP3S,
+	SERVICE_HTTP,
+	SERVICE_HTTPS,
 };
 
 /* One bound socket and what it serves. */
@@ -31,6 +34,7 @@ struct server {
 	unsigned		 max_connections;
 	struct smtp_server	 smtp;
 	struct pop3_server	 pop3;
+	struct web_server	 web;
 };
 
 struct workers;

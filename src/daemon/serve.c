@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@
 #include "daemon_int.h"
 #include "lib/iopool.h"
 #include "lib/log.h"
+#include "lib/str.h"
 #include "lib/tls.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
@@ -36,7 +38,8 @@ static const struct {
 	{ "listen.pop3s",	SERVICE_POP3S,		true },
 	{ "listen.imap",	SERVICE_SMTP,		false },	/* #6 */
 	{ "listen.imaps",	SERVICE_SMTP,		false },	/* #6 */
-	{ "listen.http",	SERVICE_SMTP,		false },	/* #8 */
+	{ "listen.http",	SERVICE_HTTP,		true },
+	{ "listen.https",	SERVICE_HTTPS,		true },
 };
 
 static const char *
@@ -53,6 +56,10 @@ service_name(enum service svc)
 		return "pop3";
 	case SERVICE_POP3S:
 		return "pop3s";
+	case SERVICE_HTTP:
+		return "http";
+	case SERVICE_HTTPS:
+		return "https";
 	}
 	return "?";
 }
@@ -118,6 +125,34 @@ drop_privileges(const struct config *cfg, const char *data_dir)
 	log_info("serve event=privileges user=%s", user);
 }
 
+/* The webmail; http.root is made absolute before anything may chdir. */
+static void
+fill_web(struct web_server *web, const struct config *cfg,
+    struct store *st, struct iopool *pool, SSL_CTX *tls)
+{
+	static char root[PATH_MAX];
+	const char *r = config_str(cfg, "http.root");
+
+	if (realpath(r, root) == NULL) {
+		log_warn("serve event=http-root path=%s", r);
+		str_copy(root, r, sizeof(root));
+	}
+	web->hostname = daemon_hostname(cfg);
+	web->store = st;
+	web->pool = pool;
+	web->tls = tls;
+	web->root = root;
+	web->timeout = (unsigned)config_duration(cfg, "http.timeout");
+	web->max_body = config_size(cfg, "http.max_upload");
+	web->login_delay = (unsigned)config_duration(cfg, "http.login_delay");
+	web->sessions = web_sessions_new(
+	    (unsigned)config_duration(cfg, "http.session_idle"),
+	    (unsigned)config_duration(cfg, "http.session_lifetime"));
+	web->throttle = web_throttle_new(
+	    (unsigned)config_uint(cfg, "http.login_max_failures"),
+	    (unsigned)config_duration(cfg, "http.login_window"));
+}
+
 static void
 fill_protocols(struct server *srv, const struct config *cfg,
     struct store *st, struct iopool *pool, SSL_CTX *tls)
@@ -148,6 +183,7 @@ fill_protocols(struct server *srv, const struct config *cfg,
 	srv->pop3.max_errors = (unsigned)config_uint(cfg, "pop3.max_errors");
 	srv->pop3.plaintext_anywhere = config_bool(cfg,
 	    "pop3.plaintext_anywhere");
+	fill_web(&srv->web, cfg, st, pool, tls);
 }
 
 static void
@@ -225,6 +261,8 @@ daemon_serve(struct config *cfg)
 	for (size_t i = 0; i < srv.nlisteners; i++)
 		close(srv.listeners[i].fd);
 	free(srv.listeners);
+	web_sessions_free(srv.web.sessions);
+	web_throttle_free(srv.web.throttle);
 	SSL_CTX_free(tls);
 	log_info("serve event=stopped");
 	return 0;

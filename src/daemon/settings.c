@@ -12,7 +12,9 @@
 
 #define MIB	(1024ULL * 1024)
 
-const struct config_key daemon_config_schema[] = {
+/* The keys of the process, SMTP and POP3; IMAP, the queue and the web
+ * keep theirs in settings_imap.c, settings_queue.c and settings_web.c. */
+static const struct config_key core_keys[] = {
 	{ "hostname", CONFIG_STR, "", 0, 0,
 	  "Name in greetings and Received: lines; empty: the system's name" },
 	{ "data_dir", CONFIG_STR, "./var", 0, 0,
@@ -73,6 +75,40 @@ const struct config_key daemon_config_schema[] = {
 	{ NULL, CONFIG_STR, NULL, 0, 0, NULL },
 };
 
+static size_t
+count_keys(const struct config_key *keys)
+{
+	size_t n = 0;
+
+	while (keys[n].name != NULL)
+		n++;
+	return n;
+}
+
+const struct config_key *
+daemon_config_schema(void)
+{
+	static const struct config_key *const tables[] = {
+		core_keys, web_config_keys,
+	};
+	static struct config_key *schema;
+	size_t i, n;
+
+	/* Built on the first call, which start-up makes before any thread
+	 * exists; kept for the life of the process. */
+	if (schema != NULL)
+		return schema;
+	for (n = 1, i = 0; i < sizeof(tables) / sizeof(tables[0]); i++)
+		n += count_keys(tables[i]);
+	schema = xcalloc(n, sizeof(*schema));
+	for (n = 0, i = 0; i < sizeof(tables) / sizeof(tables[0]); i++) {
+		memcpy(schema + n, tables[i], count_keys(tables[i]) *
+		    sizeof(*schema));
+		n += count_keys(tables[i]);
+	}
+	return schema;
+}
+
 struct config *
 daemon_config_open(const char *path, char **err_out)
 {
@@ -81,12 +117,12 @@ daemon_config_open(const char *path, char **err_out)
 
 	if (path == NULL) {
 		if (access("petrel.conf", F_OK) != 0)
-			cfg = config_defaults(daemon_config_schema);
+			cfg = config_defaults(daemon_config_schema());
 		else
-			cfg = config_load("petrel.conf", daemon_config_schema,
-			    err_out);
+			cfg = config_load("petrel.conf",
+			    daemon_config_schema(), err_out);
 	} else
-		cfg = config_load(path, daemon_config_schema, err_out);
+		cfg = config_load(path, daemon_config_schema(), err_out);
 	if (cfg == NULL)
 		return NULL;
 	level = config_str(cfg, "log.level");

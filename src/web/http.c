@@ -456,7 +456,8 @@ feed_head(struct http_parser *p, const char *d, size_t len, size_t *used)
 		nl = memchr(d + *used, '\n', len - *used);
 		n = nl ? (size_t)(nl - (d + *used)) + 1 : len - *used;
 		if (p->head.len + n > p->lim.max_head) {
-			if (memchr(p->head.data, '\n', p->head.len) == NULL)
+			if (p->head.len == 0 || memchr(p->head.data, '\n',
+			    p->head.len) == NULL)
 				return fail(p, 414, "request line too long");
 			return fail(p, 431, "header section too large");
 		}

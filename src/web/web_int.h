@@ -157,14 +157,31 @@ void	 web_sessions_remove(struct web_sessions *t, const char *id,
 	    size_t len);
 /* Sessions in the table. */
 size_t	 web_sessions_count(struct web_sessions *t);
+/* Attachments uploaded for a message being written live with the session
+ * that uploaded them, at most max_total octets together. Add a copy of
+ * data[0..len): true with the upload's id in id_out (WEB_UPLOAD_ID_LEN + 1
+ * octets); false when the session is gone or the limit is reached. */
+#define WEB_UPLOAD_ID_LEN	16
+bool	 web_sessions_upload_add(struct web_sessions *t, const char *sid,
+	    const char *name, const char *type, const void *data, size_t len,
+	    size_t max_total, char *id_out);
+/* Drop one; false when there is no such upload of this session. */
+bool	 web_sessions_upload_del(struct web_sessions *t, const char *sid,
+	    const char *id);
+/* Append a copy of one upload's octets, name and type; false when there
+ * is no such upload of this session. */
+bool	 web_sessions_upload_get(struct web_sessions *t, const char *sid,
+	    const char *id, struct buf *data, struct buf *name,
+	    struct buf *type);
 /* True when token[0..len) is the session's CSRF token (constant time). */
 bool	 web_csrf_check(const struct web_login *l, const char *token,
 	    size_t len);
 
 /* ---- Failed sign-ins (throttle.c) ---------------------------------- */
 
-/* XXX: #8 the cross-protocol throttle of src/auth replaces this table;
- * callers only use these two functions. */
+/* Per account, on top of the per-address throttle every protocol shares
+ * (auth_throttle_*() in src/auth): one address cannot lock an account, and
+ * many addresses cannot guess at one. */
 /* May ip try to sign in as user now? True when neither has reached the
  * limit of failures in the window. */
 bool	 web_throttle_allow(struct web_throttle *t, const char *ip,
@@ -258,15 +275,18 @@ struct web_req {
 	struct web_session	*session;
 	const struct web_server	*srv;
 	struct http_request	*http;
-	const char		*params[WEB_MAX_PARAMS];	/* decoded */
+	char			*params[WEB_MAX_PARAMS];	/* decoded */
 	size_t			 nparams;
 	struct web_login	 login;		/* when signed in */
 	bool			 is_signed_in;
 	bool			 is_tls;
 	const char		*peer_host;
+	const struct sockaddr	*peer;
 	/* The response being built. */
 	struct buf		 headers;	/* extra "Name: value\r\n" */
 	const char		*csp;		/* NULL: the app's policy */
+	const char		*cache;		/* NULL: no-store */
+	bool			 is_frameable;	/* same-origin frames only */
 	bool			 is_done;
 	bool			 is_async;	/* a job will reply later */
 };
@@ -314,13 +334,109 @@ void	 web_reply_stream(struct web_req *r, int status, const char *ctype,
  * went away; the session is already freed). */
 void	 web_req_suspend(struct web_req *r);
 bool	 web_req_resume(struct web_req *r);
-/* The loop of the connection, for timers. */
+/* Call fn(r) after seconds on the request's loop (a failed sign-in's
+ * delay); nothing happens if the connection ends first. */
+void	 web_req_after(struct web_req *r, unsigned seconds,
+	    web_handler_fn *fn);
+/* The loop of the connection, for pool jobs. */
 struct event_base *web_req_base(struct web_req *r);
+
+/* ---- The connection (session.c) and responses (reply.c) ----------- */
+
+enum web_state {
+	WEB_ST_READ,		/* reading and parsing requests */
+	WEB_ST_BUSY,		/* a handler, job or timer has the request */
+	WEB_ST_STREAM,		/* sending a body from a file */
+	WEB_ST_DONE,		/* closing */
+};
+
+struct web_stream {
+	int		 fd;
+	uint64_t	 off;
+	uint64_t	 left;
+	int		 cte;		/* MIME_CTE_* */
+	bool		 is_chunked;	/* chunked transfer coding out */
+	struct b64_dec	 b64;
+	struct qp_dec	 qp;
+};
+
+struct web_session {
+	const struct web_server	*srv;
+	struct conn		*conn;
+	enum web_state		 state;
+	char			 id[13];
+	struct http_parser	 parser;
+	struct buf		 in;		/* read, not yet parsed */
+	struct web_req		 req;
+	struct web_stream	 stream;
+	struct event		*timer;
+	web_handler_fn		*timer_fn;
+	unsigned		 nrequests;
+	bool			 has_job;	/* a pool job holds us */
+	bool			 is_gone;	/* connection ended meanwhile */
+	bool			 is_pumping;
+	bool			 is_draining;	/* waiting for output room */
+	bool			 must_close;	/* after this response */
+};
+
+/* The response is all queued: go on with the next request or close. */
+void	 web_session_finish(struct web_session *s);
+/* Write the status line and fields of the response for r; length < 0
+ * means none is sent (chunked or close-delimited). */
+void	 web_reply_head(struct web_req *r, int status, const char *ctype,
+	    int64_t length);
+/* Queue more of a stream; the session calls it when output drains. */
+void	 web_stream_more(struct web_session *s);
 
 /* The static files of the browser app under srv->root (static.c). */
 void	 web_static_serve(struct web_req *r);
 /* The Content-Type for a file name, by extension. */
 const char *web_static_type(const char *name, size_t len);
+
+/* ---- Messages for the API (msg.c) --------------------------------- */
+
+struct mime_part;
+
+struct web_msg {
+	struct store_mailbox	 mbox;
+	struct store_msg	 msg;
+	int			 fd;
+	struct mime_part	*root;	/* when parsed */
+};
+
+/* The signed-in user's folder by name: 1, or 0 / -1 after a 404 / 500
+ * reply. */
+int	 web_folder_open(struct web_req *r, const char *folder,
+	    struct store_mailbox *mb);
+/* The user's message uid (decimal text) in folder, opened and, with
+ * parse, its MIME tree built: 1, or 0 / -1 after a 404 / 500 reply.
+ * Release with web_msg_close(). */
+int	 web_msg_open(struct web_req *r, const char *folder, const char *uid,
+	    bool parse, struct web_msg *m);
+void	 web_msg_close(struct web_msg *m);
+/* Append len octets of the stored message at off; false on a short read. */
+bool	 web_msg_read(const struct web_msg *m, uint64_t off, size_t len,
+	    struct buf *out);
+/* Append the body of a text part decoded and in UTF-8, at most max
+ * encoded octets of it. */
+bool	 web_msg_text(const struct web_msg *m, const struct mime_part *p,
+	    size_t max, struct buf *out);
+/* The first text/plain and text/html parts meant for reading. */
+void	 web_msg_pick(struct mime_part *root, struct mime_part **text,
+	    struct mime_part **html);
+/* An attachment: not a container, not inline text. */
+bool	 web_part_is_attachment(const struct mime_part *p);
+const char *web_part_filename(const struct mime_part *p);
+/* Part ids: "0" for the root, then 1-based child numbers: "0.2.1". */
+void	 web_part_id(const struct mime_part *p, struct buf *out);
+struct mime_part *web_part_find(struct mime_part *root, const char *id);
+/* Subject, from and has_attachments of the message at fd into o. */
+void	 web_msg_summary(int fd, json_t *o);
+json_t	*web_flags_json(uint32_t flags);
+/* The mailboxes of an address field as [{"name", "address"}]. */
+json_t	*web_addr_list_json(const char *v, size_t len);
+/* A JSON string of p[0..len) with ill-formed UTF-8 replaced. */
+json_t	*web_json_str(const char *p, size_t len);
 
 /* The request body as a JSON object, or NULL after a 400/415 reply. The
  * caller releases it with json_decref(). */
