@@ -8,7 +8,7 @@
 #   SIDES=postfix bench/smtp/run.sh
 #
 # Env: N (messages per run, default 2000), SIZE (payload octets, 4096),
-#      SESSIONS ("1 20"), REPEAT (runs per figure, median reported, 3),
+#      SESSIONS ("1 20"), REPEAT (runs per figure, median reported, 5),
 #      SIDES ("petrel postfix"), PETREL_BIN (default ./petrel),
 #      ANCHOR (default /work/shared/anchor-stack), BENCH_TMP (/var/tmp; must
 #      be a real disk, not tmpfs: the fsync cost is what is measured),
@@ -16,13 +16,14 @@
 # Must run as root (Postfix and Dovecot are started as root, then drop).
 # SPDX-License-Identifier: ISC
 set -euo pipefail
+shopt -s inherit_errexit
 
 HERE=$(cd "$(dirname "$0")" && pwd)
 TOP=$(cd "$HERE/../.." && pwd)
 N=${N:-2000}
 SIZE=${SIZE:-4096}
 SESSIONS=${SESSIONS:-"1 20"}
-REPEAT=${REPEAT:-3}
+REPEAT=${REPEAT:-5}
 SIDES=${SIDES:-"petrel postfix"}
 PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
 ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
@@ -36,6 +37,9 @@ ANCHOR_ROOT=$(mktemp -d /tmp/anchor-bench.XXXXXX)
 export ANCHOR_ROOT
 PETREL_PID=
 ANCHOR_UP=0
+PF_PORT=
+PT_SMTP=
+PT_POP3=
 declare -A FIG
 
 log() { printf '%s\n' "bench: $*" >&2; }
@@ -64,7 +68,7 @@ now() { date +%s.%N; }
 # median of the arguments (floating point)
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
-	    if (NR % 2) print a[(NR+1)/2]; else print (a[NR/2]+a[NR/2+1])/2 }'
+	    if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'
 }
 
 rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
@@ -118,74 +122,55 @@ maildir_count() {
 	echo "$n"
 }
 
-bench_postfix() {
+start_postfix() {
 	install_anchor_deps
-	local smtp imap pop3 lmtp sink
-	smtp=$(free_port); imap=$(free_port); pop3=$(free_port)
+	local imap pop3 lmtp sink
+	PF_PORT=$(free_port); imap=$(free_port); pop3=$(free_port)
 	lmtp=$(free_port); sink=$(free_port)
-	SMTP_PORT=$smtp IMAP_PORT=$imap POP3_PORT=$pop3 LMTP_PORT=$lmtp SINK_PORT=$sink \
-	    NUSERS=5 "$ANCHOR/start.sh" >&2
+	SMTP_PORT=$PF_PORT IMAP_PORT=$imap POP3_PORT=$pop3 LMTP_PORT=$lmtp \
+	    SINK_PORT=$sink NUSERS=5 "$ANCHOR/start.sh" >&2
 	ANCHOR_UP=1
-	local s r acc vis base t0 el t1 done_at
-	for s in $SESSIONS; do
-		acc=(); vis=()
-		for r in $(seq "$REPEAT"); do
-			base=$(maildir_count)
-			t0=$(now)
-			el=$(run_source "$smtp" "$s" u1@bench.test)
-			# visible: until all N are files in the Maildir (Dovecot via LMTP)
-			local i=0
-			while [ "$(maildir_count)" -lt $((base + N)) ]; do
-				i=$((i + 1))
-				if [ $i -gt 6000 ]; then
-					log "postfix: only $(($(maildir_count) - base)) of $N delivered after 600 s"
-					return 1
-				fi
-				sleep 0.05
-			done
-			t1=$(now)
-			done_at=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
-			acc+=("$(rate "$N" "$el")"); vis+=("$(rate "$N" "$done_at")")
-			log "postfix s=$s run=$r accepted ${el}s ($(rate "$N" "$el")/s) visible ${done_at}s ($(rate "$N" "$done_at")/s)"
-		done
-		FIG[postfix,acc,$s]=$(median "${acc[@]}")
-		FIG[postfix,vis,$s]=$(median "${vis[@]}")
-		FIG[postfix,accall,$s]="${acc[*]}"
-		FIG[postfix,visall,$s]="${vis[*]}"
-	done
-	PURGE=1 "$ANCHOR/stop.sh" >/dev/null 2>&1 || true
-	ANCHOR_UP=0
 }
 
-# POP3 STAT over loopback: prints the message count
+# One Postfix run: prints "accepted-rate visible-rate".
+run_postfix() {
+	local s=$1 base t0 el t1 vis i=0
+	base=$(maildir_count)
+	t0=$(now)
+	el=$(run_source "$PF_PORT" "$s" u1@bench.test)
+	# visible: until all N are files in the Maildir (Dovecot via LMTP)
+	while [ "$(maildir_count)" -lt $((base + N)) ]; do
+		i=$((i + 1))
+		if [ $i -gt 12000 ]; then
+			log "postfix: only $(($(maildir_count) - base)) of $N delivered after 600 s"
+			return 1
+		fi
+		sleep 0.05
+	done
+	t1=$(now)
+	vis=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')
+	log "postfix s=$s accepted ${el}s ($(rate "$N" "$el")/s) visible ${vis}s ($(rate "$N" "$vis")/s)"
+	echo "$(rate "$N" "$el") $(rate "$N" "$vis")"
+}
+
+# POP3 STAT over loopback: prints the message count.
 pop3_stat() {
-	$PY - "$1" "$2" "$3" <<'EOF'
+	$PY -c '
 import poplib, sys
 p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=60)
 p.user(sys.argv[2]); p.pass_(sys.argv[3])
 print(p.stat()[0]); p.quit()
-EOF
+' "$1" "$2" "$3"
 }
 
-bench_petrel() {
-	if [ ! -x "$PETREL_BIN" ]; then
-		log "no petrel binary at $PETREL_BIN: petrel side skipped"; return 0
-	fi
-	local smtp pop3 d=$WORK/petrel conf=$WORK/petrel.conf
-	smtp=$(free_port); pop3=$(free_port)
+start_petrel() {
+	local d=$WORK/petrel conf=$WORK/petrel.conf
+	PT_SMTP=$(free_port); PT_POP3=$(free_port)
 	mkdir -p "$d"
-	cat > "$conf" <<EOF
-hostname = bench.petrel.test
-data_dir = $d
-listen.smtp = 127.0.0.1:$smtp
-listen.submission =
-listen.submissions =
-listen.pop3 = 127.0.0.1:$pop3
-listen.pop3s =
-listen.imap =
-listen.imaps =
-listen.http =
-EOF
+	printf '%s\n' "hostname = bench.petrel.test" "data_dir = $d" \
+	    "listen.smtp = 127.0.0.1:$PT_SMTP" "listen.pop3 = 127.0.0.1:$PT_POP3" \
+	    "listen.submission =" "listen.submissions =" "listen.pop3s =" \
+	    "listen.imap =" "listen.imaps =" "listen.http =" > "$conf"
 	"$PETREL_BIN" -c "$conf" domain add bench.test >&2
 	echo benchpass | "$PETREL_BIN" -c "$conf" user add u1@bench.test >&2
 	"$PETREL_BIN" -c "$conf" serve 2>"$WORK/petrel.log" &
@@ -195,27 +180,66 @@ EOF
 		i=$((i + 1))
 		if [ $i -gt 200 ] || ! kill -0 "$PETREL_PID" 2>/dev/null; then
 			log "petrel did not become ready:"; tail -20 "$WORK/petrel.log" >&2
-			return 1
+			exit 1
 		fi
 		sleep 0.05
 	done
-	local s r acc base got el
-	for s in $SESSIONS; do
-		acc=()
-		for r in $(seq "$REPEAT"); do
-			base=$(pop3_stat "$pop3" u1@bench.test benchpass)
-			el=$(run_source "$smtp" "$s" u1@bench.test)
-			got=$(pop3_stat "$pop3" u1@bench.test benchpass)
-			if [ "$got" -ne $((base + N)) ]; then
-				log "petrel: $((got - base)) of $N in the mailbox after 250"; return 1
-			fi
-			acc+=("$(rate "$N" "$el")")
-			log "petrel s=$s run=$r accepted+stored ${el}s ($(rate "$N" "$el")/s)"
-		done
-		FIG[petrel,acc,$s]=$(median "${acc[@]}")
-		FIG[petrel,accall,$s]="${acc[*]}"
+}
+
+# One petrel run: prints the rate; checks that all N are in the mailbox.
+run_petrel() {
+	local s=$1 base el got
+	base=$(pop3_stat "$PT_POP3" u1@bench.test benchpass)
+	el=$(run_source "$PT_SMTP" "$s" u1@bench.test)
+	got=$(pop3_stat "$PT_POP3" u1@bench.test benchpass)
+	if [ "$got" -ne $((base + N)) ]; then
+		log "petrel: $((got - base)) of $N in the mailbox after 250"; return 1
+	fi
+	log "petrel s=$s accepted+stored ${el}s ($(rate "$N" "$el")/s)"
+	rate "$N" "$el"
+}
+
+# Both sides run alternately, so that the machine's drift hits both alike.
+bench() {
+	local do_petrel=0 do_postfix=0 side s r a v
+	for side in $SIDES; do
+		case $side in
+		petrel) do_petrel=1 ;;
+		postfix) do_postfix=1 ;;
+		*) echo "unknown side $side" >&2; exit 2 ;;
+		esac
 	done
-	kill -TERM "$PETREL_PID"; wait "$PETREL_PID" || true; PETREL_PID=
+	if [ $do_petrel = 1 ] && [ ! -x "$PETREL_BIN" ]; then
+		log "no petrel binary at $PETREL_BIN: petrel side skipped"
+		do_petrel=0
+	fi
+	[ $do_petrel = 1 ] && start_petrel
+	[ $do_postfix = 1 ] && start_postfix
+	for s in $SESSIONS; do
+		local pacc=() facc=() fvis=()
+		for r in $(seq "$REPEAT"); do
+			if [ $do_petrel = 1 ]; then
+				a=$(run_petrel "$s")
+				pacc+=("$a")
+			fi
+			if [ $do_postfix = 1 ]; then
+				a=$(run_postfix "$s")
+				read -r a v <<<"$a"
+				facc+=("$a"); fvis+=("$v")
+			fi
+		done
+		if [ $do_petrel = 1 ]; then
+			FIG[petrel,acc,$s]=$(median "${pacc[@]}")
+			FIG[petrel,accall,$s]="${pacc[*]}"
+		fi
+		if [ $do_postfix = 1 ]; then
+			FIG[postfix,acc,$s]=$(median "${facc[@]}")
+			FIG[postfix,vis,$s]=$(median "${fvis[@]}")
+			FIG[postfix,accall,$s]="${facc[*]}"
+			FIG[postfix,visall,$s]="${fvis[*]}"
+		fi
+	done
+	return 0
 }
 
 ratio() {
@@ -237,6 +261,7 @@ write_results() {
 	echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 	echo "- machine: $(nproc) CPUs, $cpu, $(free -g | awk '/^Mem:/ { print $2 " GiB RAM" }')"
 	echo "- disk: $BENCH_TMP on $disk ${rot:+($rot)}; fsync on, nothing tuned"
+	echo "- load average (1/5/15 min) at start: ${LOAD_START:-?}, at end: ${LOAD_END:-?} (other work on the machine adds noise)"
 	echo "- kernel: $(uname -r); Postfix $(postconf -d mail_version 2>/dev/null | sed 's/.*= //'), Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
 	echo "- client: smtp-source -s S -m $N -l $SIZE (one recipient, one message per connection), loopback"
 	echo "- petrel: $PETREL_BIN, data_dir on $BENCH_TMP; 250 only after the message is durable in the mailbox"
@@ -265,11 +290,7 @@ write_results() {
 }
 
 [ "$(id -u)" = 0 ] || { echo "run as root" >&2; exit 1; }
-for side in $SIDES; do
-	case $side in
-	petrel) bench_petrel ;;
-	postfix) bench_postfix ;;
-	*) echo "unknown side $side" >&2; exit 2 ;;
-	esac
-done
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+bench
+LOAD_END=$(cut -d' ' -f1-3 /proc/loadavg)
 write_results

@@ -151,7 +151,7 @@ json_flags(struct buf *o, unsigned f)
 {
 	static const char *const names[] = { "no-end", "limit", "8bit",
 	    "nul", "long-line", "header-8bit", "header-truncated",
-	    "no-blank-line", "no-boundary", "bad-charset" };
+	    "no-blank-line", "no-boundary", "bad-charset", "parts-limit" };
 	size_t i;
 	bool first = true;
 

@@ -73,7 +73,25 @@ b64_dec_update(struct b64_dec *d, const char *p, size_t len, struct buf *out)
 	buf_reserve(out, len / 4 * 3 + 3);
 	o = (unsigned char *)out->data + out->len;
 	for (i = 0; i < len; i++) {
-		unsigned v = b64_val[s[i]];
+		unsigned v;
+
+		/* Fast path: four sextets at the start of a quantum. */
+		while (quad == 0 && len - i >= 4) {
+			uint32_t q = (uint32_t)b64_val[s[i]] << 18 |
+			    (uint32_t)b64_val[s[i + 1]] << 12 |
+			    (uint32_t)b64_val[s[i + 2]] << 6 | b64_val[s[i + 3]];
+
+			if ((b64_val[s[i]] | b64_val[s[i + 1]] |
+			    b64_val[s[i + 2]] | b64_val[s[i + 3]]) & 0xc0)
+				break;
+			*o++ = (unsigned char)(q >> 16);
+			*o++ = (unsigned char)(q >> 8);
+			*o++ = (unsigned char)q;
+			i += 4;
+		}
+		if (i >= len)
+			break;
+		v = b64_val[s[i]];
 
 		if (v >= 64) {
 			d->bits = bits;
@@ -83,7 +101,11 @@ b64_dec_update(struct b64_dec *d, const char *p, size_t len, struct buf *out)
 				break;
 			continue;
 		}
-		d->pads = 0;
+		if (d->pads > 0) {
+			/* Data after a partial pad: not canonical. */
+			d->is_dirty = true;
+			d->pads = 0;
+		}
 		bits = bits << 6 | v;
 		switch (quad++) {
 		case 1:

@@ -24,6 +24,11 @@ hexval(unsigned char c)
 	return -1;
 }
 
+/* Octets the decoder must look at one by one. */
+static const unsigned char qp_special[256] = {
+	['='] = 1, ['\n'] = 1, ['\r'] = 1, [' '] = 1, ['\t'] = 1,
+};
+
 void
 qp_dec_init(struct qp_dec *d)
 {
@@ -158,18 +163,24 @@ qp_dec_update(struct qp_dec *d, const char *p, size_t len, struct buf *out)
 			o = dec_escape(d, *s++, o);
 			continue;
 		}
-		/* Fast path: a run of ordinary characters. */
+		/* Fast path: runs of ordinary characters and whole escapes. */
 		if (d->npend == 0) {
 			const unsigned char *r = s;
+			int hi, lo;
 
-			while (r < end && *r != '=' && *r != '\n' &&
-			    *r != '\r' && *r != ' ' && *r != '\t')
+			while (r < end && !qp_special[*r])
 				r++;
 			memcpy(o, s, (size_t)(r - s));
 			o += r - s;
 			s = r;
 			if (s == end)
 				break;
+			if (*s == '=' && end - s >= 3 &&
+			    (hi = hexval(s[1])) >= 0 && (lo = hexval(s[2])) >= 0) {
+				*o++ = (char)(hi << 4 | lo);
+				s += 3;
+				continue;
+			}
 		}
 		o = dec_text(d, *s++, o);
 	}

@@ -87,10 +87,43 @@ comment_name(const struct toks *t, size_t a, size_t b)
 	return NULL;
 }
 
+/* A closed domain literal of dtext and blanks (RFC 5322 3.4.1). */
+static bool
+is_domlit(const struct lex_tok *k)
+{
+	size_t i;
+
+	if (k->len < 2 || k->p[k->len - 1] != ']')
+		return false;
+	for (i = 1; i + 1 < k->len; i++)
+		if (k->p[i] == 0 || strchr("[]\\\r\n", k->p[i]) != NULL)
+			return false;
+	return true;
+}
+
+/* May token k be part of a local part (is_local) or a domain? Words and
+ * dots; quoted strings only on the left, literals on the right. */
+static bool
+is_addr_tok(const struct lex_tok *k, bool is_local)
+{
+	switch (k->kind) {
+	case LEX_ATOM:
+		return true;
+	case LEX_QSTRING:
+		return is_local;
+	case LEX_DOMLIT:
+		return !is_local && is_domlit(k);
+	case LEX_SPECIAL:
+		return k->c == '.';
+	default:
+		return false;
+	}
+}
+
 /* Concatenate words and dots of a local part or domain, dropping the
  * CFWS that obs-local-part and obs-domain allow around dots. */
 static char *
-join_words(const struct toks *t, size_t a, size_t b, bool keep_ws)
+join_words(const struct toks *t, size_t a, size_t b, bool is_local)
 {
 	struct buf o = BUF_INIT;
 	size_t i;
@@ -98,9 +131,9 @@ join_words(const struct toks *t, size_t a, size_t b, bool keep_ws)
 	for (i = a; i < b; i++) {
 		const struct lex_tok *k = &t->v[i];
 
-		if (k->kind == LEX_COMMENT)
+		if (!is_addr_tok(k, is_local))
 			continue;
-		if (keep_ws && o.len > 0 && k->is_ws_before &&
+		if (is_local && o.len > 0 && k->is_ws_before &&
 		    !is_sp(k, '.') && !is_sp(&t->v[i - 1], '.'))
 			buf_addc(&o, ' ');
 		if (k->kind == LEX_QSTRING)
@@ -108,6 +141,19 @@ join_words(const struct toks *t, size_t a, size_t b, bool keep_ws)
 		else
 			buf_add(&o, k->p, k->len);
 	}
+	return buf_release(&o);
+}
+
+/* The obsolete route as written, comments and blanks dropped. */
+static char *
+route_text(const struct toks *t, size_t a, size_t b)
+{
+	struct buf o = BUF_INIT;
+	size_t i;
+
+	for (i = a; i < b; i++)
+		if (t->v[i].kind != LEX_COMMENT)
+			buf_add(&o, t->v[i].p, t->v[i].len);
 	return buf_release(&o);
 }
 
@@ -158,7 +204,7 @@ angle_addr(const struct toks *t, size_t lt, size_t b, struct mime_addr *m)
 	}
 	if (colon > lt) {
 		/* RFC 5322 4.4: keep the route, but it SHOULD be ignored. */
-		m->route = join_words(t, lt + 1, colon, false);
+		m->route = route_text(t, lt + 1, colon);
 		lt = colon;
 	}
 	addr_spec(t, lt + 1, gt, m);
@@ -350,33 +396,39 @@ is_atom_phrase(const char *s)
 
 /* The display name as words ready to fold (space-separated). */
 static void
-phrase_words(const char *name, unsigned flags, struct buf *w)
+phrase_words(const char *name, unsigned flags, size_t col, struct buf *w)
 {
 	size_t n = strlen(name);
 	bool looks_ew = strstr(name, "=?") != NULL;
 
 	if ((!(flags & MIME_WRITE_UTF8) && mime_has_8bit(name, n)) ||
 	    looks_ew)
-		mime_encword_encode(name, n, MIME_EW_PHRASE, w);
+		mime_encword_encode(name, n, MIME_EW_PHRASE, col, w);
 	else if (is_atom_phrase(name))
 		buf_adds(w, name);
 	else
 		quoted(name, w);
 }
 
-/* Put the words of w (split at spaces outside quotes) with folding. */
+/* Put the words of w (split at spaces) with folding. */
 static void
 put_words(struct buf *out, size_t *col, const struct buf *w, bool *is_first)
 {
 	size_t i = 0, s;
-	bool in_q = false;
+	bool in_q = false, in_lit = false;
 
+	/* No fold inside a quoted string or a domain literal. */
 	while (i < w->len) {
-		for (s = i; i < w->len && (in_q || w->data[i] != ' '); i++) {
+		for (s = i; i < w->len && (in_q || in_lit ||
+		    w->data[i] != ' '); i++) {
 			if (w->data[i] == '\\')
 				i++;
-			else if (w->data[i] == '"')
+			else if (w->data[i] == '"' && !in_lit)
 				in_q = !in_q;
+			else if (w->data[i] == '[' && !in_q)
+				in_lit = true;
+			else if (w->data[i] == ']' && !in_q)
+				in_lit = false;
 		}
 		if (i > w->len)
 			i = w->len;
@@ -393,7 +445,8 @@ write_entry(const struct mime_addr *a, unsigned flags, const char *tail,
 	struct buf w = BUF_INIT;
 
 	if (a->name != NULL && a->name[0] != '\0')
-		phrase_words(a->name, flags, &w);
+		phrase_words(a->name, flags, *is_first ? *col : *col + 1,
+		    &w);
 	if (a->kind == MIME_ADDR_GROUP_START) {
 		buf_addc(&w, ':');
 	} else {

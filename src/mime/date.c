@@ -12,13 +12,15 @@
 struct dtok {
 	const char	*p;
 	size_t		 len;
-	char		 kind;		/* 'a' letters, 'd' digits, or the char */
+	char		 kind;	/* 'a' letters, 'd' digits, or the char */
 };
 
 static const char *const months[12] = { "jan", "feb", "mar", "apr", "may",
     "jun", "jul", "aug", "sep", "oct", "nov", "dec" };
 static const char *const wdays[] = { "Sun", "Mon", "Tue", "Wed", "Thu",
     "Fri", "Sat" };
+static const char *const mnames[] = { "Jan", "Feb", "Mar", "Apr", "May",
+    "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
 
 /* The next token after blanks, commas' neighbours and comments. */
 static bool
@@ -242,10 +244,10 @@ mime_date_format(time_t t, int tz, char *out, size_t size)
 	if (gmtime_r(&local, &tm) == NULL || tm.tm_year + 1900 > 9999 ||
 	    tm.tm_year + 1900 < 0)
 		return false;
-	n = snprintf(out, size, "%s, %d %.3s %04d %02d:%02d:%02d %c%02d%02d",
-	    wdays[tm.tm_wday], tm.tm_mday, "JanFebMarAprMayJunJulAugSepOctNovDec"
-	    + 3 * tm.tm_mon, tm.tm_year + 1900, tm.tm_hour, tm.tm_min,
-	    tm.tm_sec, tz < 0 ? '-' : '+', atz / 60 % 100, atz % 60);
+	n = snprintf(out, size, "%s, %d %s %04d %02d:%02d:%02d %c%02d%02d",
+	    wdays[tm.tm_wday], tm.tm_mday, mnames[tm.tm_mon],
+	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    tz < 0 ? '-' : '+', atz / 60 % 100, atz % 60);
 	return n > 0 && (size_t)n < size;
 }
 

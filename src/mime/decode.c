@@ -49,6 +49,7 @@ mime_part_decode(const struct mime_part *part, const char *msg, size_t len,
 	if (a > b)
 		a = b;
 	mime_decoder_init(&d, part->cte);
-	mime_decoder_update(&d, msg + a, b - a, out);
+	if (b > a)
+		mime_decoder_update(&d, msg + a, b - a, out);
 	mime_decoder_final(&d, out);
 }

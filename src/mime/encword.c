@@ -306,11 +306,16 @@ ew_put(const char *p, size_t n, bool is_b, struct buf *out)
 
 void
 mime_encword_encode(const char *p, size_t len, enum mime_ew_ctx ctx,
-    struct buf *out)
+    size_t col, struct buf *out)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	size_t i = 0, room = EW_MAX - EW_OVERHEAD;
 	bool is_b = (len + 2) / 3 * 4 < q_len(s, len);
+
+	/* Room on the first line; with too little the caller folds. */
+	if (col + EW_OVERHEAD + 16 <= 76)
+		room = 76 - col - EW_OVERHEAD < room ? 76 - col - EW_OVERHEAD :
+		    room;
 
 	(void)ctx;	/* the Q set above is safe in both contexts */
 	while (i < len) {
@@ -331,5 +336,6 @@ mime_encword_encode(const char *p, size_t len, enum mime_ew_ctx ctx,
 			buf_addc(out, ' ');
 		ew_put(p + i, n, is_b, out);
 		i += n;
+		room = EW_MAX - EW_OVERHEAD;
 	}
 }

@@ -12,7 +12,7 @@
 static void
 address(const struct mime_addr *a, struct buf *out)
 {
-	struct buf local = BUF_INIT, spec = BUF_INIT;
+	struct buf local = BUF_INIT;
 	struct mime_addr m;
 
 	buf_addc(out, '(');
@@ -20,14 +20,14 @@ address(const struct mime_addr *a, struct buf *out)
 		buf_adds(out, "NIL NIL NIL NIL)");
 		return;
 	}
-	mime_imap_nstring(out, a->name_raw);
-	buf_addc(out, ' ');
 	if (a->kind == MIME_ADDR_GROUP_START) {
-		buf_adds(out, "NIL ");
+		buf_adds(out, "NIL NIL ");
 		mime_imap_nstring(out, a->name_raw ? a->name_raw : "");
 		buf_adds(out, " NIL)");
 		return;
 	}
+	mime_imap_nstring(out, a->name_raw);
+	buf_addc(out, ' ');
 	mime_imap_nstring(out, a->route);
 	buf_addc(out, ' ');
 	/* The local part as it must be written: quoted when needed. */
@@ -39,7 +39,6 @@ address(const struct mime_addr *a, struct buf *out)
 	mime_imap_nstring(out, a->domain ? a->domain : MISSING_HOST);
 	buf_addc(out, ')');
 	buf_free(&local);
-	buf_free(&spec);
 }
 
 /* Append an address list; false (nothing written) when it is empty. */

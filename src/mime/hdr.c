@@ -298,7 +298,8 @@ write_text(struct buf *out, size_t *col, const char *p, size_t len,
 			    needs_ew(p + ws2, e2 - ws2, flags))
 				e = e2;
 			buf_reset(&ew);
-			mime_encword_encode(p + ws, e - ws, MIME_EW_TEXT, &ew);
+			mime_encword_encode(p + ws, e - ws, MIME_EW_TEXT,
+			    *col + seplen, &ew);
 			fold_words(out, col, sep, seplen, ew.data, ew.len);
 		}
 		is_first = false;

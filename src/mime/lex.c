@@ -139,7 +139,7 @@ mime_lex_unquote(const char *p, size_t len, struct buf *out)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (p[i] == '\r' || p[i] == '\n')
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
 			continue;
 		if (p[i] == '\\' && i + 1 < len)
 			i++;

@@ -32,7 +32,7 @@ struct mime_parser {
 	struct mime_part	*root;
 	struct mime_part	*cur;
 	enum pstate		 st;
-	struct bnd		*stack;		/* open multiparts' boundaries */
+	struct bnd		*stack;		/* open boundaries */
 	size_t			 nstack;
 	size_t			*nl_body;	/* per depth: LFs before body */
 	size_t			 nparts;
@@ -258,6 +258,10 @@ static void
 close_part(struct mime_parser *ps, struct mime_part *p, size_t e,
     size_t nl_e, bool is_lf_end)
 {
+	/* The blank line after a header can be the line break before a
+	 * delimiter: then the header ends before it and the body is empty. */
+	if (e < p->body_off)
+		p->body_off = e > p->hdr_off ? e : p->hdr_off;
 	p->end_off = e > p->body_off ? e : p->body_off;
 	p->body_lines = 0;
 	if (e > p->body_off)
@@ -347,7 +351,7 @@ try_boundary(struct mime_parser *ps, size_t clen, size_t next,
 	if (!is_close && ps->nparts >= ps->lim.max_parts) {
 		/* The limit: the rest is opaque body of what is open. */
 		ps->is_opaque = true;
-		ps->root->flags |= MIME_PF_LIMIT;
+		ps->stack[k].mp->flags |= MIME_PF_PARTS_LIMIT;
 		return false;
 	}
 	on_boundary(ps, (size_t)k, is_close, next, nl_next);
@@ -525,13 +529,23 @@ mime_parser_feed(struct mime_parser *ps, const char *p, size_t len)
 struct mime_part *
 mime_parser_finish(struct mime_parser *ps)
 {
-	struct mime_part *root, *p;
+	struct mime_part *root, *p, *mp;
 
 	if (ps->line_len > 0)
 		line_end(ps, false);
-	if (ps->st == ST_HDR)
+	p = ps->cur;
+	if (ps->nstack > 0) {
+		/* A missing close delimiter is taken as being at the end: the
+		 * last line break is its (RFC 2046 5.1.1), as for any other. */
+		mp = ps->stack[ps->nstack - 1].mp;
+		if (ps->st == ST_HDR)
+			header_cut(ps, ps->content_end);
+		for (; p != mp; p = p->parent)
+			close_part(ps, p, ps->content_end, ps->nl_content,
+			    ps->last_len == 0);
+	} else if (ps->st == ST_HDR)
 		header_cut(ps, ps->off);
-	for (p = ps->cur; p != NULL; p = p->parent)
+	for (; p != NULL; p = p->parent)
 		close_part(ps, p, ps->off, ps->nl, ps->last == '\n');
 	while (ps->nstack > 0)
 		ps->stack[--ps->nstack].mp->flags |= MIME_PF_NO_END;

@@ -164,9 +164,11 @@ enum mime_ew_ctx {
 
 /* Append UTF-8 text as encoded words in UTF-8 (B or Q, whichever is
  * shorter), each at most 75 characters, never splitting a character
- * (RFC 2047 5), separated by single spaces where the caller may fold. */
+ * (RFC 2047 5), separated by single spaces where the caller may fold.
+ * The first word starts at column col and is kept short enough to end
+ * by column 76 when there is room for one. */
 void	 mime_encword_encode(const char *p, size_t len, enum mime_ew_ctx ctx,
-	    struct buf *out);
+	    size_t col, struct buf *out);
 
 /* ---- Parameters (param.c) ----------------------------------------- */
 
@@ -245,8 +247,8 @@ enum mime_hf {
 /* Part flags. */
 #define MIME_PF_NO_END		0x0001	/* multipart without its close
 					 * delimiter (RFC 2046 5.1.1) */
-#define MIME_PF_LIMIT		0x0002	/* a limit stopped parsing inside:
-					 * the rest is opaque body */
+#define MIME_PF_LIMIT		0x0002	/* depth or part limit: the body is
+					 * not parsed, this part is a leaf */
 #define MIME_PF_BODY_8BIT	0x0004	/* body has octets over 127 */
 #define MIME_PF_BODY_NUL	0x0008	/* body has NUL octets */
 #define MIME_PF_LONG_LINE	0x0010	/* body has lines over 998 octets */
@@ -255,6 +257,9 @@ enum mime_hf {
 #define MIME_PF_NO_BLANK	0x0080	/* header not ended by a blank line */
 #define MIME_PF_NO_BOUNDARY	0x0100	/* multipart without boundary: leaf */
 #define MIME_PF_BAD_CHARSET	0x0200	/* a parameter's charset unknown */
+#define MIME_PF_PARTS_LIMIT	0x0400	/* the part limit was reached in
+					 * this multipart: what follows is
+					 * opaque body of its last part */
 
 struct mime_part {
 	struct mime_part *parent;

@@ -120,7 +120,12 @@ segs_add(struct segs *ss, const char *p, size_t len)
 		return;
 	memset(&s, 0, sizeof(s));
 	nlen = (size_t)(eq - p);
-	str_trim(&n, &nlen);
+	while (nlen > 0 && strchr(" \t\r\n", *n) != NULL) {
+		n++;
+		nlen--;
+	}
+	while (nlen > 0 && strchr(" \t\r\n", n[nlen - 1]) != NULL)
+		nlen--;
 	if (!seg_name(n, nlen, &s))
 		return;
 	s.val = value_of(eq + 1, len - (size_t)(eq + 1 - p));
@@ -399,6 +404,7 @@ mime_param_write(const char *name, const char *value, size_t *col,
 		else
 			quote_into(value, n, &piece);
 		put_piece(&piece, col, out);
+		buf_free(&piece);
 		return;
 	}
 	/* RFC 2231 3 and 4: numbered pieces, %-encoded UTF-8 when needed. */

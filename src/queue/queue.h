@@ -227,12 +227,13 @@ struct queue_info {
 	size_t		 nrcpts;
 };
 
-/* Every queued message, oldest first, as a heap array the caller frees
- * with queue_info_free(). 0 or -1. */
+/* Every queued message, oldest first, as a heap array: the caller
+ * releases the entries with queue_info_free(), then the array with
+ * free(). 0 or -1. */
 int		 queue_list(struct queue *q, struct queue_info **out,
 		    size_t *n_out, char **err_out);
 void		 queue_info_free(struct queue_info *v, size_t n);
-/* 1 with *out filled (free with queue_info_free(out, 1)), 0 when no such
+/* 1 with *out filled (release with queue_info_free(out, 1)), 0 when no such
  * message, -1 on error. */
 int		 queue_show(struct queue *q, const char *id,
 		    struct queue_info *out, char **err_out);

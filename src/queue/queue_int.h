@@ -190,4 +190,119 @@ void	 queue_reply_status(const char *reply, enum queue_status st,
 int	 queue_inject_bounce(struct queue *q, sqlite3 *db, const char *rcpt,
 	    const struct buf *b, bool is_8bit, bool is_utf8, char **err_out);
 
+/* ---- The scheduler's insides (sched.c, dest.c, result.c) ---------- */
+
+/* A message loaded for delivery: it stays in memory (and in the temp
+ * table busy) while any of its jobs runs. */
+struct sched_msg {
+	int64_t		 rowid;
+	char		 id[QUEUE_ID_LEN + 1];
+	char		*sender;
+	char		*envid;
+	bool		 is_8bitmime;
+	bool		 is_utf8;
+	bool		 ret_hdrs;
+	bool		 is_warned;
+	uint64_t	 size;
+	int64_t		 created;
+	char		*body_path;
+	unsigned	 njobs;		/* jobs not yet written back */
+	unsigned	 refs;		/* jobs alive */
+	bool		 is_deleted;	/* its last recipient left */
+};
+
+/* A resolved route shared by the jobs that use it. */
+struct sched_route {
+	unsigned		 refs;
+	struct queue_route	 r;
+};
+
+struct sched_dest;
+
+struct sched_job {
+	struct queue_job	 job;		/* job.priv is this */
+	struct queue_sched	*sched;
+	struct sched_msg	*msg;
+	struct sched_dest	*dest;
+	struct sched_route	*route;
+	int64_t			*rowids;	/* one per job.rcpts[] */
+	unsigned		*attempts;
+	bool			 is_started;
+	bool			 is_local;
+	struct sched_job	*next;
+};
+
+enum sched_route_state {
+	SCHED_ROUTE_NONE,
+	SCHED_ROUTE_PENDING,
+	SCHED_ROUTE_OK,
+};
+
+struct sched_dest {
+	struct sched_dest	*next;		/* hash chain */
+	struct queue_sched	*sched;
+	char			*key;
+	bool			 is_local;
+	struct queue_nexthop	 nh;		/* remote only */
+	enum sched_route_state	 rstate;
+	struct sched_route	*route;
+	int64_t			 rexpires;
+	struct sched_job	*wait_head;
+	struct sched_job	*wait_tail;
+	unsigned		 nactive;
+};
+
+#define SCHED_DEST_BUCKETS	1024
+
+struct queue_sched {
+	struct queue		*q;
+	struct queue_params	 p;
+	struct queue_routes	*routes;
+	pthread_t		 thread;
+	int			 lock_fd;
+	struct event_base	*base;
+	struct event		*wake_ev;
+	struct event		*timer_ev;
+	struct event		*flush_ev;
+	struct event		*stop_ev;
+	sqlite3			*db;
+	struct queue_dns	*dns;
+	struct sched_dest	*dests[SCHED_DEST_BUCKETS];
+	unsigned		 nactive_remote;
+	unsigned		 nstarted;	/* jobs in transports */
+	unsigned		 nmsgs;		/* loaded */
+	bool			 is_total_blocked;
+	bool			 has_more_due;
+	bool			 is_stopping;
+	bool			 can_finish;	/* transports told to stop */
+	bool			 is_finished;
+	struct sched_job	*done_head;
+	struct sched_job	*done_tail;
+};
+
+/* dest.c */
+/* Queue job at its destination (made on first use) and start what the
+ * limits allow. */
+void	 sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
+	    const struct queue_nexthop *nh, struct sched_job *job);
+/* Start waiting jobs of d, or of every destination. */
+void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
+void	 sched_dest_kick_all(struct queue_sched *s);
+/* Free every destination (the scheduler stops). */
+void	 sched_dests_free(struct queue_sched *s);
+void	 sched_route_unref(struct sched_route *r);
+
+/* result.c */
+/* Write the results of the finished jobs (s->done_*), send DSNs, drop
+ * what is delivered. */
+void	 sched_flush(struct queue_sched *s);
+void	 sched_job_free(struct sched_job *j);
+/* Drop a job that never ran (the scheduler stops): its recipients stay
+ * queued as they were. */
+void	 sched_job_drop(struct sched_job *j);
+/* Finish a job that never reached a transport, with one status and reply
+ * for every recipient. */
+void	 sched_job_fail(struct sched_job *j, enum queue_status st,
+	    const char *reply);
+
 #endif

@@ -75,9 +75,11 @@ client_conn_timeout(struct client_conn *cc, unsigned seconds)
 void
 client_conn_attach(struct client_conn *cc)
 {
+	const struct smtp_client_params *p = &cc->c->p;
+
 	bufferevent_setcb(cc->bev, on_read, on_write, on_event, cc);
-	client_conn_timeout(cc, cc->state == CS_CONNECT ? cc->c->p.connect_timeout :
-	    cc->c->p.command_timeout);
+	client_conn_timeout(cc, cc->state == CS_CONNECT ? p->connect_timeout :
+	    p->command_timeout);
 	bufferevent_enable(cc->bev, EV_READ | EV_WRITE);
 }
 

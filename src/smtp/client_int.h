@@ -47,7 +47,7 @@ struct client_conn {
 	char			*key;		/* the job's nexthop */
 	struct smtp_client_reply reply;
 	struct smtp_client_ext	 ext;
-	bool			 is_dead;	/* closed, waiting to be freed */
+	bool			 is_dead; /* closed, waiting to be freed */
 	bool			 is_tls;
 	bool			 is_esmtp;
 	bool			 is_reused;	/* a job came from the cache */

@@ -24,7 +24,7 @@ struct smtp_client_params {
 	unsigned	 messages_per_connection;	/* 0: no cap */
 	unsigned	 idle_seconds;		/* keep an idle connection */
 	unsigned	 connect_timeout;	/* seconds */
-	unsigned	 command_timeout;	/* RFC 5321 4.5.3.2: 5 minutes */
+	unsigned	 command_timeout; /* RFC 5321 4.5.3.2: 5 minutes */
 	unsigned	 data_timeout;		/* for the reply to "." (10m) */
 	const char	*tls_ca_file;		/* for tls=verify; "" system */
 };

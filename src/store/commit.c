@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/log.h"
 #include "lib/xalloc.h"
 #include "store/store_int.h"
 
@@ -244,14 +245,25 @@ batch_commit(struct store *st, struct commit_stmts *cs,
     struct store_delivery *batch)
 {
 	struct store_delivery *d, *next;
+	struct timespec t0, t1;
 	char *err = NULL;
+	size_t n = 0;
 	sqlite3 *db;
+	int rc;
 
 	if ((db = store_db(st)) == NULL) {
 		batch_fail(batch, "store: cannot open the database");
 		return;
 	}
-	if (batch_file(db, cs, batch, &err) == -1) {
+	for (d = batch; d != NULL; d = d->next)
+		n++;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rc = batch_file(db, cs, batch, &err);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	log_debug("store event=commit deliveries=%zu ms=%.2f result=%s", n,
+	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, rc == 0 ? "ok" : "fail");
+	if (rc == -1) {
 		store_db_rollback(db);
 		batch_fail(batch, err != NULL ? err : "store: commit failed");
 		free(err);

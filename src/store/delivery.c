@@ -1,5 +1,6 @@
-/* Delivery, the durable half: the body goes to a temporary file; at commit
- * an I/O pool thread fsyncs it and renames it to its final name, then the
+/* Delivery, the durable half: the body goes to memory, or to a temporary
+ * file once it is big; at commit an I/O pool thread writes it out, fsyncs
+ * it and gives it its final name (fsyncing the directory), then the
  * committer (commit.c) files it in one transaction shared by many
  * deliveries. done() runs only after that transaction is on disk.
  * SPDX-License-Identifier: ISC */
@@ -22,23 +23,28 @@ struct store_delivery *
 store_delivery_new(struct store *st, char **err_out)
 {
 	struct store_delivery *d;
-	char *path;
 
+	(void)err_out;
 	d = xcalloc(1, sizeof(*d));
 	d->st = st;
+	d->fd = -1;
+	buf_init(&d->mem);
 	d->internal_date = (int64_t)time(NULL);
 	str_random_hex(d->name, STORE_BODY_NAME_LEN / 2);
-	path = store_msgfile_tmp_path(st, d->name);
-	d->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (d->fd == -1) {
-		store_err(err_out, "%s: %s", path,
-		    store_msgfile_reason(errno));
-		free(path);
-		free(d);
-		return NULL;
-	}
-	free(path);
 	return d;
+}
+
+/* Move the body from memory to a temporary file. 0 or -1 with errno. */
+static int
+delivery_spill(struct store_delivery *d)
+{
+	d->fd = store_msgfile_open_tmp(d->st, d->name, &d->has_tmp_name);
+	if (d->fd == -1)
+		return -1;
+	if (store_msgfile_write(d->fd, d->mem.data, d->mem.len) == -1)
+		return -1;
+	buf_free(&d->mem);
+	return 0;
 }
 
 int
@@ -48,7 +54,13 @@ store_delivery_write(struct store_delivery *d, const void *p, size_t len)
 		errno = d->write_errno;
 		return -1;
 	}
-	if (store_msgfile_write(d->fd, p, len) == -1) {
+	if (d->fd == -1 && d->mem.len + len <= STORE_DELIVERY_MEM_MAX) {
+		buf_add(&d->mem, p, len);
+		d->size += len;
+		return 0;
+	}
+	if ((d->fd == -1 && delivery_spill(d) == -1) ||
+	    store_msgfile_write(d->fd, p, len) == -1) {
 		d->write_errno = errno;
 		return -1;
 	}
@@ -93,6 +105,7 @@ store_delivery_free(struct store_delivery *d)
 
 	if (d->fd != -1)
 		close(d->fd);
+	buf_free(&d->mem);
 	for (i = 0; i < d->n_rcpts; i++)
 		free(d->rcpts[i].mailbox);
 	free(d->rcpts);
@@ -100,7 +113,8 @@ store_delivery_free(struct store_delivery *d)
 	free(d);
 }
 
-/* Remove whatever file the delivery still has, temporary or final. */
+/* Remove whatever name the delivery's file has, temporary or final (an
+ * unnamed temporary file goes with its descriptor). */
 static void
 delivery_unlink(struct store_delivery *d)
 {
@@ -108,8 +122,10 @@ delivery_unlink(struct store_delivery *d)
 
 	if (d->is_renamed)
 		path = store_msgfile_path(d->st, d->name);
-	else
+	else if (d->has_tmp_name)
 		path = store_msgfile_tmp_path(d->st, d->name);
+	else
+		return;
 	if (unlink(path) == -1 && errno != ENOENT)
 		log_warn("store event=unlink path=%s", path);
 	free(path);
@@ -163,7 +179,7 @@ store_delivery_finish(struct store_delivery *d, int result)
 	pthread_mutex_unlock(&st->lock);
 }
 
-/* The rename durable: sync the body's directory. */
+/* The new name durable: sync the body's directory. */
 static int
 dir_sync(struct store_delivery *d)
 {
@@ -176,34 +192,35 @@ dir_sync(struct store_delivery *d)
 	return rc;
 }
 
-/* The body durable under its final name: 0, or -1 with d->err set. */
+/* The body durable under its final name: 0, or -1 with d->err set. The
+ * file's data first, then its name, and only then (commit.c) the row that
+ * refers to it. */
 static int
 body_sync(struct store_delivery *d)
 {
-	char *tmp, *path;
 	int rc;
 
+	if (d->fd == -1 && delivery_spill(d) == -1) {
+		d->err = xasprintf("write: %s", store_msgfile_reason(errno));
+		return -1;
+	}
 	if (fsync(d->fd) == -1) {
 		d->err = xasprintf("fsync: %s", store_msgfile_reason(errno));
 		return -1;
 	}
+	if (store_msgfile_link(d->st, d->fd, d->name, d->has_tmp_name) ==
+	    -1) {
+		d->err = xasprintf("link: %s", store_msgfile_reason(errno));
+		return -1;
+	}
+	d->is_renamed = true;
 	rc = close(d->fd);
 	d->fd = -1;
 	if (rc == -1) {
 		d->err = xasprintf("close: %s", store_msgfile_reason(errno));
 		return -1;
 	}
-	tmp = store_msgfile_tmp_path(d->st, d->name);
-	path = store_msgfile_path(d->st, d->name);
-	if ((rc = rename(tmp, path)) == -1)
-		d->err = xasprintf("rename: %s", store_msgfile_reason(errno));
-	else
-		d->is_renamed = true;
-	free(tmp);
-	free(path);
-	if (rc == 0)
-		rc = dir_sync(d);
-	return rc;
+	return dir_sync(d);
 }
 
 /* On a pool thread, so that many fsyncs run at once (ext4 lets

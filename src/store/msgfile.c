@@ -1,12 +1,13 @@
-/* Message body files: written once under tmp/, made durable, then renamed
- * to bodies/XX/<name> and never changed again. Also the directory fsync
- * that makes a rename durable.
+/* Message body files: written once as a temporary file in tmp/, made
+ * durable, then linked (or renamed) to bodies/XX/<name> and never changed
+ * again. Also the directory fsync that makes the new name durable.
  * SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -31,6 +32,55 @@ char *
 store_msgfile_path(struct store *st, const char *name)
 {
 	return xasprintf("%s/bodies/%.2s/%s", st->dir, name, name);
+}
+
+int
+store_msgfile_open_tmp(struct store *st, const char *name,
+    bool *has_name_out)
+{
+	char *path;
+	int fd;
+
+	/* An unnamed file also keeps creations off tmp/'s directory, which
+	 * every fsync of a new named file would write again. */
+	path = xasprintf("%s/tmp", st->dir);
+	fd = open(path, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
+	free(path);
+	*has_name_out = false;
+	if (fd != -1 || (errno != EOPNOTSUPP && errno != EISDIR &&
+	    errno != EINVAL))
+		return fd;
+	*has_name_out = true;
+	path = store_msgfile_tmp_path(st, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	free(path);
+	return fd;
+}
+
+int
+store_msgfile_link(struct store *st, int fd, const char *name,
+    bool has_name)
+{
+	char *from, *to, proc[64];
+	int rc;
+
+	to = store_msgfile_path(st, name);
+	if (has_name) {
+		from = store_msgfile_tmp_path(st, name);
+		rc = rename(from, to);
+		free(from);
+		free(to);
+		return rc;
+	}
+	/* AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH on older kernels; the
+	 * /proc path works for any owner (linkat(2), O_TMPFILE). */
+	rc = linkat(fd, "", AT_FDCWD, to, AT_EMPTY_PATH);
+	if (rc == -1 && (errno == ENOENT || errno == EPERM)) {
+		(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+		rc = linkat(AT_FDCWD, proc, AT_FDCWD, to, AT_SYMLINK_FOLLOW);
+	}
+	free(to);
+	return rc;
 }
 
 int

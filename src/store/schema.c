@@ -51,12 +51,14 @@ static const char *const migrations[] = {
 	"  size		INTEGER NOT NULL,"
 	"  UNIQUE (mailbox_id, uid));"
 	"CREATE INDEX messages_body ON messages(body_id);",
-	/* 2: IMAP (issue 6): keywords, \Noselect names, subscriptions to
-	 * any name (RFC 3501 6.3.6), the parse cache, and indexes for
-	 * CONDSTORE (RFC 7162) and for the first unseen message. */
+	/* 2: IMAP (issue 6): keywords, \Noselect names, \Recent marks,
+	 * subscriptions to any name (RFC 3501 6.3.6), the parse cache, and
+	 * indexes for CONDSTORE (RFC 7162) and the first unseen message. */
 	"ALTER TABLE messages ADD COLUMN keywords TEXT NOT NULL DEFAULT '';"
 	"ALTER TABLE mailboxes ADD COLUMN noselect INTEGER NOT NULL "
 	"    DEFAULT 0;"
+	"ALTER TABLE mailboxes ADD COLUMN recent_uid INTEGER NOT NULL "
+	"    DEFAULT 1;"
 	"CREATE INDEX messages_modseq ON messages(mailbox_id, modseq);"
 	"CREATE INDEX messages_unseen ON messages(mailbox_id, uid)"
 	"    WHERE (flags & 1) = 0;"

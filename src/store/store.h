@@ -242,9 +242,10 @@ int	store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 int	store_mailbox_keywords(struct store *st, int64_t mailbox_id,
 	    char ***names_out, size_t *n_out);
 
-/* \Recent (RFC 3501 2.3.2) lives in memory: the first session to see a
- * message gets it. Returns the lowest UID this caller may report as
- * recent and moves the mark to uidnext. Thread-safe. */
+/* \Recent (RFC 3501 2.3.2): the first session to see a message gets it;
+ * a mark is kept per mailbox. Returns the lowest UID this caller may
+ * report as recent and moves the mark to uidnext; uidnext 0 only looks
+ * (UINT32_MAX on error). Thread-safe. */
 uint32_t store_recent_take(struct store *st, int64_t mailbox_id,
 	    uint32_t uidnext);
 

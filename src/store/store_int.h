@@ -10,6 +10,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/buf.h"
 #include "store/store.h"
 
 /* Body names: 16 random bytes in hex; the first two digits pick the
@@ -21,12 +22,13 @@ struct store_conn;
 struct store {
 	char			*dir;
 	struct iopool		*pool;
-	int			 lock_fd;	/* shared flock on dir/lock */
+	int			 lock_fd;	/* flock on dir/lock */
 	pthread_key_t		 conn_key;
-	pthread_mutex_t		 lock;		/* guards the fields below */
+	/* lock guards the fields below it. */
+	pthread_mutex_t		 lock;
 	pthread_cond_t		 cond;
-	struct store_conn	*conns;		/* every thread's connection */
-	unsigned		 in_flight;	/* deliveries not yet done */
+	struct store_conn	*conns;		/* every thread's */
+	unsigned		 in_flight;	/* not yet done */
 	/* The committer's queue: deliveries whose body is durable. */
 	struct store_delivery	*pending_head;
 	struct store_delivery	*pending_tail;
@@ -40,21 +42,28 @@ struct store_rcpt {
 	char	*mailbox;
 };
 
+/* A delivery keeps a body up to this size in memory and writes it on a
+ * pool thread at commit, so that an event loop never waits for the disk
+ * (creating a file can wait for another thread's fsync). */
+#define STORE_DELIVERY_MEM_MAX	(256 * 1024)
+
 struct store_delivery {
 	struct store		*st;
-	struct store_delivery	*next;		/* in the committer's queue */
-	int			 fd;
+	struct store_delivery	*next;		/* committer queue */
+	struct buf		 mem;		/* a small body */
+	int			 fd;		/* -1 until it is big */
 	char			 name[STORE_BODY_NAME_LEN + 1];
 	uint64_t		 size;
-	int			 write_errno;	/* sticky write error */
+	int			 write_errno;	/* sticky */
 	int64_t			 internal_date;
 	struct store_rcpt	*rcpts;
 	size_t			 n_rcpts;
-	bool			 is_renamed;	/* the body has its final name */
+	bool			 has_tmp_name;	/* named in tmp/ */
+	bool			 is_renamed;	/* has its final name */
 	struct event_base	*base;
 	store_delivery_done_fn	*done;
 	void			*done_arg;
-	char			*err;		/* reason of a failure */
+	char			*err;		/* why it failed */
 };
 
 /* store.c */
@@ -103,12 +112,22 @@ const char *store_address_domain(const char *address);
 char	*store_msgfile_tmp_path(struct store *st, const char *name);
 char	*store_msgfile_path(struct store *st, const char *name);
 char	*store_msgfile_dir(struct store *st, const char *name);
+/* Open a new temporary body file for writing: unnamed (O_TMPFILE) in
+ * tmp/, so that a crash or an abort leaves nothing behind, or a file named
+ * tmp/<name> (*has_name_out) where the filesystem cannot. -1 with errno. */
+int	 store_msgfile_open_tmp(struct store *st, const char *name,
+	    bool *has_name_out);
+/* Give the temporary file fd its final name path: rename a named one,
+ * link an unnamed one. 0 or -1 with errno set. */
+int	 store_msgfile_link(struct store *st, int fd, const char *name,
+	    bool has_name);
 /* Write all of p; 0 or -1 with errno set. */
 int	 store_msgfile_write(int fd, const void *p, size_t len);
 /* fsync a directory; 0 or -1 with errno set. */
 int	 store_msgfile_sync_dir(const char *path);
 /* Unlink the final files of names[] and free the array. */
-void	 store_msgfile_unlink_names(struct store *st, char **names, size_t n);
+void	 store_msgfile_unlink_names(struct store *st, char **names,
+	    size_t n);
 /* Create dir/tmp and dir/bodies/00..ff. 0 or -1 with *err_out set. */
 int	 store_msgfile_init(struct store *st, char **err_out);
 /* Remove leftover temporary files (only when no other process uses the

@@ -6,10 +6,12 @@
 
 #include "store/store_int.h"
 
-#define LOCAL_MAX	64	/* RFC 5321 4.5.3.1.1 */
-#define DOMAIN_MAX	253	/* RFC 1035 2.3.4, without the root label */
+/* RFC 5321 4.5.3.1.1; RFC 1035 2.3.4 (without the root label); RFC 5321
+ * 4.5.3.1.3 (the path without its angle brackets). */
+#define LOCAL_MAX	64
+#define DOMAIN_MAX	253
 #define LABEL_MAX	63
-#define ADDRESS_MAX	254	/* RFC 5321 4.5.3.1.3, the path without <> */
+#define ADDRESS_MAX	254
 
 static bool
 is_alnum(unsigned char c)

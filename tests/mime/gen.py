@@ -29,6 +29,7 @@ class Gen:
         self.scale = scale
         self.kinds = set()
         self.nparts = 0
+        self.used = set()
 
     def pick(self, seq):
         return self.r.choice(seq)
@@ -204,6 +205,16 @@ class Gen:
 
     # ---- parts ------------------------------------------------------------
     def boundary(self):
+        # RFC 2046 5.1.1: a boundary must not occur inside the part, so
+        # nested multiparts need different ones.
+        while True:
+            b = self.boundary1()
+            if not any(b.startswith(u) or u.startswith(b)
+                       for u in self.used):
+                self.used.add(b)
+                return b
+
+    def boundary1(self):
         k = self.r.randint(0, 3)
         if k == 0:
             return "----=_Part_%d_%d" % (self.r.randint(0, 9999),

@@ -248,10 +248,22 @@ class Server:
             return s.sendmail(sender, rcpts, msg, mail_options=opts)
 
     def pop3(self, user, password=PASSWORD):
-        p = poplib.POP3("127.0.0.1", self.ports["pop3"], timeout=timeout(60))
-        p.user(user)
-        p.pass_(password)
-        return p
+        """A signed-in poplib session. Retries while the maildrop is still
+        held by a session that just ended ([IN-USE], RFC 2449 8.1.1)."""
+        deadline = time.monotonic() + timeout(5)
+        while True:
+            p = poplib.POP3("127.0.0.1", self.ports["pop3"],
+                            timeout=timeout(60))
+            try:
+                p.user(user)
+                p.pass_(password)
+                return p
+            except poplib.error_proto as e:
+                p.close()
+                if b"[IN-USE]" not in e.args[0] or \
+                        time.monotonic() > deadline:
+                    raise
+                time.sleep(0.1)
 
     def mailbox(self, user, password=PASSWORD):
         """Every message of the user's mailbox, raw as retrieved (CRLF)."""

@@ -74,7 +74,7 @@ static const char *const bad_hashes[] = {
 	"secret",
 	"$1$abcdefgh$ZcG4ZtbA2hWk3.qqFJCh01",		/* MD5-crypt */
 	("$6$saltsalt$qFmFH.bQmmtXzyBY0s9v7Oicd2z4XSIecDzlB5KiA2/jctKu9Y"
-	    "terLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/"),	/* SHA-512: refused */
+	    "terLp8wwnSq.qc.eoxqOmSuNp2xS0ktL3nh/"),	/* SHA-512 */
 	"$y$",
 	"$y$j9T$",
 	"$2b$04$short",

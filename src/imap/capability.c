@@ -1,0 +1,28 @@
+/* The capabilities petrel announces (RFC 3501 6.1.1, 7.2.1): fewer
+ * before TLS and sign-in, where LOGIN is off unless allowed
+ * (LOGINDISABLED, RFC 3501 6.2.3).
+ * SPDX-License-Identifier: ISC */
+#include "imap_int.h"
+#include "lib/conn.h"
+
+void
+imap_capability_write(struct imap_session *s, struct buf *out)
+{
+	bool is_tls = s->conn != NULL && conn_is_tls(s->conn);
+
+	buf_adds(out, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE "
+	    "IDLE NAMESPACE");
+	if (s->state == IMAP_ST_NOAUTH) {
+		if (!is_tls && s->srv->tls != NULL)
+			buf_adds(out, " STARTTLS");
+		if (imap_plaintext_allowed(s))
+			buf_adds(out, " AUTH=PLAIN AUTH=LOGIN");
+		else
+			buf_adds(out, " LOGINDISABLED");
+		return;
+	}
+	buf_adds(out, " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE "
+	    "LIST-EXTENDED LIST-STATUS CONDSTORE ESEARCH");
+	buf_addf(out, " APPENDLIMIT=%llu",
+	    (unsigned long long)s->srv->max_literal);
+}

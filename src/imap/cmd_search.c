@@ -1,0 +1,214 @@
+/* SEARCH and UID SEARCH (RFC 3501 6.4.4) with CHARSET UTF-8 and US-ASCII,
+ * ESEARCH result options (RFC 4731) and the MODSEQ of the matches (RFC
+ * 7162 3.1.5). The search runs on the I/O pool, which may read many
+ * message files, over a copy of the session's UID map.
+ * SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include "imap_int.h"
+#include "lib/conn.h"
+#include "lib/iopool.h"
+#include "lib/str.h"
+#include "lib/xalloc.h"
+
+#define SEARCH_BATCH	2048
+
+#define RET_MIN		0x01
+#define RET_MAX		0x02
+#define RET_ALL		0x04
+#define RET_COUNT	0x08
+
+struct search_job {
+	struct imap_cmd		*cmd;
+	struct imap_search	*q;
+	struct store		*st;
+	struct imap_view	 view;		/* uids is our copy */
+	unsigned		 ret;
+	bool			 is_esearch;
+	uint32_t		*hits;		/* uids or msns */
+	size_t			 n_hits;
+	uint64_t		 max_modseq;
+	bool			 is_failed;
+};
+
+static void
+search_batch(struct search_job *j, size_t from, size_t to)
+{
+	const struct imap_view *v = &j->view;
+	struct store_row *rows;
+	size_t n, i, k = from;
+	unsigned what = imap_search_needs_cache(j->q) ? STORE_ROW_CACHE : 0;
+
+	if (store_rows_get(j->st, v->mb.id, v->uids[from], v->uids[to - 1],
+	    0, what, SIZE_MAX, &rows, &n) == -1) {
+		j->is_failed = true;
+		return;
+	}
+	for (i = 0; i < n; i++) {
+		while (k < to && v->uids[k] < rows[i].uid)
+			k++;
+		if (k >= to || v->uids[k] != rows[i].uid)
+			continue;
+		if (!imap_search_match(j->q, j->st, &rows[i], (uint32_t)k + 1,
+		    imap_view_is_recent(v, rows[i].uid)))
+			continue;
+		j->hits[j->n_hits++] = j->cmd->is_uid ? rows[i].uid :
+		    (uint32_t)k + 1;
+		if (rows[i].modseq > j->max_modseq)
+			j->max_modseq = rows[i].modseq;
+	}
+	store_rows_free(rows, n);
+}
+
+static void
+search_work(void *arg)
+{
+	struct search_job *j = arg;
+	size_t from, to;
+
+	j->hits = xcalloc(j->view.n + 1, sizeof(*j->hits));
+	for (from = 0; from < j->view.n && !j->is_failed; from = to) {
+		to = from + SEARCH_BATCH < j->view.n ? from + SEARCH_BATCH :
+		    j->view.n;
+		search_batch(j, from, to);
+	}
+}
+
+static void
+esearch_reply(struct imap_cmd *cmd, struct search_job *j)
+{
+	struct buf b = BUF_INIT;
+
+	/* RFC 4731 3.1. */
+	buf_addf(&b, "ESEARCH (TAG \"%s\")%s", cmd->tag, cmd->is_uid ?
+	    " UID" : "");
+	if ((j->ret & RET_MIN) && j->n_hits > 0)
+		buf_addf(&b, " MIN %u", j->hits[0]);
+	if ((j->ret & RET_MAX) && j->n_hits > 0)
+		buf_addf(&b, " MAX %u", j->hits[j->n_hits - 1]);
+	if (j->ret & RET_COUNT)
+		buf_addf(&b, " COUNT %zu", j->n_hits);
+	if ((j->ret & RET_ALL) && j->n_hits > 0) {
+		buf_adds(&b, " ALL ");
+		imap_seqset_write(j->hits, j->n_hits, &b);
+	}
+	if (imap_search_has_modseq(j->q) && j->n_hits > 0)
+		buf_addf(&b, " MODSEQ %llu",
+		    (unsigned long long)j->max_modseq);
+	imap_untagged(cmd->session, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static void
+plain_reply(struct imap_cmd *cmd, struct search_job *j)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_adds(&b, "SEARCH");
+	for (i = 0; i < j->n_hits; i++)
+		buf_addf(&b, " %u", j->hits[i]);
+	if (imap_search_has_modseq(j->q) && j->n_hits > 0)
+		buf_addf(&b, " (MODSEQ %llu)",
+		    (unsigned long long)j->max_modseq);
+	imap_untagged(cmd->session, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
+static void
+search_done(void *arg)
+{
+	struct search_job *j = arg;
+	struct imap_cmd *cmd = j->cmd;
+
+	if (imap_job_done(cmd->session)) {
+		if (j->is_failed)
+			imap_reply_no(cmd, "[SERVERBUG] Search failed");
+		else {
+			if (j->is_esearch)
+				esearch_reply(cmd, j);
+			else
+				plain_reply(cmd, j);
+			imap_reply_ok(cmd, "%s completed", cmd->is_uid ?
+			    "UID SEARCH" : "SEARCH");
+		}
+		imap_cmd_finish(cmd);
+	}
+	imap_search_free(j->q);
+	free(j->view.uids);
+	free(j->hits);
+	free(j);
+}
+
+/* RETURN (...) and CHARSET before the keys; *i is the first key. */
+static int
+search_options(struct imap_cmd *cmd, struct search_job *j, size_t *i)
+{
+	const struct imap_arg *a = cmd->args.v, *o;
+	size_t k;
+
+	if (*i + 1 < cmd->args.n && imap_arg_is_atom(&a[*i], "RETURN") &&
+	    a[*i + 1].type == IMAP_ARG_LIST) {
+		j->is_esearch = true;
+		o = &a[*i + 1];
+		for (k = 0; k < o->n; k++) {
+			if (imap_arg_is_atom(&o->list[k], "MIN"))
+				j->ret |= RET_MIN;
+			else if (imap_arg_is_atom(&o->list[k], "MAX"))
+				j->ret |= RET_MAX;
+			else if (imap_arg_is_atom(&o->list[k], "ALL"))
+				j->ret |= RET_ALL;
+			else if (imap_arg_is_atom(&o->list[k], "COUNT"))
+				j->ret |= RET_COUNT;
+			else
+				return -1;
+		}
+		if (j->ret == 0)
+			j->ret = RET_ALL;	/* RFC 4731 3.1 */
+		*i += 2;
+	}
+	if (*i + 1 < cmd->args.n && imap_arg_is_atom(&a[*i], "CHARSET")) {
+		if (!imap_arg_is_atom(&a[*i + 1], "UTF-8") &&
+		    !imap_arg_is_atom(&a[*i + 1], "US-ASCII") &&
+		    !(imap_arg_is_string(&a[*i + 1]) && (str_ieq(a[*i + 1].p,
+		    a[*i + 1].len, "UTF-8") || str_ieq(a[*i + 1].p,
+		    a[*i + 1].len, "US-ASCII"))))
+			return -2;
+		*i += 2;
+	}
+	return 0;
+}
+
+enum cmd_result
+imap_cmd_search(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	struct search_job *j = xcalloc(1, sizeof(*j));
+	const char *errstr = "Bad search options";
+	size_t i = 0;
+	int rc;
+
+	j->cmd = cmd;
+	j->st = s->srv->store;
+	if ((rc = search_options(cmd, j, &i)) != 0 ||
+	    (j->q = imap_search_parse(s, cmd->args.v + i, cmd->args.n - i,
+	    &errstr)) == NULL) {
+		if (rc == -2)
+			imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] "
+			    "Unsupported charset");
+		else
+			imap_reply_bad(cmd, "%s", errstr);
+		free(j);
+		return CMD_DONE;
+	}
+	if (imap_search_has_modseq(j->q))
+		s->has_condstore = true;
+	j->view = *s->view;
+	j->view.uids = xreallocarray(NULL, s->view->n + 1, sizeof(uint32_t));
+	memcpy(j->view.uids, s->view->uids, s->view->n * sizeof(uint32_t));
+	imap_job_start(s);
+	iopool_submit(s->srv->pool, conn_base(s->conn), search_work,
+	    search_done, j);
+	return CMD_WAIT;
+}

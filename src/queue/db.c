@@ -1,0 +1,196 @@
+/* The queue's database, data_dir/queue/queue.db: one row per message
+ * (envelope, DSN parameters, hold flag) and one per recipient still to be
+ * delivered (attempts, next attempt, last reply). A recipient's row goes
+ * away when the next hop has taken it or it has bounced; the message's
+ * row and body go with its last recipient.
+ * SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/queue_int.h"
+
+/* How long a writer waits for another's transaction (CLI, committer,
+ * scheduler) before it fails. */
+#define QUEUE_BUSY_TIMEOUT_MS	30000
+
+static const char schema_sql[] =
+	"CREATE TABLE IF NOT EXISTS msgs ("
+	" id INTEGER PRIMARY KEY,"
+	" qid TEXT NOT NULL UNIQUE,"
+	" sender TEXT NOT NULL,"
+	" envid TEXT,"
+	" ret_hdrs INTEGER NOT NULL DEFAULT 0,"
+	" is_8bit INTEGER NOT NULL DEFAULT 0,"
+	" is_utf8 INTEGER NOT NULL DEFAULT 0,"
+	" size INTEGER NOT NULL,"
+	" created INTEGER NOT NULL,"
+	" held INTEGER NOT NULL DEFAULT 0,"
+	" warned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE IF NOT EXISTS rcpts ("
+	" id INTEGER PRIMARY KEY,"
+	" msg_id INTEGER NOT NULL REFERENCES msgs(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL,"
+	" domain TEXT NOT NULL,"
+	" notify INTEGER NOT NULL DEFAULT 0,"
+	" orcpt TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0,"
+	" next_attempt INTEGER NOT NULL,"
+	" last_reply TEXT NOT NULL DEFAULT '',"
+	" last_relay TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX IF NOT EXISTS rcpts_due ON rcpts(next_attempt);"
+	"CREATE INDEX IF NOT EXISTS rcpts_msg ON rcpts(msg_id);"
+	"PRAGMA user_version = 1;";
+
+char *
+queue_db_errstr(sqlite3 *db)
+{
+	switch (sqlite3_errcode(db) & 0xff) {
+	case SQLITE_FULL:
+		return xstrdup("queue: disk full");
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:
+		return xstrdup("queue: database busy");
+	default:
+		return xasprintf("queue: %s", sqlite3_errmsg(db));
+	}
+}
+
+int
+queue_db_exec(sqlite3 *db, const char *sql, char **err_out)
+{
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		if (err_out != NULL)
+			*err_out = queue_db_errstr(db);
+		return -1;
+	}
+	return 0;
+}
+
+sqlite3_stmt *
+queue_db_prepare(sqlite3 *db, const char *sql, char **err_out)
+{
+	sqlite3_stmt *stmt = NULL;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+		if (err_out != NULL)
+			*err_out = queue_db_errstr(db);
+		sqlite3_finalize(stmt);
+		return NULL;
+	}
+	return stmt;
+}
+
+sqlite3 *
+queue_db_open(struct queue *q, char **err_out)
+{
+	sqlite3 *db = NULL;
+	char *path;
+	int rc;
+
+	path = xasprintf("%s/queue.db", q->dir);
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		queue_err(err_out, "%s: %s", path, db != NULL ?
+		    sqlite3_errmsg(db) : sqlite3_errstr(rc));
+		free(path);
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	free(path);
+	sqlite3_busy_timeout(db, QUEUE_BUSY_TIMEOUT_MS);
+	/* FULL: a message acknowledged with 250 must survive a power cut,
+	 * and so must the news that a recipient was delivered (else it is
+	 * sent twice). */
+	if (queue_db_exec(db, "PRAGMA journal_mode=WAL;"
+	    "PRAGMA synchronous=FULL;PRAGMA foreign_keys=ON;"
+	    "PRAGMA temp_store=MEMORY;", err_out) == -1) {
+		sqlite3_close_v2(db);
+		return NULL;
+	}
+	return db;
+}
+
+int
+queue_db_schema(sqlite3 *db, char **err_out)
+{
+	return queue_db_exec(db, schema_sql, err_out);
+}
+
+static const char *
+domain_of(const char *address)
+{
+	const char *at = strrchr(address, '@');
+
+	return at != NULL ? at + 1 : "";
+}
+
+static int
+insert_rcpts(sqlite3 *db, const struct queue_msg *m, int64_t msg_id,
+    char **err_out)
+{
+	sqlite3_stmt *st;
+	size_t i;
+	int rc = SQLITE_DONE;
+
+	st = queue_db_prepare(db, "INSERT INTO rcpts(msg_id, address, domain, "
+	    "notify, orcpt, next_attempt) VALUES (?, ?, lower(?), ?, ?, ?)",
+	    err_out);
+	if (st == NULL)
+		return -1;
+	for (i = 0; i < m->nrcpts && rc == SQLITE_DONE; i++) {
+		const struct queue_rcpt_in *r = &m->rcpts[i];
+
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, msg_id);
+		sqlite3_bind_text(st, 2, r->address, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, domain_of(r->address), -1,
+		    SQLITE_STATIC);
+		sqlite3_bind_int(st, 4, (int)r->notify);
+		if (r->orcpt != NULL)
+			sqlite3_bind_text(st, 5, r->orcpt, -1, SQLITE_STATIC);
+		else
+			sqlite3_bind_null(st, 5);
+		sqlite3_bind_int64(st, 6, m->created);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err_out = queue_db_errstr(db);
+		return -1;
+	}
+	return 0;
+}
+
+int
+queue_db_insert(sqlite3 *db, const struct queue_msg *m, char **err_out)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	st = queue_db_prepare(db, "INSERT INTO msgs(qid, sender, envid, "
+	    "ret_hdrs, is_8bit, is_utf8, size, created) "
+	    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", err_out);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, m->sender, -1, SQLITE_STATIC);
+	if (m->envid != NULL)
+		sqlite3_bind_text(st, 3, m->envid, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 4, m->ret_hdrs);
+	sqlite3_bind_int(st, 5, m->is_8bitmime);
+	sqlite3_bind_int(st, 6, m->is_utf8);
+	sqlite3_bind_int64(st, 7, (int64_t)m->size);
+	sqlite3_bind_int64(st, 8, m->created);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		*err_out = queue_db_errstr(db);
+		return -1;
+	}
+	return insert_rcpts(db, m, sqlite3_last_insert_rowid(db), err_out);
+}

@@ -1,0 +1,245 @@
+/* Destinations: one per next hop ("local", "relay", "mx:example.org",
+ * "nh:[192.0.2.1]:2525"). Jobs wait at their destination until the
+ * limits let them start: max_per_destination jobs at one destination and
+ * max_connections remote jobs in all. A remote destination resolves its
+ * route once (DNS, kept for ROUTE_TTL seconds) for all its jobs; when the
+ * transport finishes a job, the next one starts at once and can take the
+ * connection the last one left open.
+ * SPDX-License-Identifier: ISC */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/queue_int.h"
+
+/* How long a resolved route is used before it is looked up again. */
+#define ROUTE_TTL	60
+
+static unsigned
+key_hash(const char *key)
+{
+	unsigned h = 2166136261u;
+
+	for (; *key != '\0'; key++)
+		h = (h ^ (unsigned char)*key) * 16777619u;
+	return h % SCHED_DEST_BUCKETS;
+}
+
+static struct sched_dest *
+dest_get(struct queue_sched *s, const char *key, bool is_local,
+    const struct queue_nexthop *nh)
+{
+	unsigned h = key_hash(key);
+	struct sched_dest *d;
+
+	for (d = s->dests[h]; d != NULL; d = d->next)
+		if (strcmp(d->key, key) == 0)
+			return d;
+	d = xcalloc(1, sizeof(*d));
+	d->key = xstrdup(key);
+	d->sched = s;
+	d->is_local = is_local;
+	if (!is_local) {
+		d->nh.host = xstrdup(nh->host);
+		d->nh.port = nh->port;
+		d->nh.is_mx = nh->is_mx;
+		d->nh.tls = nh->tls;
+		if (nh->auth_user != NULL)
+			d->nh.auth_user = xstrdup(nh->auth_user);
+		if (nh->auth_password != NULL)
+			d->nh.auth_password = xstrdup(nh->auth_password);
+	}
+	d->next = s->dests[h];
+	s->dests[h] = d;
+	return d;
+}
+
+void
+sched_route_unref(struct sched_route *r)
+{
+	if (r == NULL || --r->refs > 0)
+		return;
+	queue_route_fini(&r->r);
+	free(r);
+}
+
+void
+sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
+    const struct queue_nexthop *nh, struct sched_job *j)
+{
+	struct sched_dest *d = dest_get(s, key, is_local, nh);
+
+	j->dest = d;
+	j->is_local = is_local;
+	j->next = NULL;
+	if (d->wait_tail != NULL)
+		d->wait_tail->next = j;
+	else
+		d->wait_head = j;
+	d->wait_tail = j;
+	sched_dest_kick(s, d);
+}
+
+/* The reply we log and bounce with when routing failed. */
+static void
+route_failure(enum queue_dns_status st, const char *detail,
+    enum queue_status *qs, char *reply, size_t len)
+{
+	switch (st) {
+	case QUEUE_DNS_NXDOMAIN:
+		*qs = QUEUE_PERM;
+		snprintf(reply, len, "550 5.1.2 Host or domain name not "
+		    "found (%s)", detail);
+		break;
+	case QUEUE_DNS_NULLMX:
+		/* RFC 7505 4.1 */
+		*qs = QUEUE_PERM;
+		snprintf(reply, len, "556 5.1.10 Recipient domain has a null "
+		    "MX: it accepts no mail");
+		break;
+	case QUEUE_DNS_NOHOST:
+		*qs = QUEUE_PERM;
+		snprintf(reply, len, "550 5.4.4 Unable to route: %s", detail);
+		break;
+	default:
+		*qs = QUEUE_TEMP;
+		snprintf(reply, len, "451 4.4.3 DNS lookup failed: %s",
+		    detail);
+		break;
+	}
+}
+
+static void
+on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
+    const char *detail)
+{
+	struct sched_dest *d = arg;
+	struct queue_sched *s = d->sched;
+	struct sched_job *j, *next;
+	enum queue_status qs;
+	char reply[QUEUE_REPLY_MAX];
+
+	d->rstate = SCHED_ROUTE_NONE;
+	if (st == QUEUE_DNS_OK) {
+		sched_route_unref(d->route);
+		d->route = xcalloc(1, sizeof(*d->route));
+		d->route->refs = 1;
+		d->route->r = *route;
+		d->route->r.tls = d->nh.tls;
+		d->route->r.auth_user = d->nh.auth_user;
+		d->route->r.auth_password = d->nh.auth_password;
+		d->rstate = SCHED_ROUTE_OK;
+		d->rexpires = (int64_t)time(NULL) + ROUTE_TTL;
+		sched_dest_kick(s, d);
+		return;
+	}
+	if (s->is_stopping)
+		return;
+	route_failure(st, detail, &qs, reply, sizeof(reply));
+	log_info("queue event=route dest=%s result=fail reply=\"%s\"", d->key,
+	    reply);
+	/* Detach the waiting jobs first: failing them kicks d again. */
+	j = d->wait_head;
+	d->wait_head = d->wait_tail = NULL;
+	for (; j != NULL; j = next) {
+		next = j->next;
+		sched_job_fail(j, qs, reply);
+	}
+}
+
+/* true when d has a usable route; else its lookup is under way. */
+static bool
+route_ready(struct queue_sched *s, struct sched_dest *d)
+{
+	if (d->rstate == SCHED_ROUTE_OK && (int64_t)time(NULL) < d->rexpires)
+		return true;
+	if (d->rstate == SCHED_ROUTE_PENDING)
+		return false;
+	d->rstate = SCHED_ROUTE_PENDING;
+	queue_dns_resolve(s->dns, d->nh.host, d->nh.port, d->nh.is_mx,
+	    on_route, d);
+	return false;
+}
+
+static void
+job_start(struct queue_sched *s, struct sched_dest *d)
+{
+	struct sched_job *j = d->wait_head;
+	const struct queue_transport *t;
+
+	d->wait_head = j->next;
+	if (d->wait_head == NULL)
+		d->wait_tail = NULL;
+	j->next = NULL;
+	j->is_started = true;
+	d->nactive++;
+	s->nstarted++;
+	j->job.nexthop = d->key;
+	if (d->is_local) {
+		t = s->p.local;
+		j->job.route = NULL;
+	} else {
+		t = s->p.remote;
+		s->nactive_remote++;
+		j->route = d->route;
+		j->route->refs++;
+		j->job.route = &j->route->r;
+	}
+	t->deliver(t->arg, &j->job);
+}
+
+void
+sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
+{
+	while (d->wait_head != NULL && !s->is_stopping) {
+		if (d->nactive >= s->p.max_per_destination)
+			return;
+		if (!d->is_local) {
+			if (s->nactive_remote >= s->p.max_connections) {
+				s->is_total_blocked = true;
+				return;
+			}
+			if (!route_ready(s, d))
+				return;
+		}
+		job_start(s, d);
+	}
+}
+
+void
+sched_dest_kick_all(struct queue_sched *s)
+{
+	struct sched_dest *d;
+	size_t i;
+
+	for (i = 0; i < SCHED_DEST_BUCKETS && !s->is_total_blocked; i++)
+		for (d = s->dests[i]; d != NULL; d = d->next)
+			if (d->wait_head != NULL)
+				sched_dest_kick(s, d);
+}
+
+void
+sched_dests_free(struct queue_sched *s)
+{
+	struct sched_dest *d, *next;
+	struct sched_job *j, *jnext;
+	size_t i;
+
+	for (i = 0; i < SCHED_DEST_BUCKETS; i++) {
+		for (d = s->dests[i]; d != NULL; d = next) {
+			next = d->next;
+			for (j = d->wait_head; j != NULL; j = jnext) {
+				jnext = j->next;
+				sched_job_drop(j);
+			}
+			sched_route_unref(d->route);
+			queue_nexthop_fini(&d->nh);
+			free(d->key);
+			free(d);
+		}
+		s->dests[i] = NULL;
+	}
+}

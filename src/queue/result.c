@@ -1,0 +1,443 @@
+/* Writing back what transports did, many jobs per transaction: a
+ * delivered or bounced recipient leaves the queue, a deferred one gets
+ * its next attempt (exponential backoff from retry_min to retry_max), a
+ * message whose last recipient is gone leaves with its body. Bounces,
+ * delay warnings and success notices (RFC 3461 5) are queued in the same
+ * transaction. One log line per recipient and attempt.
+ * SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "mime/mime.h"
+#include "queue/queue_int.h"
+
+/* The largest original returned whole with RET=FULL; larger ones come
+ * back as headers only. */
+#define DSN_FULL_MAX	(256 * 1024)
+
+/* The DSNs one job may cause. */
+struct job_dsns {
+	struct queue_dsn_rcpt	*failed, *delayed, *delivered, *relayed;
+	size_t			 nfailed, ndelayed, ndelivered, nrelayed;
+	char			 (*status)[16];
+};
+
+void
+sched_job_free(struct sched_job *j)
+{
+	size_t i;
+
+	for (i = 0; i < j->job.nrcpts; i++) {
+		free((char *)(uintptr_t)j->job.rcpts[i].address);
+		free((char *)(uintptr_t)j->job.rcpts[i].orcpt);
+	}
+	free(j->job.rcpts);
+	free(j->rowids);
+	free(j->attempts);
+	sched_route_unref(j->route);
+	free(j);
+}
+
+static void
+msg_free(struct sched_msg *m)
+{
+	free(m->sender);
+	free(m->envid);
+	free(m->body_path);
+	free(m);
+}
+
+static void
+busy_unmark(struct queue_sched *s, int64_t rowid)
+{
+	sqlite3_stmt *st;
+
+	st = queue_db_prepare(s->db, "DELETE FROM temp.busy WHERE id = ?",
+	    NULL);
+	if (st == NULL)
+		fatalx("queue: %s", sqlite3_errmsg(s->db));
+	sqlite3_bind_int64(st, 1, rowid);
+	(void)sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* Free j; with the last job of its message, the message leaves memory
+ * (and, when is_deleted, the spool). */
+static void
+job_release(struct sched_job *j)
+{
+	struct sched_msg *m = j->msg;
+	struct queue_sched *s = j->sched;
+	char *path;
+
+	sched_job_free(j);
+	if (--m->refs > 0)
+		return;
+	if (m->is_deleted) {
+		path = queue_body_path(s->q, m->id);
+		if (unlink(path) == -1 && errno != ENOENT)
+			log_warn("queue event=unlink path=%s", path);
+		free(path);
+	}
+	busy_unmark(s, m->rowid);
+	s->nmsgs--;
+	msg_free(m);
+}
+
+void
+sched_job_drop(struct sched_job *j)
+{
+	j->msg->njobs--;
+	job_release(j);
+}
+
+void
+sched_job_fail(struct sched_job *j, enum queue_status st, const char *reply)
+{
+	size_t i;
+
+	for (i = 0; i < j->job.nrcpts; i++) {
+		j->job.rcpts[i].status = st;
+		snprintf(j->job.rcpts[i].reply, sizeof(j->job.rcpts[i].reply),
+		    "%s", reply);
+	}
+	queue_job_done(&j->job);
+}
+
+static int
+exec_id(sqlite3 *db, const char *sql, int64_t id)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = queue_db_prepare(db, sql, NULL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
+}
+
+static unsigned
+backoff(const struct queue_params *p, unsigned attempts)
+{
+	uint64_t d = p->retry_min;
+
+	while (attempts-- > 1 && d < p->retry_max)
+		d *= 2;
+	return d > p->retry_max && p->retry_max > 0 ?
+	    p->retry_max : (unsigned)d;
+}
+
+static int
+defer_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
+    int64_t now)
+{
+	const struct queue_job_rcpt *r = &j->job.rcpts[i];
+	unsigned attempts = j->attempts[i] + 1;
+	sqlite3_stmt *st;
+	int rc;
+
+	st = queue_db_prepare(s->db, "UPDATE rcpts SET attempts = ?, "
+	    "next_attempt = ?, last_reply = ?, last_relay = ? WHERE id = ?",
+	    NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int(st, 1, (int)attempts);
+	sqlite3_bind_int64(st, 2, now + backoff(&s->p, attempts));
+	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, j->rowids[i]);
+	rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static bool
+wants(unsigned notify, unsigned flag, bool by_default)
+{
+	if (notify == 0)
+		return by_default;
+	return (notify & flag) != 0;
+}
+
+static void
+log_rcpt(const struct sched_job *j, size_t i, const char *status,
+    int64_t now)
+{
+	const struct queue_job_rcpt *r = &j->job.rcpts[i];
+
+	log_info("queue event=delivery id=%s to=<%s> relay=%s delay=%llds "
+	    "attempts=%u status=%s reply=\"%s\"", j->job.id, r->address,
+	    j->job.relay[0] ? j->job.relay : "none",
+	    (long long)(now - j->msg->created), j->attempts[i] + 1, status,
+	    r->reply);
+}
+
+static void
+dsn_add(struct queue_dsn_rcpt **v, size_t *n, const struct sched_job *j,
+    size_t i, const char *status)
+{
+	const struct queue_job_rcpt *r = &j->job.rcpts[i];
+	struct queue_dsn_rcpt *d = &(*v)[(*n)++];
+
+	d->address = r->address;
+	d->orcpt = r->orcpt;
+	d->reply = r->reply;
+	d->relay = j->job.relay;
+	d->status = status;
+}
+
+/* Record one recipient's outcome. -1 on a database error. */
+static int
+record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
+    int64_t now, struct job_dsns *ds)
+{
+	const struct queue_job_rcpt *r = &j->job.rcpts[i];
+	const struct sched_msg *m = j->msg;
+	bool can_dsn = m->sender[0] != '\0';	/* never bounce a bounce */
+	enum queue_status st = r->status;
+	bool expired = false;
+
+	if (st == QUEUE_TEMP && s->is_stopping)
+		return 0;
+	if (st == QUEUE_TEMP && now - m->created >= (int64_t)s->p.lifetime)
+		expired = true;
+	queue_reply_status(r->reply, st, ds->status[i], sizeof(ds->status[i]));
+	if (st == QUEUE_OK) {
+		log_rcpt(j, i, "sent", now);
+		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_SUCCESS, false)) {
+			if (j->is_local)
+				dsn_add(&ds->delivered, &ds->ndelivered, j, i,
+				    ds->status[i]);
+			else if (!r->dsn_relayed)
+				dsn_add(&ds->relayed, &ds->nrelayed, j, i,
+				    ds->status[i]);
+		}
+		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+		    j->rowids[i]);
+	}
+	if (st == QUEUE_PERM || expired) {
+		log_rcpt(j, i, expired ? "expired" : "bounced", now);
+		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_FAILURE, true))
+			dsn_add(&ds->failed, &ds->nfailed, j, i, ds->status[i]);
+		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+		    j->rowids[i]);
+	}
+	log_rcpt(j, i, "deferred", now);
+	if (can_dsn && !m->is_warned && s->p.delay_warning > 0 &&
+	    now - m->created >= (int64_t)s->p.delay_warning &&
+	    wants(r->notify, QUEUE_NOTIFY_DELAY, true))
+		dsn_add(&ds->delayed, &ds->ndelayed, j, i, ds->status[i]);
+	return defer_rcpt(s, j, i, now);
+}
+
+/* Read the original for a DSN: its header (RET=HDRS, or too big), or
+ * all of it. */
+static void
+read_original(const struct sched_msg *m, struct buf *out)
+{
+	size_t want = m->ret_hdrs || m->size > DSN_FULL_MAX ? 65536 :
+	    DSN_FULL_MAX;
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(m->body_path, O_RDONLY | O_CLOEXEC)) == -1)
+		return;
+	buf_reserve(out, want);
+	while (out->len < want && (n = read(fd, out->data + out->len,
+	    want - out->len)) > 0)
+		out->len += (size_t)n;
+	close(fd);
+	if (want != DSN_FULL_MAX)
+		buf_truncate(out, mime_hdr_split(out->data, out->len));
+}
+
+static int
+send_dsn(struct queue_sched *s, struct sched_job *j, enum queue_dsn_kind kind,
+    const struct queue_dsn_rcpt *rcpts, size_t n, const struct buf *orig)
+{
+	const struct sched_msg *m = j->msg;
+	struct queue_dsn dsn;
+	struct buf b = BUF_INIT;
+	char *err = NULL;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	memset(&dsn, 0, sizeof(dsn));
+	dsn.kind = kind;
+	dsn.hostname = s->p.hostname;
+	dsn.id = m->id;
+	dsn.envid = m->envid;
+	dsn.sender = m->sender;
+	dsn.arrival = (time_t)m->created;
+	dsn.retry_until = (time_t)(m->created + s->p.lifetime);
+	dsn.ret_hdrs = m->ret_hdrs || m->size > DSN_FULL_MAX;
+	dsn.rcpts = rcpts;
+	dsn.nrcpts = n;
+	queue_dsn_write(&dsn, orig->data, orig->len, &b);
+	rc = queue_inject_bounce(s->q, s->db, m->sender, &b, m->is_8bitmime,
+	    m->is_utf8, &err);
+	if (rc == -1) {
+		log_warnx("queue event=dsn id=%s error=\"%s\"", m->id, err);
+		free(err);
+	}
+	buf_free(&b);
+	return rc;
+}
+
+static int
+send_dsns(struct queue_sched *s, struct sched_job *j, struct job_dsns *ds)
+{
+	struct buf orig = BUF_INIT;
+	int rc = 0;
+
+	if (ds->nfailed + ds->ndelayed + ds->ndelivered + ds->nrelayed == 0)
+		return 0;
+	read_original(j->msg, &orig);
+	if (send_dsn(s, j, QUEUE_DSN_FAILED, ds->failed, ds->nfailed,
+	    &orig) == -1 ||
+	    send_dsn(s, j, QUEUE_DSN_DELAYED, ds->delayed, ds->ndelayed,
+	    &orig) == -1 ||
+	    send_dsn(s, j, QUEUE_DSN_DELIVERED, ds->delivered, ds->ndelivered,
+	    &orig) == -1 ||
+	    send_dsn(s, j, QUEUE_DSN_RELAYED, ds->relayed, ds->nrelayed,
+	    &orig) == -1)
+		rc = -1;
+	if (rc == 0 && ds->ndelayed > 0) {
+		j->msg->is_warned = true;
+		rc = exec_id(s->db, "UPDATE msgs SET warned = 1 WHERE id = ?",
+		    j->msg->rowid);
+	}
+	buf_free(&orig);
+	return rc;
+}
+
+static void
+dsns_init(struct job_dsns *ds, size_t n)
+{
+	memset(ds, 0, sizeof(*ds));
+	ds->failed = xcalloc(n, sizeof(*ds->failed));
+	ds->delayed = xcalloc(n, sizeof(*ds->delayed));
+	ds->delivered = xcalloc(n, sizeof(*ds->delivered));
+	ds->relayed = xcalloc(n, sizeof(*ds->relayed));
+	ds->status = xcalloc(n, sizeof(*ds->status));
+}
+
+static void
+dsns_fini(struct job_dsns *ds)
+{
+	free(ds->failed);
+	free(ds->delayed);
+	free(ds->delivered);
+	free(ds->relayed);
+	free(ds->status);
+}
+
+static int
+record_job(struct queue_sched *s, struct sched_job *j, int64_t now)
+{
+	struct job_dsns ds;
+	size_t i;
+	int rc = 0;
+
+	dsns_init(&ds, j->job.nrcpts);
+	for (i = 0; i < j->job.nrcpts && rc == 0; i++)
+		rc = record_rcpt(s, j, i, now, &ds);
+	if (rc == 0)
+		rc = send_dsns(s, j, &ds);
+	dsns_fini(&ds);
+	return rc;
+}
+
+/* After the last job of m: 1 when m has no recipient left (its row is
+ * deleted now, its body after the commit). */
+static int
+msg_finish(struct queue_sched *s, struct sched_msg *m)
+{
+	sqlite3_stmt *st;
+	int64_t left = 1;
+
+	st = queue_db_prepare(s->db, "SELECT count(*) FROM rcpts WHERE "
+	    "msg_id = ?", NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, m->rowid);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		left = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	if (left > 0)
+		return 0;
+	if (exec_id(s->db, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
+		return -1;
+	return 1;
+}
+
+static int
+record_batch(struct queue_sched *s, struct sched_job *batch, int64_t now)
+{
+	struct sched_job *j;
+	int rc = 0, fin;
+
+	for (j = batch; j != NULL && rc == 0; j = j->next) {
+		rc = record_job(s, j, now);
+		if (rc == 0 && --j->msg->njobs == 0) {
+			fin = msg_finish(s, j->msg);
+			rc = fin == -1 ? -1 : 0;
+			j->msg->is_deleted = fin == 1;
+		}
+	}
+	return rc;
+}
+
+/* After the transaction: release the jobs; a failed transaction deleted
+ * nothing. */
+static void
+release_batch(struct sched_job *batch, bool is_ok)
+{
+	struct sched_job *j, *next;
+
+	for (j = batch; j != NULL; j = next) {
+		next = j->next;
+		if (!is_ok)
+			j->msg->is_deleted = false;
+		job_release(j);
+	}
+}
+
+void
+sched_flush(struct queue_sched *s)
+{
+	struct sched_job *batch = s->done_head;
+	int64_t now = (int64_t)time(NULL);
+	char *err = NULL;
+	int rc;
+
+	if (batch == NULL)
+		return;
+	s->done_head = s->done_tail = NULL;
+	rc = queue_db_exec(s->db, "BEGIN IMMEDIATE", &err);
+	if (rc == 0)
+		rc = record_batch(s, batch, now);
+	if (rc == 0)
+		rc = queue_db_exec(s->db, "COMMIT", &err);
+	if (rc == -1) {
+		/* The recipients stay as they were and are tried again:
+		 * a duplicate rather than a loss. */
+		log_warnx("queue event=flush error=\"%s\"",
+		    err != NULL ? err : sqlite3_errmsg(s->db));
+		if (!sqlite3_get_autocommit(s->db))
+			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+			    NULL);
+		free(err);
+	}
+	release_batch(batch, rc == 0);
+}

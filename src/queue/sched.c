@@ -1,0 +1,507 @@
+/* The scheduler: a thread with its own event loop. A pass loads the
+ * recipients that are due (next_attempt reached, message not held, not
+ * already in flight), groups each message's recipients by destination
+ * into jobs, and hands the jobs to the destinations (dest.c), which start
+ * them within the concurrency limits. Finished jobs are written back in
+ * batches (result.c). A pass runs when woken (a commit, a finished
+ * batch) and at least once a second, which is how `petrel queue flush`
+ * and friends reach a running server.
+ * SPDX-License-Identifier: ISC */
+#include <sys/file.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "lib/log.h"
+#include "lib/xalloc.h"
+#include "queue/queue_int.h"
+
+/* Messages in memory at once, and recipient rows read per pass. */
+#define SCHED_ACTIVE_MAX	4000
+#define SCHED_PASS_ROWS		2000
+#define SCHED_POLL_SECONDS	1
+
+struct due_row {
+	int64_t		 rowid;
+	int64_t		 msg_rowid;
+	char		*address;
+	char		*domain;
+	char		*orcpt;
+	unsigned	 notify;
+	unsigned	 attempts;
+	char		*key;
+	bool		 is_local;
+	struct queue_nexthop nh;	/* copy; host borrowed */
+};
+
+static const char due_sql[] =
+	"SELECT r.id, r.msg_id, r.address, r.domain, r.orcpt, r.notify, "
+	"r.attempts FROM rcpts r JOIN msgs m ON m.id = r.msg_id "
+	"WHERE r.next_attempt <= ? AND m.held = 0 "
+	"AND r.msg_id NOT IN (SELECT id FROM temp.busy) "
+	"ORDER BY r.next_attempt LIMIT ?";
+
+static const char msg_sql[] =
+	"SELECT qid, sender, envid, ret_hdrs, is_8bit, is_utf8, size, "
+	"created, warned FROM msgs WHERE id = ?";
+
+void
+queue_sched_wake(struct queue_sched *s)
+{
+	event_active(s->wake_ev, EV_TIMEOUT, 0);
+}
+
+static int
+row_cmp(const void *a, const void *b)
+{
+	const struct due_row *x = a, *y = b;
+	int c;
+
+	if (x->msg_rowid != y->msg_rowid)
+		return x->msg_rowid < y->msg_rowid ? -1 : 1;
+	if ((c = strcmp(x->key, y->key)) != 0)
+		return c;
+	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
+}
+
+static void
+rows_free(struct due_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].address);
+		free(rows[i].domain);
+		free(rows[i].orcpt);
+		free(rows[i].key);
+	}
+	free(rows);
+}
+
+static char *
+col_dup(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
+/* Decide where a row goes. false: leave it for a later pass. */
+static bool
+row_route(struct queue_sched *s, struct due_row *r)
+{
+	const struct queue_transport *local = s->p.local;
+	const struct queue_nexthop *nh;
+	struct queue_nexthop mx;
+	struct buf key = BUF_INIT;
+	int rc = 0;
+
+	if (local != NULL)
+		rc = local->accepts != NULL ? local->accepts(local->arg,
+		    r->domain) : 1;
+	if (rc == -1)
+		return false;
+	if (rc == 1) {
+		r->is_local = true;
+		r->key = xstrdup("local");
+		return true;
+	}
+	nh = queue_routes_find(s->routes, r->domain, &mx, &key);
+	r->nh = *nh;
+	r->key = buf_release(&key);
+	return true;
+}
+
+static size_t
+rows_load(struct queue_sched *s, size_t limit, struct due_row **out)
+{
+	struct due_row *rows = NULL, *r;
+	sqlite3_stmt *st;
+	size_t n = 0;
+
+	st = queue_db_prepare(s->db, due_sql, NULL);
+	if (st == NULL) {
+		log_warnx("queue event=pass error=\"%s\"",
+		    sqlite3_errmsg(s->db));
+		return 0;
+	}
+	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
+	sqlite3_bind_int64(st, 2, (int64_t)limit);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		rows = xreallocarray(rows, n + 1, sizeof(*rows));
+		r = &rows[n];
+		memset(r, 0, sizeof(*r));
+		r->rowid = sqlite3_column_int64(st, 0);
+		r->msg_rowid = sqlite3_column_int64(st, 1);
+		r->address = col_dup(st, 2);
+		r->domain = col_dup(st, 3);
+		r->orcpt = col_dup(st, 4);
+		r->notify = (unsigned)sqlite3_column_int(st, 5);
+		r->attempts = (unsigned)sqlite3_column_int(st, 6);
+		if (row_route(s, r))
+			n++;
+		else {
+			free(r->address);
+			free(r->domain);
+			free(r->orcpt);
+		}
+	}
+	sqlite3_finalize(st);
+	*out = rows;
+	return n;
+}
+
+static struct sched_msg *
+msg_load(struct queue_sched *s, int64_t rowid)
+{
+	struct sched_msg *m;
+	sqlite3_stmt *st;
+
+	if ((st = queue_db_prepare(s->db, msg_sql, NULL)) == NULL)
+		return NULL;
+	sqlite3_bind_int64(st, 1, rowid);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return NULL;
+	}
+	m = xcalloc(1, sizeof(*m));
+	m->rowid = rowid;
+	snprintf(m->id, sizeof(m->id), "%s", sqlite3_column_text(st, 0));
+	m->sender = col_dup(st, 1);
+	m->envid = col_dup(st, 2);
+	m->ret_hdrs = sqlite3_column_int(st, 3) != 0;
+	m->is_8bitmime = sqlite3_column_int(st, 4) != 0;
+	m->is_utf8 = sqlite3_column_int(st, 5) != 0;
+	m->size = (uint64_t)sqlite3_column_int64(st, 6);
+	m->created = sqlite3_column_int64(st, 7);
+	m->is_warned = sqlite3_column_int(st, 8) != 0;
+	m->body_path = queue_body_path(s->q, m->id);
+	sqlite3_finalize(st);
+	return m;
+}
+
+static void
+busy_mark(struct queue_sched *s, int64_t rowid)
+{
+	sqlite3_stmt *st;
+
+	st = queue_db_prepare(s->db, "INSERT OR IGNORE INTO temp.busy(id) "
+	    "VALUES (?)", NULL);
+	if (st == NULL)
+		fatalx("queue: %s", sqlite3_errmsg(s->db));
+	sqlite3_bind_int64(st, 1, rowid);
+	(void)sqlite3_step(st);
+	sqlite3_finalize(st);
+}
+
+/* One job for rows[0..n) (one message, one destination). */
+static struct sched_job *
+job_new(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
+    size_t n)
+{
+	struct sched_job *j = xcalloc(1, sizeof(*j));
+	size_t i;
+
+	j->sched = s;
+	j->msg = m;
+	memcpy(j->job.id, m->id, sizeof(j->job.id));
+	j->job.sender = m->sender;
+	j->job.envid = m->envid;
+	j->job.is_8bitmime = m->is_8bitmime;
+	j->job.is_utf8 = m->is_utf8;
+	j->job.ret_hdrs = m->ret_hdrs;
+	j->job.size = m->size;
+	j->job.body_path = m->body_path;
+	j->job.priv = j;
+	j->job.rcpts = xcalloc(n, sizeof(*j->job.rcpts));
+	j->rowids = xcalloc(n, sizeof(*j->rowids));
+	j->attempts = xcalloc(n, sizeof(*j->attempts));
+	for (i = 0; i < n; i++) {
+		j->job.rcpts[i].address = xstrdup(rows[i].address);
+		j->job.rcpts[i].orcpt = rows[i].orcpt ?
+		    xstrdup(rows[i].orcpt) : NULL;
+		j->job.rcpts[i].notify = rows[i].notify;
+		j->rowids[i] = rows[i].rowid;
+		j->attempts[i] = rows[i].attempts;
+	}
+	j->job.nrcpts = n;
+	m->njobs++;
+	m->refs++;
+	return j;
+}
+
+/* Make the jobs of one message from its rows (sorted by key). */
+static void
+msg_dispatch(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
+    size_t n)
+{
+	struct sched_job *j;
+	size_t i, k;
+
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && strcmp(rows[k].key, rows[i].key) == 0;
+		    k++)
+			;
+		j = job_new(s, m, rows + i, k - i);
+		sched_dest_add(s, rows[i].key, rows[i].is_local, &rows[i].nh,
+		    j);
+	}
+}
+
+static void
+pass(struct queue_sched *s)
+{
+	struct due_row *rows = NULL;
+	struct sched_msg *m;
+	size_t n, i, k, limit = SCHED_PASS_ROWS;
+
+	if (s->is_stopping || s->nmsgs >= SCHED_ACTIVE_MAX)
+		return;
+	n = rows_load(s, limit, &rows);
+	s->has_more_due = n >= limit;
+	if (n > 0)
+		qsort(rows, n, sizeof(*rows), row_cmp);
+	for (i = 0; i < n; i = k) {
+		for (k = i + 1; k < n && rows[k].msg_rowid == rows[i].msg_rowid;
+		    k++)
+			;
+		if ((m = msg_load(s, rows[i].msg_rowid)) == NULL)
+			continue;
+		busy_mark(s, m->rowid);
+		s->nmsgs++;
+		msg_dispatch(s, m, rows + i, k - i);
+	}
+	rows_free(rows, n);
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	pass(arg);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_sched *s = arg;
+	struct timeval tv = { SCHED_POLL_SECONDS, 0 };
+
+	(void)fd;
+	(void)what;
+	pass(s);
+	evtimer_add(s->timer_ev, &tv);
+}
+
+static void
+on_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_sched *s = arg;
+
+	(void)fd;
+	(void)what;
+	sched_flush(s);
+	if (s->has_more_due || s->nmsgs < SCHED_ACTIVE_MAX / 2)
+		pass(s);
+}
+
+static void	stop_finish(struct queue_sched *s);
+
+void
+queue_job_done(struct queue_job *job)
+{
+	struct sched_job *j = job->priv;
+	struct queue_sched *s = j->sched;
+	struct sched_dest *d = j->dest;
+
+	if (j->is_started) {
+		d->nactive--;
+		s->nstarted--;
+		if (!d->is_local)
+			s->nactive_remote--;
+	}
+	j->next = NULL;
+	if (s->done_tail != NULL)
+		s->done_tail->next = j;
+	else
+		s->done_head = j;
+	s->done_tail = j;
+	event_active(s->flush_ev, EV_TIMEOUT, 0);
+	if (s->is_stopping) {
+		stop_finish(s);
+		return;
+	}
+	if (s->is_total_blocked && !d->is_local) {
+		s->is_total_blocked = false;
+		sched_dest_kick_all(s);
+	} else
+		sched_dest_kick(s, d);
+}
+
+/* Once every started job is back: drop the rest, write the results,
+ * end the loop. */
+static void
+stop_finish(struct queue_sched *s)
+{
+	if (!s->can_finish || s->is_finished || s->nstarted > 0)
+		return;
+	s->is_finished = true;
+	queue_dns_free(s->dns);
+	s->dns = NULL;
+	sched_dests_free(s);
+	sched_flush(s);
+	event_base_loopexit(s->base, NULL);
+}
+
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct queue_sched *s = arg;
+
+	(void)fd;
+	(void)what;
+	s->is_stopping = true;
+	/* Transports end what they can at once (QUEUE_TEMP, which is not
+	 * written back: those recipients are simply tried again); a local
+	 * delivery waits for its store commit. */
+	if (s->p.remote != NULL && s->p.remote->stop != NULL)
+		s->p.remote->stop(s->p.remote->arg);
+	if (s->p.local != NULL && s->p.local->stop != NULL)
+		s->p.local->stop(s->p.local->arg);
+	s->can_finish = true;
+	stop_finish(s);
+}
+
+static void *
+sched_main(void *arg)
+{
+	struct queue_sched *s = arg;
+	struct timeval now = { 0, 0 };
+
+	evtimer_add(s->timer_ev, &now);
+	event_base_loop(s->base, EVLOOP_NO_EXIT_ON_EMPTY);
+	return NULL;
+}
+
+static int
+sched_lock(struct queue_sched *s, char **err_out)
+{
+	char *path = xasprintf("%s/sched.lock", s->q->dir);
+
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (s->lock_fd == -1)
+		return queue_err(err_out, "queue: sched.lock: %s",
+		    strerror(errno));
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == -1)
+		return queue_err(err_out, "queue: another scheduler runs on "
+		    "%s", s->q->dir);
+	return 0;
+}
+
+static int
+transport_start(struct queue_sched *s, const struct queue_transport *t,
+    char **err_out)
+{
+	if (t == NULL || t->start == NULL)
+		return 0;
+	return t->start(t->arg, s->base, err_out);
+}
+
+static int
+sched_init(struct queue_sched *s, char **err_out)
+{
+	if (sched_lock(s, err_out) == -1)
+		return -1;
+	if ((s->routes = queue_routes_new(&s->p, err_out)) == NULL)
+		return -1;
+	if ((s->db = queue_db_open(s->q, err_out)) == NULL ||
+	    queue_db_exec(s->db, "CREATE TEMP TABLE busy(id INTEGER "
+	    "PRIMARY KEY)", err_out) == -1)
+		return -1;
+	if ((s->base = event_base_new()) == NULL)
+		return queue_err(err_out, "queue: event_base_new failed");
+	s->dns = queue_dns_new(s->base, s->p.dns_server, err_out);
+	if (s->dns == NULL)
+		return -1;
+	s->wake_ev = event_new(s->base, -1, 0, on_wake, s);
+	s->timer_ev = evtimer_new(s->base, on_timer, s);
+	s->flush_ev = event_new(s->base, -1, 0, on_flush, s);
+	s->stop_ev = event_new(s->base, -1, 0, on_stop, s);
+	if (transport_start(s, s->p.remote, err_out) == -1 ||
+	    transport_start(s, s->p.local, err_out) == -1)
+		return -1;
+	return 0;
+}
+
+static void
+sched_free(struct queue_sched *s)
+{
+	if (s->wake_ev != NULL)
+		event_free(s->wake_ev);
+	if (s->timer_ev != NULL)
+		event_free(s->timer_ev);
+	if (s->flush_ev != NULL)
+		event_free(s->flush_ev);
+	if (s->stop_ev != NULL)
+		event_free(s->stop_ev);
+	queue_dns_free(s->dns);
+	if (s->base != NULL)
+		event_base_free(s->base);
+	sqlite3_close_v2(s->db);
+	queue_routes_free(s->routes);
+	if (s->lock_fd != -1)
+		close(s->lock_fd);
+	free(s);
+}
+
+struct queue_sched *
+queue_sched_start(struct queue *q, const struct queue_params *params,
+    char **err_out)
+{
+	struct queue_sched *s = xcalloc(1, sizeof(*s));
+
+	s->q = q;
+	s->p = *params;
+	s->lock_fd = -1;
+	if (s->p.max_connections == 0)
+		s->p.max_connections = 1;
+	if (s->p.max_per_destination == 0)
+		s->p.max_per_destination = 1;
+	if (s->p.retry_min == 0)
+		s->p.retry_min = 1;
+	if (sched_init(s, err_out) == -1) {
+		sched_free(s);
+		return NULL;
+	}
+	if (pthread_create(&s->thread, NULL, sched_main, s) != 0)
+		fatalx("queue: cannot start the scheduler thread");
+	pthread_mutex_lock(&q->lock);
+	q->sched = s;
+	pthread_mutex_unlock(&q->lock);
+	log_info("queue event=start max_connections=%u max_per_destination=%u",
+	    s->p.max_connections, s->p.max_per_destination);
+	return s;
+}
+
+void
+queue_sched_stop(struct queue_sched *s)
+{
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->q->lock);
+	s->q->sched = NULL;
+	pthread_mutex_unlock(&s->q->lock);
+	event_active(s->stop_ev, EV_TIMEOUT, 0);
+	pthread_join(s->thread, NULL);
+	sched_free(s);
+	log_info("queue event=stopped");
+}

@@ -1,0 +1,283 @@
+/* Flags and keywords of messages (RFC 3501 6.4.6 STORE) with CONDSTORE
+ * mod-sequences (RFC 7162 3.1): every change raises the mailbox's
+ * HIGHESTMODSEQ and gives the messages changed by one call that value.
+ * Keywords are kept per message as a space-separated list, and per
+ * mailbox in the keywords table for the FLAGS response.
+ * SPDX-License-Identifier: ISC */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <sqlite3.h>
+
+#include "lib/buf.h"
+#include "lib/xalloc.h"
+#include "store/store_int.h"
+
+#define KEYWORDS_MAX	64	/* per message */
+
+struct flags_ctx {
+	sqlite3_stmt		*get;
+	sqlite3_stmt		*set;
+	sqlite3_stmt		*kw;
+	enum store_flags_op	 op;
+	uint32_t		 flags;
+	const char *const	*keywords;
+	size_t			 n_keywords;
+	uint64_t		 unchangedsince;
+	uint64_t		 modseq;	/* the new value */
+};
+
+/* True when the space-separated list has word (case-insensitive). */
+static bool
+kw_has(const char *list, const char *word)
+{
+	size_t wlen = strlen(word), len;
+	const char *p = list, *sp;
+
+	while (*p != '\0') {
+		sp = strchr(p, ' ');
+		len = sp ? (size_t)(sp - p) : strlen(p);
+		if (len == wlen && strncasecmp(p, word, len) == 0)
+			return true;
+		p += len + (sp != NULL);
+	}
+	return false;
+}
+
+/* True when word is one of the keywords the call names. */
+static bool
+kw_has_v(const struct flags_ctx *fc, const char *word)
+{
+	size_t i;
+
+	for (i = 0; i < fc->n_keywords; i++)
+		if (strcasecmp(fc->keywords[i], word) == 0)
+			return true;
+	return false;
+}
+
+/* The new keyword list for one message. */
+static char *
+kw_apply(const struct flags_ctx *fc, const char *old)
+{
+	struct buf b = BUF_INIT;
+	const char *p = old, *sp;
+	size_t i, len, count = 0;
+	char *word;
+
+	if (fc->op != STORE_FLAGS_SET) {
+		while (*p != '\0') {
+			sp = strchr(p, ' ');
+			len = sp ? (size_t)(sp - p) : strlen(p);
+			word = xstrndup(p, len);
+			if (fc->op == STORE_FLAGS_ADD || !kw_has_v(fc, word)) {
+				buf_adds(&b, b.len ? " " : "");
+				buf_adds(&b, word);
+				count++;
+			}
+			free(word);
+			p += len + (sp != NULL);
+		}
+	}
+	for (i = 0; i < fc->n_keywords && fc->op != STORE_FLAGS_REMOVE; i++) {
+		if (count >= KEYWORDS_MAX ||
+		    (b.len > 0 && kw_has(buf_cstr(&b), fc->keywords[i])))
+			continue;
+		buf_adds(&b, b.len ? " " : "");
+		buf_adds(&b, fc->keywords[i]);
+		count++;
+	}
+	if (b.len == 0)
+		return xstrdup("");
+	return buf_release(&b);
+}
+
+static uint32_t
+flags_apply(const struct flags_ctx *fc, uint32_t old)
+{
+	switch (fc->op) {
+	case STORE_FLAGS_SET:
+		return fc->flags;
+	case STORE_FLAGS_ADD:
+		return old | fc->flags;
+	case STORE_FLAGS_REMOVE:
+		break;
+	}
+	return old & ~fc->flags;
+}
+
+/* Update one message; 1 when it exists (result filled), 0 when not. */
+static int
+update_one(struct flags_ctx *fc, uint32_t uid, struct store_flags_result *r)
+{
+	char *kw;
+	uint32_t fl;
+	int rc;
+
+	sqlite3_bind_int64(fc->get, 2, uid);
+	rc = sqlite3_step(fc->get);
+	if (rc != SQLITE_ROW) {
+		sqlite3_reset(fc->get);
+		return rc == SQLITE_DONE ? 0 : -1;
+	}
+	memset(r, 0, sizeof(*r));
+	r->uid = uid;
+	r->flags = (uint32_t)sqlite3_column_int64(fc->get, 0);
+	r->keywords = xstrdup((const char *)sqlite3_column_text(fc->get, 1));
+	r->modseq = (uint64_t)sqlite3_column_int64(fc->get, 2);
+	sqlite3_reset(fc->get);
+	/* RFC 7162 3.1.3: UNCHANGEDSINCE fails a message changed since. */
+	if (fc->unchangedsince > 0 && r->modseq > fc->unchangedsince) {
+		r->is_failed = true;
+		return 1;
+	}
+	fl = flags_apply(fc, r->flags);
+	kw = kw_apply(fc, r->keywords);
+	if (fl == r->flags && strcmp(kw, r->keywords) == 0) {
+		free(kw);
+		return 1;
+	}
+	free(r->keywords);
+	r->keywords = kw;
+	r->flags = fl;
+	r->modseq = fc->modseq;
+	r->is_changed = true;
+	sqlite3_bind_int64(fc->set, 1, fl);
+	sqlite3_bind_text(fc->set, 2, kw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fc->set, 3, (int64_t)fc->modseq);
+	sqlite3_bind_int64(fc->set, 5, uid);
+	rc = sqlite3_step(fc->set);
+	sqlite3_reset(fc->set);
+	return rc == SQLITE_DONE ? 1 : -1;
+}
+
+static int
+prepare(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id)
+{
+	sqlite3_stmt *stmt;
+	int rc;
+
+	stmt = store_db_prepare(db, "SELECT highestmodseq FROM mailboxes "
+	    "WHERE id = ?", NULL);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	rc = sqlite3_step(stmt);
+	fc->modseq = (uint64_t)sqlite3_column_int64(stmt, 0) + 1;
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_ROW)
+		return -1;
+	fc->get = store_db_prepare(db, "SELECT flags, keywords, modseq FROM "
+	    "messages WHERE mailbox_id = ? AND uid = ?", NULL);
+	fc->set = store_db_prepare(db, "UPDATE messages SET flags = ?, "
+	    "keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
+	    NULL);
+	fc->kw = store_db_prepare(db, "INSERT OR IGNORE INTO keywords "
+	    "VALUES (?, ?)", NULL);
+	if (fc->get == NULL || fc->set == NULL || fc->kw == NULL)
+		return -1;
+	sqlite3_bind_int64(fc->get, 1, mailbox_id);
+	sqlite3_bind_int64(fc->set, 4, mailbox_id);
+	sqlite3_bind_int64(fc->kw, 1, mailbox_id);
+	return 0;
+}
+
+static int
+finish(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
+    bool is_changed)
+{
+	size_t i;
+	int rc = 0;
+
+	if (!is_changed)
+		return 0;
+	for (i = 0; i < fc->n_keywords && fc->op != STORE_FLAGS_REMOVE; i++) {
+		sqlite3_bind_text(fc->kw, 2, fc->keywords[i], -1,
+		    SQLITE_STATIC);
+		if (sqlite3_step(fc->kw) != SQLITE_DONE)
+			rc = -1;
+		sqlite3_reset(fc->kw);
+	}
+	if (rc == 0)
+		rc = store_db_exec_id(db, "UPDATE mailboxes SET highestmodseq ="
+		    " highestmodseq + 1 WHERE id = ?", mailbox_id, NULL);
+	return rc;
+}
+
+static int
+update_txn(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
+    const uint32_t *uids, size_t n, struct store_flags_result *res,
+    size_t *n_res)
+{
+	bool is_changed = false;
+	size_t i;
+	int rc = 0;
+
+	if (prepare(db, fc, mailbox_id) == -1)
+		rc = -1;
+	for (i = 0; i < n && rc != -1; i++) {
+		rc = update_one(fc, uids[i], &res[*n_res]);
+		if (rc == 1)
+			is_changed |= res[(*n_res)++].is_changed;
+	}
+	if (rc != -1)
+		rc = finish(db, fc, mailbox_id, is_changed);
+	sqlite3_finalize(fc->get);
+	sqlite3_finalize(fc->set);
+	sqlite3_finalize(fc->kw);
+	return rc == -1 ? -1 : is_changed;
+}
+
+int
+store_flags_update(struct store *st, int64_t mailbox_id,
+    const uint32_t *uids, size_t n, enum store_flags_op op, uint32_t flags,
+    const char *const *keywords, size_t n_keywords, uint64_t unchangedsince,
+    struct store_flags_result **out, size_t *n_out, char **err_out)
+{
+	struct flags_ctx fc;
+	struct store_flags_result *res;
+	size_t n_res = 0;
+	sqlite3 *db;
+	int rc;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	memset(&fc, 0, sizeof(fc));
+	fc.op = op;
+	fc.flags = flags;
+	fc.keywords = keywords;
+	fc.n_keywords = n_keywords;
+	fc.unchangedsince = unchangedsince;
+	res = xcalloc(n ? n : 1, sizeof(*res));
+	/* Not fsynced on its own: see store.h. */
+	(void)store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL);
+	rc = store_db_begin(db, err_out);
+	if (rc == 0)
+		rc = update_txn(db, &fc, mailbox_id, uids, n, res, &n_res);
+	if (rc >= 0 && store_db_commit(db, err_out) == 0) {
+		(void)store_db_exec(db, "PRAGMA synchronous=FULL", NULL);
+		if (rc == 1)
+			store_notify_mailbox(st, mailbox_id);
+		*out = res;
+		*n_out = n_res;
+		return 0;
+	}
+	if (!sqlite3_get_autocommit(db))
+		store_db_rollback(db);
+	(void)store_db_exec(db, "PRAGMA synchronous=FULL", NULL);
+	store_flags_results_free(res, n_res);
+	return store_err(err_out, "%s", sqlite3_errmsg(db));
+}
+
+void
+store_flags_results_free(struct store_flags_result *r, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(r[i].keywords);
+	free(r);
+}

@@ -1,0 +1,262 @@
+/* Messages as IMAP shows them (FETCH, SEARCH): metadata, keywords and the
+ * parse cache, which holds each body's ENVELOPE, BODY and BODYSTRUCTURE
+ * (RFC 3501 7.4.2), its raw header and its Date:, filled the first time a
+ * message is asked for so that FETCH 1:* ENVELOPE and header searches
+ * need no body file.
+ * SPDX-License-Identifier: ISC */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "lib/buf.h"
+#include "lib/xalloc.h"
+#include "mime/mime.h"
+#include "store/store_int.h"
+
+#define ROW_COLS "m.id, m.body_id, m.uid, m.flags, m.modseq, m.size, " \
+	"m.internal_date, m.keywords"
+
+static char *
+col_dup(sqlite3_stmt *stmt, int col, size_t *len_out)
+{
+	const void *p = sqlite3_column_blob(stmt, col);
+	size_t len = (size_t)sqlite3_column_bytes(stmt, col);
+
+	if (sqlite3_column_type(stmt, col) == SQLITE_NULL)
+		return NULL;
+	if (len_out != NULL)
+		*len_out = len;
+	return xstrndup(p != NULL ? p : "", len);
+}
+
+static void
+row_read(sqlite3_stmt *stmt, struct store_row *r, bool has_cache)
+{
+	memset(r, 0, sizeof(*r));
+	r->id = sqlite3_column_int64(stmt, 0);
+	r->body_id = sqlite3_column_int64(stmt, 1);
+	r->uid = (uint32_t)sqlite3_column_int64(stmt, 2);
+	r->flags = (uint32_t)sqlite3_column_int64(stmt, 3);
+	r->modseq = (uint64_t)sqlite3_column_int64(stmt, 4);
+	r->size = (uint64_t)sqlite3_column_int64(stmt, 5);
+	r->internal_date = sqlite3_column_int64(stmt, 6);
+	r->keywords = col_dup(stmt, 7, NULL);
+	if (r->keywords == NULL)
+		r->keywords = xstrdup("");
+	if (!has_cache)
+		return;
+	r->envelope = col_dup(stmt, 8, NULL);
+	r->body = col_dup(stmt, 9, NULL);
+	r->bodystructure = col_dup(stmt, 10, NULL);
+	r->header = col_dup(stmt, 11, &r->header_len);
+	r->sent_date = sqlite3_column_int64(stmt, 12);
+}
+
+static char *
+body_path(struct store *st, sqlite3 *db, int64_t body_id)
+{
+	sqlite3_stmt *stmt;
+	char *path = NULL;
+
+	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE id = ?",
+	    NULL);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, body_id);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		path = store_msgfile_path(st, (const char *)
+		    sqlite3_column_text(stmt, 0));
+	sqlite3_finalize(stmt);
+	return path;
+}
+
+int
+store_row_open(struct store *st, const struct store_row *row)
+{
+	struct store_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.id = row->id;
+	m.body_id = row->body_id;
+	m.uid = row->uid;
+	return store_msg_open(st, &m);
+}
+
+static char *
+header_read(const char *path, size_t len)
+{
+	char *p = xmalloc(len + 1);
+	ssize_t n = -1;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
+		n = pread(fd, p, len, 0);
+		close(fd);
+	}
+	if (n < 0)
+		n = 0;
+	p[n] = '\0';
+	return p;
+}
+
+/* Parse the body file and fill r's cache fields. -1 when unreadable. */
+static int
+cache_build(const char *path, struct store_row *r)
+{
+	struct buf b = BUF_INIT;
+	struct mime_part *root;
+	time_t t;
+	int tz;
+	const char *date;
+
+	if (mime_parse_file(path, NULL, &root) == -1)
+		return -1;
+	mime_envelope_write(root, &b);
+	r->envelope = buf_release(&b);
+	mime_bodystructure_write(root, false, &b);
+	r->body = buf_release(&b);
+	mime_bodystructure_write(root, true, &b);
+	r->bodystructure = buf_release(&b);
+	r->header_len = root->body_off;
+	r->header = header_read(path, r->header_len);
+	date = root->fields[MIME_HF_DATE];
+	r->sent_date = 0;
+	if (date != NULL && mime_date_parse(date, strlen(date), &t, &tz) == 0)
+		r->sent_date = (int64_t)t;
+	mime_part_free(root);
+	return 0;
+}
+
+static void
+cache_insert(sqlite3_stmt *ins, const struct store_row *r)
+{
+	sqlite3_bind_int64(ins, 1, r->body_id);
+	sqlite3_bind_text(ins, 2, r->envelope, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 3, r->body, -1, SQLITE_STATIC);
+	sqlite3_bind_text(ins, 4, r->bodystructure, -1, SQLITE_STATIC);
+	sqlite3_bind_blob(ins, 5, r->header, (int)r->header_len,
+	    SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 6, r->sent_date);
+	(void)sqlite3_step(ins);
+	sqlite3_reset(ins);
+}
+
+/* Fill the cache of rows that lack it. The cache can be rebuilt, so its
+ * writes skip the fsync (synchronous=NORMAL). */
+static void
+cache_fill(struct store *st, sqlite3 *db, struct store_row *rows, size_t n)
+{
+	sqlite3_stmt *ins = NULL;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (rows[i].envelope != NULL)
+			continue;
+		if (ins == NULL) {
+			(void)store_db_exec(db, "PRAGMA synchronous=NORMAL",
+			    NULL);
+			if (store_db_begin(db, NULL) == -1)
+				break;
+			ins = store_db_prepare(db, "INSERT OR REPLACE INTO "
+			    "cache VALUES (?, ?, ?, ?, ?, ?)", NULL);
+			if (ins == NULL)
+				break;
+		}
+		if ((path = body_path(st, db, rows[i].body_id)) == NULL)
+			continue;
+		if (cache_build(path, &rows[i]) == 0)
+			cache_insert(ins, &rows[i]);
+		free(path);
+	}
+	if (ins != NULL) {
+		sqlite3_finalize(ins);
+		if (store_db_commit(db, NULL) == -1)
+			store_db_rollback(db);
+	}
+	if (!sqlite3_get_autocommit(db))
+		store_db_rollback(db);
+	(void)store_db_exec(db, "PRAGMA synchronous=FULL", NULL);
+}
+
+static sqlite3_stmt *
+rows_query(sqlite3 *db, int64_t mailbox_id, uint32_t lo, uint32_t hi,
+    uint64_t changedsince, bool has_cache, size_t limit)
+{
+	sqlite3_stmt *stmt;
+
+	stmt = store_db_prepare(db, has_cache ? "SELECT " ROW_COLS ", "
+	    "c.envelope, c.body, c.bodystructure, c.header, c.sent_date "
+	    "FROM messages m LEFT JOIN cache c ON c.body_id = m.body_id "
+	    "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND "
+	    "m.modseq > ? ORDER BY m.uid LIMIT ?" : "SELECT " ROW_COLS " "
+	    "FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND "
+	    "? AND m.modseq > ? ORDER BY m.uid LIMIT ?", NULL);
+	if (stmt == NULL)
+		return NULL;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	sqlite3_bind_int64(stmt, 2, lo);
+	sqlite3_bind_int64(stmt, 3, hi);
+	sqlite3_bind_int64(stmt, 4, (int64_t)changedsince);
+	sqlite3_bind_int64(stmt, 5, limit > INT64_MAX ? INT64_MAX :
+	    (int64_t)limit);
+	return stmt;
+}
+
+int
+store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
+    uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
+    struct store_row **rows_out, size_t *n_out)
+{
+	bool has_cache = (what & STORE_ROW_CACHE) != 0;
+	struct store_row *rows = NULL;
+	size_t n = 0, cap = 0;
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int rc;
+
+	*rows_out = NULL;
+	*n_out = 0;
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	stmt = rows_query(db, mailbox_id, lo, hi, changedsince, has_cache,
+	    limit);
+	if (stmt == NULL)
+		return -1;
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 64;
+			rows = xreallocarray(rows, cap, sizeof(*rows));
+		}
+		row_read(stmt, &rows[n++], has_cache);
+	}
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE) {
+		store_rows_free(rows, n);
+		return -1;
+	}
+	if (has_cache)
+		cache_fill(st, db, rows, n);
+	*rows_out = rows;
+	*n_out = n;
+	return 0;
+}
+
+void
+store_rows_free(struct store_row *rows, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free(rows[i].keywords);
+		free(rows[i].envelope);
+		free(rows[i].body);
+		free(rows[i].bodystructure);
+		free(rows[i].header);
+	}
+	free(rows);
+}
