@@ -25,6 +25,10 @@ const state = {
 	folderStamp: "",
 	composeUploads: [],
 	replyTo: null,
+	forward: null,
+	draftUid: null,		// the saved draft a new save replaces
+	threads: false,		// the list shows conversations
+	eventStamp: null,
 };
 
 // ---- The API -------------------------------------------------------------
@@ -184,6 +188,30 @@ async function poll() {
 	}
 }
 
+// New mail without a reload: GET /api/events answers when anything of
+// the account changes (or after a while with nothing new); polling above
+// stays as the fallback.
+async function events() {
+	for (;;) {
+		if (!state.csrf) {
+			state.eventStamp = null;
+			await new Promise((ok) => setTimeout(ok, 500));
+			continue;
+		}
+		try {
+			const q = state.eventStamp ? "?since=" +
+			    encodeURIComponent(state.eventStamp) : "";
+			const data = await api("GET", "/api/events" + q);
+			const isFirst = state.eventStamp === null;
+			state.eventStamp = data.stamp;
+			if (isFirst || data.changed)
+				await poll();
+		} catch (err) {
+			await new Promise((ok) => setTimeout(ok, 5000));
+		}
+	}
+}
+
 async function folderAction(kind) {
 	try {
 		if (kind === "new") {
@@ -241,19 +269,38 @@ async function fetchPage(page) {
 	state.loading.add(page);
 	try {
 		const data = await api("GET", folderPath(state.folder) +
-		    "/messages?offset=" + page * PAGE + "&limit=" + PAGE);
+		    (state.threads ? "/threads" : "/messages") + "?offset=" +
+		    page * PAGE + "&limit=" + PAGE);
 		state.total = data.total;
-		state.pages.set(page, data.messages);
-		for (const m of data.messages)
+		const list = state.threads ? data.threads.map(threadSummary) :
+		    data.messages;
+		state.pages.set(page, list);
+		for (const m of list)
 			if (m.from && m.from.address)
 				rememberContact(m.from);
-		$("list-count").textContent = data.unread > 0 ?
+		$("list-count").textContent = state.threads ? data.total +
+		    " conversations" : data.unread > 0 ?
 		    data.unread + " unread of " + data.total : data.total;
 	} catch (err) {
 		report(err);
 	} finally {
 		state.loading.delete(page);
 	}
+}
+
+// A conversation is shown as its newest message, with the count.
+function threadSummary(t) {
+	const last = t.messages.reduce((a, m) => m.date >= a.date ? m : a,
+	    t.messages[0]);
+	return Object.assign({}, last, { subject: t.subject, count: t.count,
+	    flags: t.unread > 0 ? last.flags.filter((f) => f !== "seen") :
+	    last.flags.concat(["seen"]) });
+}
+
+function toggleThreads() {
+	state.threads = !state.threads;
+	$("threads-toggle").setAttribute("aria-pressed", String(state.threads));
+	openFolder(state.folder);
 }
 
 function summaryAt(i) {
@@ -311,7 +358,8 @@ function makeRow(i, m, h) {
 	    who(m.from);
 	date.textContent = (m.has_attachments ? "\u2709+ " : "") +
 	    formatDate(m.date);
-	subject.textContent = m.subject || "(no subject)";
+	subject.textContent = (m.count > 1 ? "(" + m.count + ") " : "") +
+	    (m.subject || "(no subject)");
 	return row;
 }
 
@@ -612,6 +660,9 @@ function quote(msg) {
 function openCompose(kind, msg) {
 	state.composeUploads = [];
 	state.replyTo = null;
+	state.forward = null;
+	state.draftUid = null;
+	$("c-bcc").value = "";
 	$("c-attachments").replaceChildren();
 	$("c-status").textContent = "";
 	const subj = msg ? (msg.subject || "") : "";
@@ -650,22 +701,29 @@ function composeBody() {
 	return {
 		to: $("c-to").value,
 		cc: $("c-cc").value,
+		bcc: $("c-bcc").value,
 		subject: $("c-subject").value,
 		text: $("c-body").value,
 		attachments: state.composeUploads.map((u) => u.id),
 		in_reply_to: state.replyTo,
 		forward: state.forward || null,
+		draft_uid: state.draftUid,
 	};
 }
 
 async function onSend(isDraft) {
 	$("c-status").textContent = isDraft ? "Saving\u2026" : "Sending\u2026";
 	try {
-		await api("POST", isDraft ? "/api/drafts" : "/api/send",
-		    composeBody());
+		const res = await api("POST", isDraft ? "/api/drafts" :
+		    "/api/send", composeBody());
 		$("c-status").textContent = isDraft ? "Saved." : "";
-		if (!isDraft)
+		if (isDraft)
+			state.draftUid = res.uid;
+		else {
 			$("compose").close();
+			toast("Sent.");
+		}
+		refreshList();
 		loadFolders().catch(report);
 	} catch (err) {
 		$("c-status").textContent = "";
@@ -713,6 +771,26 @@ async function removeUpload(u, li) {
 	li.remove();
 }
 
+// Suggestions from past correspondents as the user types an address.
+let suggestTimer = 0;
+
+function onAddressInput(ev) {
+	const v = ev.target.value.split(",").pop().trim();
+	clearTimeout(suggestTimer);
+	if (v.length < 1)
+		return;
+	suggestTimer = setTimeout(async () => {
+		try {
+			const data = await api("GET", "/api/contacts?q=" +
+			    encodeURIComponent(v));
+			for (const c of data.contacts)
+				rememberContact(c);
+		} catch (err) {
+			console.warn(err);
+		}
+	}, 150);
+}
+
 // ---- Keyboard --------------------------------------------------------------
 
 let pendingG = false;
@@ -741,6 +819,10 @@ const keys = {
 	f: () => onMessageAction("forward"),
 	s: () => onMessageAction("flag"),
 	"#": () => deleteMessages(targetUids()),
+	t: toggleThreads,
+	e: () => moveTo(targetUids(), "Archive"),
+	I: () => setFlags(targetUids(), "add", ["seen"]),
+	U: () => setFlags(targetUids(), "remove", ["seen"]),
 	"/": () => $("search").focus(),
 	"?": () => $("help").showModal(),
 };
@@ -778,6 +860,9 @@ function wire() {
 	$("c-draft").addEventListener("click", () => onSend(true));
 	$("c-files").addEventListener("change", onFiles);
 	$("search-form").addEventListener("submit", onSearch);
+	$("threads-toggle").addEventListener("click", toggleThreads);
+	for (const id of ["c-to", "c-cc", "c-bcc"])
+		$(id).addEventListener("input", onAddressInput);
 	$("list").addEventListener("scroll", onScroll, { passive: true });
 	$("list").addEventListener("click", onListClick);
 	$("msg-frame").addEventListener("load", onFrameLoad);
@@ -810,6 +895,7 @@ function wire() {
 	document.addEventListener("keydown", onKey);
 	window.addEventListener("resize", render);
 	setInterval(poll, POLL_MS);
+	events();
 	document.addEventListener("visibilitychange", poll);
 }
 

@@ -16,6 +16,8 @@ int	cli_domain(int argc, char **argv);
 int	cli_user(int argc, char **argv);
 /* petrel alias add|del|list. */
 int	cli_alias(int argc, char **argv);
+/* petrel queue list|show|flush|delete|hold|release|inject. */
+int	cli_queue(int argc, char **argv);
 /* petrel config show|schema. */
 int	cli_config(int argc, char **argv);
 /* petrel mime show|json|extract: inspect a message file (src/cli/mime.c). */

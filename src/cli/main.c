@@ -22,6 +22,9 @@ static const struct {
 	{ "alias",	cli_alias,
 	  "alias add ADDRESS TARGET | alias del ADDRESS [TARGET] | "
 	  "alias list [DOMAIN]" },
+	{ "queue",	cli_queue,
+	  "queue list | queue show|delete|hold|release ID | "
+	  "queue flush [ID] | queue inject -f SENDER RCPT..." },
 	{ "config",	cli_config,	"config show | config schema" },
 	{ "mime",	cli_mime,
 	  "mime show|json FILE | mime extract FILE PART" },

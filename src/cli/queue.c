@@ -17,9 +17,6 @@
 #include "lib/log.h"
 #include "queue/queue.h"
 
-/* XXX: #5 the lead moves this to cli.h. */
-int	cli_queue(int argc, char **argv);
-
 struct cli_q {
 	struct config	*cfg;
 	struct iopool	*pool;

@@ -38,6 +38,20 @@ struct server {
 };
 
 struct workers;
+struct config;
+struct iopool;
+struct queue;
+struct store;
+struct daemon_queue;
+
+/* The outbound queue with its scheduler and transports: the SMTP client
+ * for other domains, the store for local recipients (local_transport.c).
+ * Start exits the process with a message when the queue cannot open. */
+struct daemon_queue *daemon_queue_start(const struct config *cfg,
+		    struct store *st, struct iopool *pool);
+struct queue	*daemon_queue_get(struct daemon_queue *dq);
+/* Stop the scheduler and close the queue. NULL is a no-op. */
+void		 daemon_queue_stop(struct daemon_queue *dq);
 
 /* Start n threads, each with its own event loop accepting on every
  * listener of srv; a connection stays on the loop that accepted it. */

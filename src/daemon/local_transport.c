@@ -12,19 +12,13 @@
 #include <unistd.h>
 
 #include "daemon.h"
+#include "daemon_int.h"
 #include "lib/iopool.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/queue.h"
 #include "smtp/smtp_client.h"
 #include "store/store.h"
-
-/* XXX: #5 these two belong in daemon_int.h (the lead's). */
-struct daemon_queue;
-struct daemon_queue *daemon_queue_start(const struct config *cfg,
-	    struct store *st, struct iopool *pool);
-struct queue	*daemon_queue_get(struct daemon_queue *dq);
-void		 daemon_queue_stop(struct daemon_queue *dq);
 
 #define LOCAL_CHUNK	(64 * 1024)
 

@@ -230,6 +230,7 @@ daemon_serve(struct config *cfg)
 	struct server srv;
 	struct iopool *pool;
 	struct store *st;
+	struct daemon_queue *dq;
 	struct workers *ws;
 	SSL_CTX *tls;
 	char *err = NULL;
@@ -243,11 +244,13 @@ daemon_serve(struct config *cfg)
 	pool = iopool_new((int)config_uint(cfg, "io_threads"));
 	if ((st = store_open(data_dir, pool, &err)) == NULL)
 		fatalx("cannot open the store in %s: %s", data_dir, err);
+	dq = daemon_queue_start(cfg, st, pool);
 	tls = tls_server_ctx_new(config_str(cfg, "tls.cert"),
 	    config_str(cfg, "tls.key"), data_dir, daemon_hostname(cfg), &err);
 	if (tls == NULL)
 		fatalx("%s", err);
 	fill_protocols(&srv, cfg, st, pool, tls);
+	srv.smtp.queue = daemon_queue_get(dq);
 	bind_listeners(&srv, cfg);
 	drop_privileges(cfg, data_dir);
 	ws = workers_start(&srv, worker_count(cfg));
@@ -255,6 +258,7 @@ daemon_serve(struct config *cfg)
 	    srv.smtp.hostname, worker_count(cfg), srv.nlisteners);
 	wait_for_signal();
 	workers_stop(ws);
+	daemon_queue_stop(dq);
 	store_close(st);
 	iopool_free(pool);
 	workers_free(ws);

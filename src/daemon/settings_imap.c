@@ -14,6 +14,10 @@ const struct config_key imap_config_keys[] = {
 	  "IMAP connections one account may hold at once (0: no limit)" },
 	{ "imap.max_errors", CONFIG_UINT, "50", 1, 100000,
 	  "Bad commands before an IMAP session is closed" },
+	{ "imap.auth_cache_ttl", CONFIG_DURATION, "5m", 0, 86400,
+	  "How long a password that passed the check is remembered, as a "
+	  "keyed hash, so that reconnecting clients skip the slow hash "
+	  "(0: never)" },
 	{ "imap.plaintext_anywhere", CONFIG_BOOL, "no", 0, 0,
 	  "Allow LOGIN and AUTHENTICATE without TLS off loopback too" },
 	{ NULL, 0, NULL, 0, 0, NULL },

@@ -1,10 +1,7 @@
-/* The configuration keys of the mail queue and outbound delivery (issue
- * #5), to be merged into daemon_config_schema (settings.c).
+/* The configuration keys of the mail queue and outbound delivery, joined
+ * with the others by daemon_config_schema() (settings.c).
  * SPDX-License-Identifier: ISC */
 #include "daemon.h"
-
-/* XXX: #5 the lead moves these rows into daemon_config_schema. */
-extern const struct config_key queue_config_keys[];
 
 #define DAY	86400
 

@@ -6,7 +6,7 @@
 #define MIB	(1024ULL * 1024)
 
 const struct config_key web_config_keys[] = {
-	{ "listen.https", CONFIG_LISTEN, "127.0.0.1:8443", 0, 0,
+	{ "listen.https", CONFIG_LISTEN, "", 0, 0,
 	  "Webmail and its JSON API over TLS (tls.cert), port 443" },
 	{ "http.root", CONFIG_STR, "web", 0, 0,
 	  "Directory of the browser app (web/ of the source tree, or "

@@ -123,8 +123,13 @@ expunge_work(void *arg)
 {
 	struct expunge_job *j = arg;
 
-	j->result = store_msgs_expunge(j->cmd->session->srv->store,
-	    j->mailbox_id, j->uids, j->n, &j->err);
+	struct store *st = j->cmd->session->srv->store;
+
+	j->result = store_msgs_expunge(st, j->mailbox_id, j->uids, j->n,
+	    &j->err);
+	/* Other sessions of the account learn of it (IDLE). */
+	if (j->result == 0 && j->n > 0)
+		store_notify_mailbox(st, j->mailbox_id);
 }
 
 static void

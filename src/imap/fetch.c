@@ -202,7 +202,8 @@ item_parse(struct fetch_spec *fs, const char *p, size_t len)
 		{ "UID", FETCH_UID }, { "FLAGS", FETCH_FLAGS },
 		{ "INTERNALDATE", FETCH_INTERNALDATE },
 		{ "RFC822.SIZE", FETCH_SIZE }, { "ENVELOPE", FETCH_ENVELOPE },
-		{ "BODY", FETCH_BODY }, { "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
+		{ "BODY", FETCH_BODY },
+		{ "BODYSTRUCTURE", FETCH_BODYSTRUCTURE },
 		{ "MODSEQ", FETCH_MODSEQ },
 	};
 	size_t i;

@@ -22,11 +22,13 @@ struct imap_server {
 	struct store	*store;
 	struct iopool	*pool;		/* password checks, expunge, copy */
 	SSL_CTX		*tls;		/* NULL: no STARTTLS */
-	unsigned	 timeout;	/* idle seconds (RFC 3501 5.4: >= 30m) */
+	unsigned	 timeout;	/* idle seconds (RFC 3501 5.4) */
 	size_t		 max_line;	/* one command line */
 	uint64_t	 max_literal;	/* APPENDLIMIT (RFC 7889) */
 	unsigned	 max_per_user;	/* connections of one account */
 	unsigned	 max_errors;	/* bad commands before BYE */
+	unsigned	 auth_cache_ttl; /* seconds a checked password is
+					  * remembered (0: never) */
 	bool		 plaintext_anywhere; /* LOGIN without TLS off
 					      * loopback too */
 };

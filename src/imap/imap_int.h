@@ -328,9 +328,9 @@ void	imap_fetch_spec_free(struct fetch_spec *fs);
 /* Append item it of m to out. 1: a range too big to copy here: the
  * literal's "{n}" CRLF is written and the caller sends octets [*off_out,
  * + *len_out) of m->fd. 0: done. -1: the body cannot be read. */
-int	imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
-	    struct fetch_msg *m, struct buf *out, uint64_t *off_out,
-	    uint64_t *len_out);
+int	imap_fetch_item_write(struct imap_session *s,
+	    const struct fetch_item *it, struct fetch_msg *m, struct buf *out,
+	    uint64_t *off_out, uint64_t *len_out);
 void	imap_fetch_msg_fini(struct fetch_msg *m);
 
 /* cmd_mailbox.c: append "(MESSAGES 3 ...)" for the STATUS items in

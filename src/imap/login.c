@@ -1,12 +1,20 @@
 /* Sign-in: LOGIN (RFC 3501 6.2.3) and AUTHENTICATE with SASL PLAIN and
  * LOGIN (RFC 3501 6.2.2, SASL-IR RFC 4959), throttled per client address
- * with the other protocols, with a limit of connections per account.
+ * with the other protocols, with a limit of connections per account, and
+ * a short-lived cache of credentials that passed the (slow by design)
+ * password check, as Dovecot's auth_cache: clients that reconnect often
+ * do not pay for yescrypt each time. Only a keyed hash of user and
+ * password is kept.
  * SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include "imap_int.h"
 #include "lib/b64.h"
@@ -67,6 +75,80 @@ slot_release(int64_t user_id)
 	pthread_mutex_unlock(&slots_mutex);
 }
 
+#define CRED_SLOTS	4096
+
+struct cred {
+	unsigned char	 mac[32];
+	int64_t		 user_id;
+	time_t		 expires;
+};
+
+static pthread_mutex_t	 creds_mutex = PTHREAD_MUTEX_INITIALIZER;
+static struct cred	 creds[CRED_SLOTS];
+static unsigned char	 creds_key[32];
+static bool		 has_creds_key;
+
+/* HMAC-SHA256 of "user NUL password" under a key made at start. */
+static bool
+cred_mac(const char *user, const char *password, unsigned char *mac)
+{
+	size_t ulen = strlen(user), plen = strlen(password), outlen = 0;
+	unsigned char *data = xmalloc(ulen + plen + 1);
+	bool is_ok;
+
+	memcpy(data, user, ulen);
+	data[ulen] = '\0';
+	memcpy(data + ulen + 1, password, plen);
+	is_ok = EVP_Q_mac(NULL, "HMAC", NULL, "SHA256", NULL, creds_key,
+	    sizeof(creds_key), data, ulen + plen + 1, mac, 32,
+	    &outlen) != NULL && outlen == 32;
+	OPENSSL_cleanse(data, ulen + plen + 1);
+	free(data);
+	return is_ok;
+}
+
+/* 1 with *user_id_out when the pair passed a check within the TTL. */
+static int
+cred_lookup(const char *user, const char *password, int64_t *user_id_out)
+{
+	unsigned char mac[32];
+	struct cred *c;
+	int found = 0;
+
+	pthread_mutex_lock(&creds_mutex);
+	if (has_creds_key && cred_mac(user, password, mac)) {
+		c = &creds[(mac[0] | mac[1] << 8) % CRED_SLOTS];
+		if (c->expires > time(NULL) &&
+		    CRYPTO_memcmp(c->mac, mac, sizeof(mac)) == 0) {
+			*user_id_out = c->user_id;
+			found = 1;
+		}
+	}
+	pthread_mutex_unlock(&creds_mutex);
+	return found;
+}
+
+static void
+cred_remember(const char *user, const char *password, int64_t user_id,
+    unsigned ttl)
+{
+	unsigned char mac[32];
+	struct cred *c;
+
+	if (ttl == 0)
+		return;
+	pthread_mutex_lock(&creds_mutex);
+	if (!has_creds_key)
+		has_creds_key = RAND_bytes(creds_key, sizeof(creds_key)) == 1;
+	if (has_creds_key && cred_mac(user, password, mac)) {
+		c = &creds[(mac[0] | mac[1] << 8) % CRED_SLOTS];
+		memcpy(c->mac, mac, sizeof(mac));
+		c->user_id = user_id;
+		c->expires = time(NULL) + (time_t)ttl;
+	}
+	pthread_mutex_unlock(&creds_mutex);
+}
+
 bool
 imap_plaintext_allowed(struct imap_session *s)
 {
@@ -90,6 +172,9 @@ login_work(void *arg)
 
 	j->result = store_user_check_password(s->srv->store, j->address,
 	    j->password, &j->account);
+	if (j->result == 1)
+		cred_remember(j->address, j->password, j->account.id,
+		    s->srv->auth_cache_ttl);
 	explicit_bzero(j->password, strlen(j->password));
 }
 
@@ -174,8 +259,18 @@ imap_login_start(struct imap_cmd *cmd, const char *user,
     const char *password)
 {
 	struct imap_session *s = cmd->session;
+	struct store_user account;
 	struct login_job *j;
+	int64_t user_id;
 
+	/* Checked a moment ago: the account must still be there. */
+	if (cred_lookup(user, password, &user_id) == 1 &&
+	    store_user_find(s->srv->store, user, &account) == 1 &&
+	    account.id == user_id) {
+		login_succeeded(cmd, &account);
+		imap_cmd_finish(cmd);
+		return;
+	}
 	j = xcalloc(1, sizeof(*j));
 	j->cmd = cmd;
 	(void)str_copy(j->address, user, sizeof(j->address));

@@ -390,27 +390,66 @@ struct smatch {
 	struct buf		 tmp;
 };
 
-/* Needle is lowercase ASCII. */
+static inline unsigned char
+fold(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + 32) : c;
+}
+
+/* How common a byte is in mail text: the scan looks for the needle's
+ * rarest byte with memchr() and checks around each hit. */
+static int
+commonness(unsigned char c)
+{
+	static const char order[] = "etaoinsrhldcumfpgwybvkxjqz";
+	const char *p = c != 0 ? strchr(order, c) : NULL;
+
+	if (c == ' ' || c == '\r' || c == '\n')
+		return 40;
+	return p != NULL ? 30 - (int)(p - order) : 0;
+}
+
+static const unsigned char *
+next_of(const unsigned char *p, const unsigned char *end, unsigned char c)
+{
+	const unsigned char *hit = p < end ? memchr(p, c, (size_t)(end -
+	    p)) : NULL;
+
+	return hit != NULL ? hit : end;
+}
+
+/* Needle is lowercase ASCII; matching ignores ASCII case. */
 static bool
 ci_find(const char *hay, size_t hlen, const char *needle)
 {
-	size_t nlen = strlen(needle), i, j;
-	unsigned char first;
+	const unsigned char *h = (const unsigned char *)hay, *n =
+	    (const unsigned char *)needle, *end, *lo, *up, *cand;
+	size_t nlen = strlen(needle), k = 0, i, j;
+	unsigned char c;
 
 	if (nlen == 0)
 		return true;
 	if (nlen > hlen)
 		return false;
-	first = (unsigned char)needle[0];
-	for (i = 0; i + nlen <= hlen; i++) {
-		if ((unsigned char)tolower((unsigned char)hay[i]) != first)
-			continue;
-		for (j = 1; j < nlen; j++)
-			if (tolower((unsigned char)hay[i + j]) !=
-			    (unsigned char)needle[j])
+	for (i = 1; i < nlen; i++)
+		if (commonness(n[i]) < commonness(n[k]))
+			k = i;
+	/* Hits for n[k] may sit at h[k] .. h[hlen - nlen + k]. */
+	end = h + hlen - nlen + k + 1;
+	c = n[k];
+	lo = next_of(h + k, end, c);
+	up = c >= 'a' && c <= 'z' ? next_of(h + k, end, (unsigned char)(c -
+	    32)) : end;
+	while ((cand = lo < up ? lo : up) < end) {
+		for (j = 0; j < nlen; j++)
+			if (fold((cand - k)[j]) != n[j])
 				break;
 		if (j == nlen)
 			return true;
+		if (cand == lo)
+			lo = next_of(lo + 1, end, c);
+		else
+			up = next_of(up + 1, end, (unsigned char)(c - 32));
 	}
 	return false;
 }

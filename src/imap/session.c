@@ -2,6 +2,10 @@
  * running them one at a time, tagged and untagged replies, and the end of
  * the connection (RFC 3501 2.2, 5.4, 7).
  * SPDX-License-Identifier: ISC */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,7 +40,11 @@ imap_session_start(const struct imap_server *srv, struct event_base *base,
 {
 	struct imap_session *s = xcalloc(1, sizeof(*s));
 	struct buf b = BUF_INIT;
+	int one = 1;
 
+	/* Replies go out whole from the output buffer: Nagle would only hold
+	 * back the last segment of each for the peer's delayed ACK. */
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	s->srv = srv;
 	s->state = IMAP_ST_NOAUTH;
 	str_random_hex(s->id, IMAP_ID_LEN / 2);

@@ -59,46 +59,48 @@ dec_special(struct b64_dec *d, unsigned v)
 		d->is_done = true;
 }
 
+/* Whole quanta of four alphabet characters at s: the common case, done
+ * without the state machine. Returns the characters used. */
+static size_t
+dec_quads(const unsigned char *s, size_t len, unsigned char **o)
+{
+	size_t i = 0;
+
+	while (len - i >= 4) {
+		unsigned a = b64_val[s[i]], b = b64_val[s[i + 1]];
+		unsigned c = b64_val[s[i + 2]], e = b64_val[s[i + 3]];
+		uint32_t q = (uint32_t)a << 18 | (uint32_t)b << 12 |
+		    (uint32_t)c << 6 | e;
+
+		if ((a | b | c | e) & 0xc0)
+			break;
+		(*o)[0] = (unsigned char)(q >> 16);
+		(*o)[1] = (unsigned char)(q >> 8);
+		(*o)[2] = (unsigned char)q;
+		*o += 3;
+		i += 4;
+	}
+	return i;
+}
+
 void
 b64_dec_update(struct b64_dec *d, const char *p, size_t len, struct buf *out)
 {
 	const unsigned char *s = (const unsigned char *)p;
 	unsigned char *o;
-	uint32_t bits = d->bits;
-	unsigned quad = d->quad;
 	size_t i;
 
 	if (d->is_done || len == 0)
 		return;
 	buf_reserve(out, len / 4 * 3 + 3);
 	o = (unsigned char *)out->data + out->len;
-	for (i = 0; i < len; i++) {
+	for (i = 0; i < len && !d->is_done; i++) {
 		unsigned v;
 
-		/* Fast path: four sextets at the start of a quantum. */
-		while (quad == 0 && len - i >= 4) {
-			uint32_t q = (uint32_t)b64_val[s[i]] << 18 |
-			    (uint32_t)b64_val[s[i + 1]] << 12 |
-			    (uint32_t)b64_val[s[i + 2]] << 6 | b64_val[s[i + 3]];
-
-			if ((b64_val[s[i]] | b64_val[s[i + 1]] |
-			    b64_val[s[i + 2]] | b64_val[s[i + 3]]) & 0xc0)
-				break;
-			*o++ = (unsigned char)(q >> 16);
-			*o++ = (unsigned char)(q >> 8);
-			*o++ = (unsigned char)q;
-			i += 4;
-		}
-		if (i >= len)
+		if (d->quad == 0 && (i += dec_quads(s + i, len - i, &o)) >= len)
 			break;
-		v = b64_val[s[i]];
-
-		if (v >= 64) {
-			d->bits = bits;
-			d->quad = quad;
+		if ((v = b64_val[s[i]]) >= 64) {
 			dec_special(d, v);
-			if (d->is_done)
-				break;
 			continue;
 		}
 		if (d->pads > 0) {
@@ -106,24 +108,15 @@ b64_dec_update(struct b64_dec *d, const char *p, size_t len, struct buf *out)
 			d->is_dirty = true;
 			d->pads = 0;
 		}
-		bits = bits << 6 | v;
-		switch (quad++) {
-		case 1:
-			*o++ = (unsigned char)(bits >> 4);
-			break;
-		case 2:
-			*o++ = (unsigned char)(bits >> 2);
-			break;
-		case 3:
-			*o++ = (unsigned char)bits;
-			quad = 0;
-			bits = 0;
-			break;
+		d->bits = d->bits << 6 | v;
+		if (d->quad == 0) {
+			d->quad = 1;
+			continue;
 		}
-	}
-	if (!d->is_done) {
-		d->bits = bits;
-		d->quad = quad;
+		*o++ = (unsigned char)(d->bits >> (6 - 2 * d->quad));
+		d->quad = (d->quad + 1) & 3;
+		if (d->quad == 0)
+			d->bits = 0;
 	}
 	out->len = (size_t)((char *)o - out->data);
 }

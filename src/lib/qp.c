@@ -11,17 +11,19 @@ enum {
 	QD_EQ_WS,	/* after "=" and whitespace: maybe a soft break */
 };
 
+/* Hex digit values plus one; 0 for others. Rule 1 asks for uppercase;
+ * a robust decoder takes lowercase too. */
+static const unsigned char hexv[256] = {
+	['0'] = 1, ['1'] = 2, ['2'] = 3, ['3'] = 4, ['4'] = 5, ['5'] = 6,
+	['6'] = 7, ['7'] = 8, ['8'] = 9, ['9'] = 10,
+	['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+	['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+};
+
 static int
 hexval(unsigned char c)
 {
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	/* Rule 1 asks for uppercase; a robust decoder takes lowercase. */
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
+	return (int)hexv[c] - 1;
 }
 
 /* Octets the decoder must look at one by one. */
@@ -175,12 +177,13 @@ qp_dec_update(struct qp_dec *d, const char *p, size_t len, struct buf *out)
 			s = r;
 			if (s == end)
 				break;
-			if (*s == '=' && end - s >= 3 &&
-			    (hi = hexval(s[1])) >= 0 && (lo = hexval(s[2])) >= 0) {
-				*o++ = (char)(hi << 4 | lo);
+			while (end - s >= 3 && *s == '=' &&
+			    (hi = hexv[s[1]]) != 0 && (lo = hexv[s[2]]) != 0) {
+				*o++ = (char)((hi - 1) << 4 | (lo - 1));
 				s += 3;
-				continue;
 			}
+			if (s == end || !qp_special[*s])
+				continue;
 		}
 		o = dec_text(d, *s++, o);
 	}

@@ -51,8 +51,10 @@ addresses(const char *v, struct buf *out)
 	if (v == NULL)
 		return false;
 	mime_addr_parse(v, strlen(v), &l);
-	if (l.n == 0)
+	if (l.n == 0) {
+		mime_addr_list_free(&l);
 		return false;
+	}
 	buf_addc(out, '(');
 	for (i = 0; i < l.n; i++)
 		address(&l.v[i], out);

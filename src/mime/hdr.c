@@ -261,8 +261,7 @@ needs_ew(const char *w, size_t n, unsigned flags)
 	if (!(flags & MIME_WRITE_UTF8) && mime_has_8bit(w, n))
 		return true;
 	/* Text that reads as an encoded word must be encoded to survive. */
-	return n >= 2 && memchr(w, '=', n - 1) != NULL &&
-	    memmem(w, n, "=?", 2) != NULL;
+	return memmem(w, n, "=?", 2) != NULL;
 }
 
 /* The word at i: skips blanks to *ws, returns the end of the word. */

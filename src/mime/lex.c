@@ -139,10 +139,13 @@ mime_lex_unquote(const char *p, size_t len, struct buf *out)
 	size_t i;
 
 	for (i = 0; i < len; i++) {
-		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0')
+		char c = p[i];
+
+		if (c == '\\' && i + 1 < len)
+			c = p[++i];
+		/* Line breaks are folding, also quoted; NUL is never text. */
+		if (c == '\r' || c == '\n' || c == '\0')
 			continue;
-		if (p[i] == '\\' && i + 1 < len)
-			i++;
-		buf_addc(out, p[i]);
+		buf_addc(out, c);
 	}
 }

@@ -50,6 +50,7 @@ struct mime_parser {
 	size_t			 line_cap;
 	bool			 is_over;	/* longer than kept */
 	bool			 prev_cr;
+	unsigned		 line_flags;	/* octets seen in a header line */
 
 	/* The CRLF before a delimiter belongs to it (RFC 2046 5.1.1), so
 	 * each line break is pending until the next line shows whether it
@@ -401,6 +402,8 @@ hdr_line(struct mime_parser *ps, size_t clen, size_t eol, size_t next)
 		/* Not a header line: the body starts here, with it. */
 		ps->cur->flags |= MIME_PF_NO_BLANK;
 		header_done(ps, ps->line_off, ps->nl);
+		if (ps->st == ST_BODY)
+			ps->cur->flags |= ps->line_flags;
 		line_dispatch(ps, clen, eol, next);
 		return;
 	}
@@ -473,8 +476,14 @@ scan_octets(struct mime_parser *ps, const char *p, size_t n)
 	struct mime_part *c = ps->cur;
 
 	if (ps->st == ST_HDR) {
-		if (!(c->flags & MIME_PF_HDR_8BIT) && has_high(p, n))
+		/* Kept per line too: a line that ends the header without
+		 * being a field is body. */
+		if (has_high(p, n)) {
 			c->flags |= MIME_PF_HDR_8BIT;
+			ps->line_flags |= MIME_PF_BODY_8BIT;
+		}
+		if (memchr(p, 0, n) != NULL)
+			ps->line_flags |= MIME_PF_BODY_NUL;
 		return;
 	}
 	if (!(c->flags & MIME_PF_BODY_8BIT) && has_high(p, n))
@@ -491,6 +500,7 @@ line_take(struct mime_parser *ps, const char *p, size_t n, bool has_lf)
 		ps->line_off = ps->off;
 		ps->line_cap = keep_cap(ps, p[0]);
 		ps->prev_cr = false;
+		ps->line_flags = 0;
 	}
 	if (ps->line_cap > 0) {
 		size_t room = ps->line_cap - ps->line.len;

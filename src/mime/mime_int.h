@@ -77,10 +77,10 @@ void	 mime_part_eval(struct mime_part *p);
 
 /* ---- encword.c ----------------------------------------------------- */
 
-/* Decode text that may hold encoded words: appends UTF-8. Raw text is
- * taken as UTF-8 when valid, else windows-1252. is_phrase: whitespace
- * between encoded words goes, other text stays. Returns false when a
- * charset was unknown. */
+/* Decode text that may hold encoded words (already unfolded): appends
+ * UTF-8. Blanks between two encoded words go, other text stays; raw text
+ * is UTF-8 when valid, else windows-1252. Returns false when a charset
+ * was unknown (that word is kept as written). */
 bool	 mime_ew_decode_text(const char *p, size_t len, struct buf *out);
 /* True when p holds an octet over 127. */
 bool	 mime_has_8bit(const char *p, size_t len);

@@ -50,7 +50,7 @@ smtp_cmd_bdat(struct smtp_session *s, const char *args, size_t len)
 		    "Need MAIL and RCPT before BDAT");
 		return;
 	}
-	if (s->delivery == NULL && !smtp_msg_begin(s)) {
+	if (!smtp_msg_is_open(s) && !smtp_msg_begin(s)) {
 		smtp_session_reset(s);
 		bdat_discard(s, SMTP_ST_READY, 451, "4.3.0",
 		    "Cannot store mail now, try later");

@@ -12,10 +12,10 @@ smtp_cmd_data(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply_error(s, 501, "5.5.4", "DATA takes no arguments");
 		return;
 	}
-	if (s->state != SMTP_ST_RCPT || s->delivery != NULL) {
+	if (s->state != SMTP_ST_RCPT || smtp_msg_is_open(s)) {
 		/* RFC 3030 3: no DATA in a transaction that used BDAT. */
 		smtp_reply_error(s, 503, "5.5.1", s->state == SMTP_ST_MAIL ?
-		    "No valid recipients" : s->delivery != NULL ?
+		    "No valid recipients" : smtp_msg_is_open(s) ?
 		    "DATA after BDAT" : "Need MAIL and RCPT before DATA");
 		return;
 	}

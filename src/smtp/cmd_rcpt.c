@@ -79,23 +79,56 @@ rcpt_param(struct smtp_session *s, const char *p, size_t len)
 	return false;
 }
 
-/* A resolved address that is an account here joins the session's locals:
- * 1; 0 when it is not an account here; -1 on error. */
+/* Add a destination (once), with the DSN parameters of the RCPT being
+ * handled; a forwarded address keeps the original one as ORCPT (RFC 3461
+ * 4.2). */
+static void
+add_target(struct smtp_session *s, const char *address, int64_t user_id,
+    const char *original)
+{
+	struct smtp_target *t;
+	size_t i;
+
+	for (i = 0; i < s->ntargets; i++)
+		if (strcmp(s->targets[i].address, address) == 0)
+			return;
+	s->targets = xreallocarray(s->targets, s->ntargets + 1,
+	    sizeof(*s->targets));
+	t = &s->targets[s->ntargets++];
+	memset(t, 0, sizeof(*t));
+	str_copy(t->address, address, sizeof(t->address));
+	t->user_id = user_id;
+	t->notify = s->rcpt_new.notify;
+	if (s->rcpt_new.orcpt[0] != '\0')
+		str_copy(t->orcpt, s->rcpt_new.orcpt, sizeof(t->orcpt));
+	else if (user_id == 0 && strcmp(address, original) != 0)
+		snprintf(t->orcpt, sizeof(t->orcpt), "rfc822;%s", original);
+	if (user_id == 0)
+		s->has_remote = true;
+}
+
+/* A resolved address: an account here, or (aliases that forward) an
+ * address elsewhere. 1 when it takes the mail, 0 when not, -1 on error. */
 static int
-add_local(struct smtp_session *s, const char *address)
+add_resolved(struct smtp_session *s, const char *target,
+    const char *original)
 {
 	struct store_user user;
-	size_t i;
 	int r;
 
-	if ((r = store_user_find(s->srv->store, address, &user)) != 1)
-		return r;
-	for (i = 0; i < s->nlocals; i++)
-		if (s->locals[i] == user.id)
-			return 1;
-	s->locals = xreallocarray(s->locals, s->nlocals + 1,
-	    sizeof(*s->locals));
-	s->locals[s->nlocals++] = user.id;
+	if ((r = store_user_find(s->srv->store, target, &user)) == 1) {
+		add_target(s, user.address, user.id, original);
+		return 1;
+	}
+	if (r < 0 || (r = store_domain_find(s->srv->store,
+	    strrchr(target, '@') + 1)) != 0)
+		return r < 0 ? -1 : 0;	/* hosted, but no such account */
+	if (s->srv->queue == NULL) {
+		log_warnx("smtp session=%s event=forward-skipped alias=%s "
+		    "target=%s reason=\"no queue\"", s->id, original, target);
+		return 0;
+	}
+	add_target(s, target, 0, original);
 	return 1;
 }
 
@@ -112,14 +145,7 @@ resolve_local(struct smtp_session *s, const char *address)
 	if (r < 0)
 		goto tempfail;
 	for (i = 0; i < n && r >= 0; i++) {
-		r = add_local(s, targets[i]);
-		if (r == 0) {
-			/* XXX #5: forwarding to other domains goes through
-			 * the queue; until then such a target is logged and
-			 * skipped when another target takes the mail. */
-			log_warnx("smtp session=%s event=forward-skipped "
-			    "alias=%s target=%s", s->id, address, targets[i]);
-		}
+		r = add_resolved(s, targets[i], address);
 		found |= r > 0;
 	}
 	store_strings_free(targets, n);
@@ -135,6 +161,19 @@ resolve_local(struct smtp_session *s, const char *address)
 tempfail:
 	smtp_reply(s, 451, "4.3.0", "Temporary lookup failure, try later");
 	return false;
+}
+
+/* Drop the targets a refused RCPT added (an alias may resolve to some
+ * before a lookup fails). */
+static void
+forget_targets(struct smtp_session *s, size_t keep)
+{
+	size_t i;
+
+	s->ntargets = keep;
+	s->has_remote = false;
+	for (i = 0; i < keep; i++)
+		s->has_remote |= s->targets[i].user_id == 0;
 }
 
 /* Decide where the mail of a path goes; false after a reply was sent. */
@@ -161,10 +200,13 @@ route_rcpt(struct smtp_session *s, const struct smtp_path *path,
 		smtp_reply(s, 550, "5.7.1", "Relaying denied");
 		return false;
 	}
-	/* XXX #5: remote recipients go to the queue. */
-	smtp_reply(s, 451, "4.4.3", "Delivery to other domains is not "
-	    "available yet, try later");
-	return false;
+	if (s->srv->queue == NULL) {
+		smtp_reply(s, 451, "4.3.2", "Delivery to other domains is "
+		    "not configured");
+		return false;
+	}
+	add_target(s, address, 0, address);
+	return true;
 }
 
 void
@@ -172,6 +214,7 @@ smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 {
 	struct smtp_path path;
 	struct smtp_rcpt *r;
+	size_t ntargets = s->ntargets;
 	char address[SMTP_PATH_MAX + 1];
 	const char *errstr;
 	int used;
@@ -205,8 +248,10 @@ smtp_cmd_rcpt(struct smtp_session *s, const char *args, size_t len)
 		smtp_reply(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
-	if (!route_rcpt(s, &path, address, sizeof(address)))
+	if (!route_rcpt(s, &path, address, sizeof(address))) {
+		forget_targets(s, ntargets);
 		return;
+	}
 	s->rcpts = xreallocarray(s->rcpts, s->nrcpts + 1, sizeof(*s->rcpts));
 	r = &s->rcpts[s->nrcpts++];
 	*r = s->rcpt_new;

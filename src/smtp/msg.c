@@ -13,6 +13,7 @@
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/str.h"
+#include "queue/queue.h"
 #include "smtp_int.h"
 #include "store/store.h"
 
@@ -21,12 +22,21 @@
 
 static void	rfc5322_date(char *out, size_t outlen);
 
+/* Hand bytes to whichever sink the message has. 0, or -1 with errno. */
+static int
+sink_write(struct smtp_session *s, const void *p, size_t len)
+{
+	if (s->qmsg != NULL)
+		return queue_msg_write(s->qmsg, p, len);
+	return store_delivery_write(s->delivery, p, len);
+}
+
 static void
 msg_flush(struct smtp_session *s)
 {
 	if (s->data.len == 0 || s->data_error != SMTP_DATA_OK)
 		return;
-	if (store_delivery_write(s->delivery, s->data.data, s->data.len) < 0) {
+	if (sink_write(s, s->data.data, s->data.len) < 0) {
 		s->data_error = SMTP_DATA_WRITE_FAILED;
 		s->data_errno = errno;
 	}
@@ -56,8 +66,10 @@ add_trace_fields(struct smtp_session *s)
 
 	rfc5322_date(date, sizeof(date));
 	net_addr_literal(conn_peer_addr(s->conn), literal, sizeof(literal));
-	/* Return-Path: at final delivery (RFC 5321 4.4). */
-	buf_addf(&s->data, "Return-Path: <%s>\r\n", s->mail_from);
+	/* Return-Path: only at final delivery (RFC 5321 4.4): here when the
+	 * store takes the message, else when the queue delivers it. */
+	if (s->delivery != NULL)
+		buf_addf(&s->data, "Return-Path: <%s>\r\n", s->mail_from);
 	buf_addf(&s->data, "Received: from %s (%s)\r\n", s->helo, literal);
 	buf_addf(&s->data, "\tby %s (petrel) with %s id %s\r\n",
 	    s->srv->hostname, with_protocol(s), s->msg_id);
@@ -70,21 +82,59 @@ add_trace_fields(struct smtp_session *s)
 		buf_addf(&s->data, "\t; %s\r\n", date);
 }
 
+/* A message with a target elsewhere goes whole to the queue, which also
+ * files the local copies: one durable commit, so a failure can never
+ * leave half the recipients served. Otherwise it goes straight to the
+ * store, with no second hop between acceptance and the mailbox. */
+static bool
+open_sink(struct smtp_session *s, char **err)
+{
+	const struct smtp_target *t;
+	size_t i;
+
+	if (!s->has_remote) {
+		s->delivery = store_delivery_new(s->srv->store, err);
+		if (s->delivery == NULL)
+			return false;
+		for (i = 0; i < s->ntargets; i++)
+			store_delivery_add(s->delivery, s->targets[i].user_id,
+			    "INBOX");
+		return true;
+	}
+	s->qmsg = queue_msg_new(s->srv->queue, s->mail_from, err);
+	if (s->qmsg == NULL)
+		return false;
+	queue_msg_set_params(s->qmsg, s->is_8bitmime, s->is_utf8,
+	    s->ret_hdrs, s->envid[0] ? s->envid : NULL);
+	for (i = 0; i < s->ntargets; i++) {
+		t = &s->targets[i];
+		queue_msg_add_rcpt(s->qmsg, t->address, t->notify,
+		    t->orcpt[0] ? t->orcpt : NULL);
+	}
+	return true;
+}
+
+bool
+smtp_msg_is_open(const struct smtp_session *s)
+{
+	return s->delivery != NULL || s->qmsg != NULL;
+}
+
 bool
 smtp_msg_begin(struct smtp_session *s)
 {
 	char *err = NULL;
-	size_t i;
 
-	s->delivery = store_delivery_new(s->srv->store, &err);
-	if (s->delivery == NULL) {
-		log_warnx("smtp session=%s event=data error=\"%s\"", s->id, err);
+	if (!open_sink(s, &err)) {
+		log_warnx("smtp session=%s event=data error=\"%s\"", s->id,
+		    err ? err : "unknown");
 		free(err);
 		return false;
 	}
-	for (i = 0; i < s->nlocals; i++)
-		store_delivery_add(s->delivery, s->locals[i], "INBOX");
-	str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
+	if (s->qmsg != NULL)
+		str_copy(s->msg_id, queue_msg_id(s->qmsg), sizeof(s->msg_id));
+	else
+		str_random_hex(s->msg_id, SMTP_ID_LEN / 2);
 	s->data_size = 0;
 	s->data_error = SMTP_DATA_OK;
 	s->in_header = smtp_session_is_submission(s);
@@ -214,10 +264,16 @@ on_committed(void *arg, int result, const char *err)
 {
 	struct smtp_session *s = arg;
 
-	s->delivery = NULL;	/* the store took it */
+	s->delivery = NULL;	/* the store or the queue took it */
+	s->qmsg = NULL;
 	if (result == 0) {
 		log_message(s, 250);
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", s->msg_id);
+	} else if (result == STORE_FULL) {
+		log_warnx("smtp session=%s event=commit id=%s error=\"%s\"",
+		    s->id, s->msg_id, err);
+		log_message(s, 452);
+		smtp_reply(s, 452, "4.3.1", "Insufficient system storage");
 	} else {
 		log_warnx("smtp session=%s event=commit id=%s error=\"%s\"",
 		    s->id, s->msg_id, err);
@@ -267,6 +323,7 @@ void
 smtp_msg_end(struct smtp_session *s)
 {
 	struct store_delivery *d;
+	struct queue_msg *m;
 
 	conn_set_timeout(s->conn, s->srv->timeout);
 	if (s->in_header) {
@@ -284,7 +341,11 @@ smtp_msg_end(struct smtp_session *s)
 		return;
 	}
 	d = s->delivery;
+	m = s->qmsg;
 	s->state = SMTP_ST_COMMIT;
 	smtp_session_pause(s);
-	store_delivery_commit(d, conn_base(s->conn), on_committed, s);
+	if (m != NULL)
+		queue_msg_commit(m, conn_base(s->conn), on_committed, s);
+	else
+		store_delivery_commit(d, conn_base(s->conn), on_committed, s);
 }

@@ -12,6 +12,7 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "queue/queue.h"
 #include "smtp_int.h"
 #include "store/store.h"
 
@@ -73,9 +74,12 @@ smtp_session_reset(struct smtp_session *s)
 	free(s->rcpts);
 	s->rcpts = NULL;
 	s->nrcpts = 0;
-	free(s->locals);
-	s->locals = NULL;
-	s->nlocals = 0;
+	free(s->targets);
+	s->targets = NULL;
+	s->ntargets = 0;
+	s->has_remote = false;
+	queue_msg_abort(s->qmsg);
+	s->qmsg = NULL;
 	s->mail_from[0] = '\0';
 	s->is_8bitmime = s->is_utf8 = s->ret_hdrs = false;
 	s->envid[0] = '\0';

@@ -15,6 +15,7 @@
 
 struct event_base;
 struct iopool;
+struct queue;
 struct store;
 
 /* What a listener is for (RFC 6409, RFC 8314). */
@@ -29,6 +30,7 @@ enum smtp_mode {
 struct smtp_server {
 	const char	*hostname;	/* in the greeting and Received: */
 	struct store	*store;
+	struct queue	*queue;		/* NULL: no mail to other domains */
 	struct iopool	*pool;		/* password checks */
 	SSL_CTX		*tls;		/* NULL: no STARTTLS */
 	uint64_t	 max_message_size;

@@ -9,6 +9,7 @@
 
 struct conn;
 struct event;
+struct queue_msg;
 struct store_delivery;
 
 #define SMTP_LINE_MAX		1000	/* with CRLF, RFC 5321 4.5.3.1.4-6 */
@@ -48,7 +49,16 @@ enum smtp_data_error {
 #define SMTP_XTEXT_MAX		500	/* ENVID and ORCPT values */
 
 /* A recipient as the client gave it; where its mail goes is in the
- * session's locals (and, for forwarding, the queue). */
+ * session's targets. */
+/* A final destination of the message: an account here (user_id > 0) or
+ * an address elsewhere, reached through the queue. */
+struct smtp_target {
+	char	 address[SMTP_PATH_MAX + 1];
+	int64_t	 user_id;
+	unsigned notify;			/* of the RCPT it came from */
+	char	 orcpt[SMTP_XTEXT_MAX + 1];
+};
+
 struct smtp_rcpt {
 	char	 address[SMTP_PATH_MAX + 1];
 	unsigned notify;			/* SMTP_NOTIFY_* */
@@ -92,10 +102,12 @@ struct smtp_session {
 	struct smtp_rcpt	*rcpts;
 	size_t			 nrcpts;
 	struct smtp_rcpt	 rcpt_new;	/* RCPT being parsed */
-	int64_t			*locals;	/* accounts to file into */
-	size_t			 nlocals;
-	char			 msg_id[SMTP_ID_LEN + 1];
-	struct store_delivery	*delivery;
+	struct smtp_target	*targets;	/* where the mail goes */
+	size_t			 ntargets;
+	bool			 has_remote;	/* a target elsewhere */
+	char			 msg_id[32];	/* store or queue id */
+	struct store_delivery	*delivery;	/* only local targets, or */
+	struct queue_msg	*qmsg;		/* some elsewhere: all here */
 	struct buf		 data;		/* bytes not yet written */
 	uint64_t		 data_size;
 	bool			 data_prev_crlf;
@@ -170,6 +182,8 @@ void	smtp_bdat_input(struct smtp_session *s);
  * refuses the message for a recorded error or commits it and replies
  * once the store has answered. */
 bool	smtp_msg_begin(struct smtp_session *s);
+/* True while a message is being received (a sink is open). */
+bool	smtp_msg_is_open(const struct smtp_session *s);
 void	smtp_msg_write(struct smtp_session *s, const void *p, size_t len);
 void	smtp_msg_end(struct smtp_session *s);
 

@@ -208,12 +208,13 @@ file_one(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d)
 
 /* Fail every delivery of the batch that has no reason of its own yet. */
 static void
-batch_fail(struct store_delivery *batch, const char *err)
+batch_fail(struct store_delivery *batch, const char *err, bool is_full)
 {
 	struct store_delivery *d, *next;
 
 	for (d = batch; d != NULL; d = next) {
 		next = d->next;
+		d->is_full |= is_full;
 		if (d->err == NULL)
 			d->err = xstrdup(err);
 		store_delivery_finish(d, -1);
@@ -247,12 +248,12 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 	struct store_delivery *d, *next;
 	struct timespec t0, t1;
 	char *err = NULL;
-	size_t n = 0;
+	size_t n = 0, i;
 	sqlite3 *db;
 	int rc;
 
 	if ((db = store_db(st)) == NULL) {
-		batch_fail(batch, "store: cannot open the database");
+		batch_fail(batch, "store: cannot open the database", false);
 		return;
 	}
 	for (d = batch; d != NULL; d = d->next)
@@ -264,13 +265,20 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 	    (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6, rc == 0 ? "ok" : "fail");
 	if (rc == -1) {
+		/* Read the cause before the rollback resets it. */
+		bool is_full = sqlite3_errcode(db) == SQLITE_FULL;
+
 		store_db_rollback(db);
-		batch_fail(batch, err != NULL ? err : "store: commit failed");
+		batch_fail(batch, err != NULL ? err : "store: commit failed",
+		    is_full);
 		free(err);
 		return;
 	}
 	for (d = batch; d != NULL; d = next) {
 		next = d->next;
+		/* Wake the IMAP sessions that watch these accounts (IDLE). */
+		for (i = 0; d->err == NULL && i < d->n_rcpts; i++)
+			store_notify_user(st, d->rcpts[i].user_id);
 		store_delivery_finish(d, d->err != NULL ? -1 : 0);
 	}
 }

@@ -147,7 +147,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	d->done(d->done_arg, d->err != NULL ? -1 : 0, d->err);
+	d->done(d->done_arg, d->err == NULL ? 0 : d->is_full ? STORE_FULL : -1,
+	    d->err);
 	store_delivery_free(d);
 }
 
@@ -179,6 +180,15 @@ store_delivery_finish(struct store_delivery *d, int result)
 	pthread_mutex_unlock(&st->lock);
 }
 
+/* Record why the body could not be made durable; a full disk is told
+ * apart so that the caller can say so (SMTP's 452 4.3.1). */
+static void
+delivery_error(struct store_delivery *d, const char *what, int errnum)
+{
+	d->err = xasprintf("%s: %s", what, store_msgfile_reason(errnum));
+	d->is_full = errnum == ENOSPC || errnum == EDQUOT;
+}
+
 /* The new name durable: sync the body's directory. */
 static int
 dir_sync(struct store_delivery *d)
@@ -187,7 +197,7 @@ dir_sync(struct store_delivery *d)
 	int rc;
 
 	if ((rc = store_msgfile_sync_dir(dir)) == -1)
-		d->err = xasprintf("fsync: %s", store_msgfile_reason(errno));
+		delivery_error(d, "fsync", errno);
 	free(dir);
 	return rc;
 }
@@ -201,23 +211,23 @@ body_sync(struct store_delivery *d)
 	int rc;
 
 	if (d->fd == -1 && delivery_spill(d) == -1) {
-		d->err = xasprintf("write: %s", store_msgfile_reason(errno));
+		delivery_error(d, "write", errno);
 		return -1;
 	}
 	if (fsync(d->fd) == -1) {
-		d->err = xasprintf("fsync: %s", store_msgfile_reason(errno));
+		delivery_error(d, "fsync", errno);
 		return -1;
 	}
 	if (store_msgfile_link(d->st, d->fd, d->name, d->has_tmp_name) ==
 	    -1) {
-		d->err = xasprintf("link: %s", store_msgfile_reason(errno));
+		delivery_error(d, "link", errno);
 		return -1;
 	}
 	d->is_renamed = true;
 	rc = close(d->fd);
 	d->fd = -1;
 	if (rc == -1) {
-		d->err = xasprintf("close: %s", store_msgfile_reason(errno));
+		delivery_error(d, "close", errno);
 		return -1;
 	}
 	return dir_sync(d);
@@ -231,8 +241,7 @@ sync_work(void *arg)
 	struct store_delivery *d = arg;
 
 	if (d->write_errno != 0)
-		d->err = xasprintf("write: %s",
-		    store_msgfile_reason(d->write_errno));
+		delivery_error(d, "write", d->write_errno);
 	else if (d->n_rcpts == 0)
 		d->err = xstrdup("delivery without recipients");
 	else

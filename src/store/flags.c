@@ -12,6 +12,7 @@
 
 #include "lib/buf.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define KEYWORDS_MAX	64	/* per message */
@@ -158,23 +159,22 @@ prepare(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = store_db_prepare(db, "SELECT highestmodseq FROM mailboxes "
-	    "WHERE id = ?", NULL);
+	stmt = store_stmt(db, "SELECT highestmodseq FROM mailboxes "
+	    "WHERE id = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
 	rc = sqlite3_step(stmt);
 	fc->modseq = (uint64_t)sqlite3_column_int64(stmt, 0) + 1;
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	if (rc != SQLITE_ROW)
 		return -1;
-	fc->get = store_db_prepare(db, "SELECT flags, keywords, modseq FROM "
-	    "messages WHERE mailbox_id = ? AND uid = ?", NULL);
-	fc->set = store_db_prepare(db, "UPDATE messages SET flags = ?, "
-	    "keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?",
-	    NULL);
-	fc->kw = store_db_prepare(db, "INSERT OR IGNORE INTO keywords "
-	    "VALUES (?, ?)", NULL);
+	fc->get = store_stmt(db, "SELECT flags, keywords, modseq FROM "
+	    "messages WHERE mailbox_id = ? AND uid = ?");
+	fc->set = store_stmt(db, "UPDATE messages SET flags = ?, "
+	    "keywords = ?, modseq = ? WHERE mailbox_id = ? AND uid = ?");
+	fc->kw = store_stmt(db, "INSERT OR IGNORE INTO keywords "
+	    "VALUES (?, ?)");
 	if (fc->get == NULL || fc->set == NULL || fc->kw == NULL)
 		return -1;
 	sqlite3_bind_int64(fc->get, 1, mailbox_id);
@@ -187,6 +187,7 @@ static int
 finish(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
     bool is_changed)
 {
+	sqlite3_stmt *stmt;
 	size_t i;
 	int rc = 0;
 
@@ -199,10 +200,28 @@ finish(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
 			rc = -1;
 		sqlite3_reset(fc->kw);
 	}
-	if (rc == 0)
-		rc = store_db_exec_id(db, "UPDATE mailboxes SET highestmodseq ="
-		    " highestmodseq + 1 WHERE id = ?", mailbox_id, NULL);
+	if (rc == 0 && (stmt = store_stmt(db, "UPDATE mailboxes SET "
+	    "highestmodseq = highestmodseq + 1 WHERE id = ?")) != NULL) {
+		sqlite3_bind_int64(stmt, 1, mailbox_id);
+		rc = sqlite3_step(stmt) == SQLITE_DONE ? 0 : -1;
+		sqlite3_reset(stmt);
+	} else
+		rc = -1;
 	return rc;
+}
+
+/* Run one cached statement that returns no rows. */
+static int
+exec_cached(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *stmt = store_stmt(db, sql);
+	int rc;
+
+	if (stmt == NULL)
+		return -1;
+	rc = sqlite3_step(stmt);
+	sqlite3_reset(stmt);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
 }
 
 static int
@@ -223,9 +242,9 @@ update_txn(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
 	}
 	if (rc != -1)
 		rc = finish(db, fc, mailbox_id, is_changed);
-	sqlite3_finalize(fc->get);
-	sqlite3_finalize(fc->set);
-	sqlite3_finalize(fc->kw);
+	sqlite3_reset(fc->get);
+	sqlite3_reset(fc->set);
+	sqlite3_reset(fc->kw);
 	return rc == -1 ? -1 : is_changed;
 }
 
@@ -253,12 +272,12 @@ store_flags_update(struct store *st, int64_t mailbox_id,
 	fc.unchangedsince = unchangedsince;
 	res = xcalloc(n ? n : 1, sizeof(*res));
 	/* Not fsynced on its own: see store.h. */
-	(void)store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL);
-	rc = store_db_begin(db, err_out);
+	(void)exec_cached(db, "PRAGMA synchronous=NORMAL");
+	rc = exec_cached(db, "BEGIN IMMEDIATE");
 	if (rc == 0)
 		rc = update_txn(db, &fc, mailbox_id, uids, n, res, &n_res);
-	if (rc >= 0 && store_db_commit(db, err_out) == 0) {
-		(void)store_db_exec(db, "PRAGMA synchronous=FULL", NULL);
+	if (rc >= 0 && exec_cached(db, "COMMIT") == 0) {
+		(void)exec_cached(db, "PRAGMA synchronous=FULL");
 		if (rc == 1)
 			store_notify_mailbox(st, mailbox_id);
 		*out = res;
@@ -267,7 +286,7 @@ store_flags_update(struct store *st, int64_t mailbox_id,
 	}
 	if (!sqlite3_get_autocommit(db))
 		store_db_rollback(db);
-	(void)store_db_exec(db, "PRAGMA synchronous=FULL", NULL);
+	(void)exec_cached(db, "PRAGMA synchronous=FULL");
 	store_flags_results_free(res, n_res);
 	return store_err(err_out, "%s", sqlite3_errmsg(db));
 }

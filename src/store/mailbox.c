@@ -180,18 +180,13 @@ expunge_txn(sqlite3 *db, int64_t mailbox_id, const uint32_t *uids,
 	return rc;
 }
 
-int
-store_msgs_expunge(struct store *st, int64_t mailbox_id,
+static int
+expunge_once(struct store *st, sqlite3 *db, int64_t mailbox_id,
     const uint32_t *uids, size_t n, char **err_out)
 {
 	char **names = NULL;
 	size_t n_names = 0;
-	sqlite3 *db;
 
-	if (n == 0)
-		return 0;
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
 	if (store_db_begin(db, err_out) == -1)
 		return -1;
 	if (expunge_txn(db, mailbox_id, uids, n, &names, &n_names,
@@ -203,4 +198,33 @@ store_msgs_expunge(struct store *st, int64_t mailbox_id,
 	/* After the commit: a crash before this leaves only orphan files. */
 	store_msgfile_unlink_names(st, names, n_names);
 	return 0;
+}
+
+int
+store_msgs_expunge(struct store *st, int64_t mailbox_id,
+    const uint32_t *uids, size_t n, char **err_out)
+{
+	char *err = NULL;
+	sqlite3 *db;
+	int rc;
+
+	if (n == 0)
+		return 0;
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	rc = expunge_once(st, db, mailbox_id, uids, n, &err);
+	if (rc == -1 && sqlite3_errcode(db) == SQLITE_FULL &&
+	    store_reserve_release(st)) {
+		/* Deleting is how a full disk gets room again. */
+		free(err);
+		err = NULL;
+		rc = expunge_once(st, db, mailbox_id, uids, n, &err);
+	}
+	if (rc == 0)
+		store_reserve_take(st);
+	if (err_out != NULL)
+		*err_out = err;
+	else
+		free(err);
+	return rc;
 }

@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 struct store_watch {
@@ -94,14 +95,13 @@ store_notify_mailbox(struct store *st, int64_t mailbox_id)
 
 	if (watches == NULL || (db = store_db(st)) == NULL)
 		return;
-	stmt = store_db_prepare(db, "SELECT user_id FROM mailboxes "
-	    "WHERE id = ?", NULL);
+	stmt = store_stmt(db, "SELECT user_id FROM mailboxes WHERE id = ?");
 	if (stmt == NULL)
 		return;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		user_id = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	if (user_id >= 0)
 		store_notify_user(st, user_id);
 }

@@ -15,6 +15,7 @@
 #include "lib/buf.h"
 #include "lib/xalloc.h"
 #include "mime/mime.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define ROW_COLS "m.id, m.body_id, m.uid, m.flags, m.modseq, m.size, " \
@@ -189,13 +190,16 @@ rows_query(sqlite3 *db, int64_t mailbox_id, uint32_t lo, uint32_t hi,
 {
 	sqlite3_stmt *stmt;
 
-	stmt = store_db_prepare(db, has_cache ? "SELECT " ROW_COLS ", "
+	static const char with_cache[] = "SELECT " ROW_COLS ", "
 	    "c.envelope, c.body, c.bodystructure, c.header, c.sent_date "
 	    "FROM messages m LEFT JOIN cache c ON c.body_id = m.body_id "
 	    "WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND ? AND "
-	    "m.modseq > ? ORDER BY m.uid LIMIT ?" : "SELECT " ROW_COLS " "
+	    "m.modseq > ? ORDER BY m.uid LIMIT ?";
+	static const char without[] = "SELECT " ROW_COLS " "
 	    "FROM messages m WHERE m.mailbox_id = ? AND m.uid BETWEEN ? AND "
-	    "? AND m.modseq > ? ORDER BY m.uid LIMIT ?", NULL);
+	    "? AND m.modseq > ? ORDER BY m.uid LIMIT ?";
+
+	stmt = store_stmt(db, has_cache ? with_cache : without);
 	if (stmt == NULL)
 		return NULL;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -234,7 +238,7 @@ store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
 		}
 		row_read(stmt, &rows[n++], has_cache);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE) {
 		store_rows_free(rows, n);
 		return -1;

@@ -7,6 +7,7 @@
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 int
@@ -19,8 +20,8 @@ store_mailbox_state(struct store *st, int64_t mailbox_id,
 
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT uidnext, highestmodseq FROM "
-	    "mailboxes WHERE id = ? AND noselect = 0", NULL);
+	stmt = store_stmt(db, "SELECT uidnext, highestmodseq FROM "
+	    "mailboxes WHERE id = ? AND noselect = 0");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -29,7 +30,7 @@ store_mailbox_state(struct store *st, int64_t mailbox_id,
 		*uidnext_out = (uint32_t)sqlite3_column_int64(stmt, 0);
 		*highestmodseq_out = (uint64_t)sqlite3_column_int64(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -81,8 +82,8 @@ store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	*n_out = 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT uid FROM messages WHERE "
-	    "mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid", NULL);
+	stmt = store_stmt(db, "SELECT uid FROM messages WHERE "
+	    "mailbox_id = ? AND uid BETWEEN ? AND ? ORDER BY uid");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -95,7 +96,7 @@ store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 		}
 		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	if (rc != SQLITE_DONE) {
 		free(uids);
 		return -1;
@@ -115,8 +116,8 @@ store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT count(*) FROM messages WHERE "
-	    "mailbox_id = ? AND uid BETWEEN ? AND ?", NULL);
+	stmt = store_stmt(db, "SELECT count(*) FROM messages WHERE "
+	    "mailbox_id = ? AND uid BETWEEN ? AND ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -125,7 +126,7 @@ store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*count_out = (uint32_t)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
 }
 
@@ -140,8 +141,8 @@ store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 	if ((db = store_db(st)) == NULL)
 		return -1;
 	/* Matches the partial index messages_unseen. */
-	stmt = store_db_prepare(db, "SELECT min(uid) FROM messages WHERE "
-	    "mailbox_id = ? AND (flags & 1) = 0", NULL);
+	stmt = store_stmt(db, "SELECT min(uid) FROM messages WHERE "
+	    "mailbox_id = ? AND (flags & 1) = 0");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -151,7 +152,7 @@ store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 		rc = 1;
 	} else
 		rc = rc == SQLITE_ROW ? 0 : -1;
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc;
 }
 

@@ -180,6 +180,7 @@ store_open(const char *data_dir, struct iopool *pool, char **err_out)
 	if (store_msgfile_init(st, err_out) == -1 ||
 	    lock_and_clean(st, err_out) == -1 || db_init(st, err_out) == -1)
 		goto fail;
+	store_reserve_take(st);
 	rc = pthread_create(&st->committer, NULL, store_commit_main, st);
 	if (rc != 0)
 		fatalx("store: pthread_create: error %d", rc);

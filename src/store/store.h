@@ -104,6 +104,8 @@ int	store_user_check_password(struct store *st, const char *address,
  * remains. */
 struct store_delivery;
 
+#define STORE_FULL	(-9)	/* no space left for the message */
+
 typedef void store_delivery_done_fn(void *arg, int result, const char *err);
 
 struct store_delivery *store_delivery_new(struct store *st, char **err_out);
@@ -117,9 +119,10 @@ uint64_t store_delivery_size(const struct store_delivery *d);
 void	store_delivery_add(struct store_delivery *d, int64_t user_id,
 	    const char *mailbox);
 void	store_delivery_set_date(struct store_delivery *d, time_t internal_date);
-/* Commit: takes d. done(arg, 0, NULL) on success, done(arg, -1, reason)
- * on failure (a temporary failure: disk full, I/O error); reason is only
- * valid during the call. done runs on base's loop thread (or on a store
+/* Commit: takes d. done(arg, 0, NULL) on success; on failure (always a
+ * temporary one) done(arg, STORE_FULL, reason) when the disk is full and
+ * done(arg, -1, reason) otherwise (an I/O error); reason is only valid
+ * during the call. done runs on base's loop thread (or on a store
  * thread when base is NULL). */
 void	store_delivery_commit(struct store_delivery *d, struct event_base *base,
 	    store_delivery_done_fn *done, void *arg);
@@ -344,5 +347,16 @@ void	store_watch_free(struct store_watch *w);
 void	store_notify_user(struct store *st, int64_t user_id);
 /* The same for the owner of a mailbox. */
 void	store_notify_mailbox(struct store *st, int64_t mailbox_id);
+
+/* ---- Webmail support (issue 8) --------------------------------------
+ * What the webmail needs beyond the IMAP calls (src/store/web_*.c). */
+
+/* The messages of a mailbox newest first (internal date, then UID), the
+ * first offset skipped, at most limit of them, each with the parse cache
+ * as store_rows_get() with STORE_ROW_CACHE gives it (a message not yet
+ * cached is parsed and cached). A heap array freed with
+ * store_rows_free(). 0 or -1. */
+int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
+	    size_t limit, struct store_row **rows_out, size_t *n_out);
 
 #endif

@@ -60,6 +60,7 @@ struct store_delivery {
 	size_t			 n_rcpts;
 	bool			 has_tmp_name;	/* named in tmp/ */
 	bool			 is_renamed;	/* has its final name */
+	bool			 is_full;	/* failed for want of space */
 	struct event_base	*base;
 	store_delivery_done_fn	*done;
 	void			*done_arg;
@@ -107,6 +108,11 @@ bool	 store_address_valid(const char *address, char *out, size_t outsize,
 	    const char **errstr);
 /* The domain part of a valid, lowercase address. */
 const char *store_address_domain(const char *address);
+
+/* reserve.c: space held back so that deletions work on a full disk.
+ * take is best effort; release returns whether there was a reserve. */
+void	 store_reserve_take(struct store *st);
+bool	 store_reserve_release(struct store *st);
 
 /* msgfile.c: body files. Paths are heap strings. */
 char	*store_msgfile_tmp_path(struct store *st, const char *name);

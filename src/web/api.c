@@ -21,7 +21,7 @@
 
 static web_handler_fn api_login, api_logout, api_session;
 
-/* Handlers in api_mail.c and api_pending.c. */
+/* Handlers in api_*.c. */
 web_handler_fn web_api_folders, web_api_messages, web_api_message,
     web_api_body, web_api_part, web_api_raw, web_api_expunge,
     web_api_folder_create, web_api_folder_rename, web_api_folder_delete,
@@ -97,6 +97,49 @@ bool
 web_req_query(struct web_req *r, const char *name, struct buf *out)
 {
 	return web_query_get(r->http->query, r->http->querylen, name, out);
+}
+
+size_t
+web_req_query_uint(struct web_req *r, const char *name, size_t def,
+    size_t max)
+{
+	struct buf b = BUF_INIT;
+	const char *errstr = NULL;
+	size_t v = def;
+
+	if (web_req_query(r, name, &b) && b.len > 0) {
+		v = (size_t)str_to_uint(buf_cstr(&b), 0, max, &errstr);
+		if (errstr != NULL)
+			v = def;
+	}
+	buf_free(&b);
+	return v;
+}
+
+uint32_t *
+web_req_uids(struct web_req *r, json_t *body, size_t *n_out)
+{
+	json_t *a = json_object_get(body, "uids"), *v;
+	uint32_t *uids;
+	size_t i;
+
+	if (!json_is_array(a) || json_array_size(a) == 0 ||
+	    json_array_size(a) > 100000) {
+		web_reply_error(r, 400, "expected {\"uids\": [...]}");
+		return NULL;
+	}
+	uids = xcalloc(json_array_size(a), sizeof(*uids));
+	json_array_foreach(a, i, v) {
+		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
+		    json_integer_value(v) > UINT32_MAX) {
+			free(uids);
+			web_reply_error(r, 400, "bad uid");
+			return NULL;
+		}
+		uids[i] = (uint32_t)json_integer_value(v);
+	}
+	*n_out = json_array_size(a);
+	return uids;
 }
 
 static void

@@ -1,5 +1,5 @@
-/* The API over what the store offers today: folders with unread counts,
- * message lists sorted by date and paged, a message with its headers,
+/* Reading mail: message lists sorted by date and paged (one indexed
+ * query and the parse cache, no body file), a message with its headers,
  * text and attachments, its HTML sanitised for a sandboxed frame, parts
  * streamed and decoded, and permanent deletion.
  * SPDX-License-Identifier: ISC */
@@ -19,126 +19,38 @@
 #define TEXT_MAX	(4 * 1024 * 1024)	/* octets of a shown part */
 #define HEAD_MAX	(256 * 1024)
 
-web_handler_fn web_api_folders, web_api_messages, web_api_message,
+web_handler_fn web_api_messages, web_api_message,
     web_api_body, web_api_part, web_api_raw, web_api_expunge;
-
-/* The folders every account has (store_user_add). */
-static const struct {
-	const char	*name;
-	const char	*role;
-} std_folders[] = {
-	{ "INBOX", "inbox" }, { "Drafts", "drafts" }, { "Sent", "sent" },
-	{ "Archive", "archive" }, { "Junk", "junk" }, { "Trash", "trash" },
-};
-
-static unsigned
-count_unseen(const struct store_msg *msgs, size_t n)
-{
-	unsigned u = 0;
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (!(msgs[i].flags & (STORE_F_SEEN | STORE_F_DELETED)))
-			u++;
-	return u;
-}
-
-void
-web_api_folders(struct web_req *r)
-{
-	json_t *list = json_array();
-	struct store_mailbox mb;
-	struct store_msg *msgs;
-	size_t i, n;
-
-	/* XXX: #8 store_mailbox_list() would list the user's own folders
-	 * too; until then the standard ones are asked for by name. */
-	for (i = 0; i < sizeof(std_folders) / sizeof(std_folders[0]); i++) {
-		if (store_mailbox_find(r->srv->store, r->login.user_id,
-		    std_folders[i].name, &mb) != 1)
-			continue;
-		if (store_mailbox_messages(r->srv->store, mb.id, &msgs,
-		    &n) < 0)
-			continue;
-		json_array_append_new(list, json_pack("{s:s, s:s, s:i, s:i, "
-		    "s:I, s:I}", "name", mb.name, "role", std_folders[i].role,
-		    "total", (int)n, "unread", (int)count_unseen(msgs, n),
-		    "uidnext", (json_int_t)mb.uidnext, "modseq",
-		    (json_int_t)mb.highestmodseq));
-		free(msgs);
-	}
-	web_reply_json(r, 200, json_pack("{s:o}", "folders", list));
-}
-
-/* Newest first; the UID breaks ties (arrival order). */
-static int
-by_date_desc(const void *a, const void *b)
-{
-	const struct store_msg *x = a, *y = b;
-
-	if (x->internal_date != y->internal_date)
-		return x->internal_date < y->internal_date ? 1 : -1;
-	return x->uid < y->uid ? 1 : x->uid > y->uid ? -1 : 0;
-}
-
-static size_t
-query_uint(struct web_req *r, const char *name, size_t def, size_t max)
-{
-	struct buf b = BUF_INIT;
-	const char *errstr = NULL;
-	size_t v = def;
-
-	if (web_req_query(r, name, &b) && b.len > 0) {
-		v = (size_t)str_to_uint(buf_cstr(&b), 0, max, &errstr);
-		if (errstr != NULL)
-			v = def;
-	}
-	buf_free(&b);
-	return v;
-}
-
-static json_t *
-summary(struct web_req *r, const struct store_msg *m)
-{
-	json_t *o = json_pack("{s:I, s:I, s:I, s:o}", "uid",
-	    (json_int_t)m->uid, "date", (json_int_t)m->internal_date, "size",
-	    (json_int_t)m->size, "flags", web_flags_json(m->flags));
-	int fd = store_msg_open(r->srv->store, m);
-
-	if (fd >= 0) {
-		web_msg_summary(fd, o);
-		close(fd);
-	}
-	return o;
-}
 
 void
 web_api_messages(struct web_req *r)
 {
 	struct store_mailbox mb;
-	struct store_msg *msgs;
+	struct store_status stat;
+	struct store_row *rows;
 	size_t n, i, off, limit;
 	json_t *list;
 
 	if (web_folder_open(r, r->params[0], &mb) != 1)
 		return;
-	if (store_mailbox_messages(r->srv->store, mb.id, &msgs, &n) < 0) {
+	off = web_req_query_uint(r, "offset", 0, UINT32_MAX);
+	limit = web_req_query_uint(r, "limit", PAGE_DEFAULT, PAGE_MAX);
+	if (store_mailbox_status(r->srv->store, mb.id, &stat) != 1 ||
+	    store_web_page(r->srv->store, mb.id, off, limit, &rows,
+	    &n) == -1) {
 		web_reply_error(r, 500, "cannot read the folder");
 		return;
 	}
-	off = query_uint(r, "offset", 0, SIZE_MAX / 2);
-	limit = query_uint(r, "limit", PAGE_DEFAULT, PAGE_MAX);
-	/* XXX: #8 a store query sorted and paged by date would spare the
-	 * sort of the whole folder on every page. */
-	qsort(msgs, n, sizeof(*msgs), by_date_desc);
 	list = json_array();
-	for (i = off; i < n && i < off + limit; i++)
-		json_array_append_new(list, summary(r, &msgs[i]));
-	web_reply_json(r, 200, json_pack("{s:s, s:i, s:i, s:i, s:i, s:o}",
-	    "folder", mb.name, "total", (int)n, "unread",
-	    (int)count_unseen(msgs, n), "offset", (int)off, "limit",
-	    (int)limit, "messages", list));
-	free(msgs);
+	for (i = 0; i < n; i++)
+		json_array_append_new(list, web_row_json(&rows[i], NULL));
+	store_rows_free(rows, n);
+	web_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, "
+	    "s:I, s:o}", "folder", mb.name, "total",
+	    (json_int_t)stat.messages, "unread", (json_int_t)stat.unseen,
+	    "offset", (int)off, "limit", (int)limit, "uidnext",
+	    (json_int_t)stat.uidnext, "modseq",
+	    (json_int_t)stat.highestmodseq, "messages", list));
 }
 
 /* The header of the message, for fields the MIME tree does not keep. */
@@ -507,33 +419,6 @@ expunge_done(void *arg)
 	free(j);
 }
 
-/* {"uids": [1, 2]} into a heap array; NULL after a 400 reply. */
-static uint32_t *
-uid_list(struct web_req *r, json_t *body, size_t *n_out)
-{
-	json_t *a = json_object_get(body, "uids"), *v;
-	uint32_t *uids;
-	size_t i;
-
-	if (!json_is_array(a) || json_array_size(a) == 0 ||
-	    json_array_size(a) > 100000) {
-		web_reply_error(r, 400, "expected {\"uids\": [...]}");
-		return NULL;
-	}
-	uids = xcalloc(json_array_size(a), sizeof(*uids));
-	json_array_foreach(a, i, v) {
-		if (!json_is_integer(v) || json_integer_value(v) < 1 ||
-		    json_integer_value(v) > UINT32_MAX) {
-			free(uids);
-			web_reply_error(r, 400, "bad uid");
-			return NULL;
-		}
-		uids[i] = (uint32_t)json_integer_value(v);
-	}
-	*n_out = json_array_size(a);
-	return uids;
-}
-
 /* Deleting for good is for Trash and Junk; elsewhere "delete" moves to
  * Trash (POST /api/messages/delete). */
 void
@@ -547,7 +432,7 @@ web_api_expunge(struct web_req *r)
 
 	if ((body = web_req_json(r)) == NULL)
 		return;
-	uids = uid_list(r, body, &n);
+	uids = web_req_uids(r, body, &n);
 	json_decref(body);
 	if (uids == NULL)
 		return;

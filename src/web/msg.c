@@ -15,8 +15,6 @@
 #include "mime/mime.h"
 #include "web_int.h"
 
-#define SUMMARY_HEAD	(32 * 1024)	/* header octets read for a list */
-
 int
 web_folder_open(struct web_req *r, const char *folder,
     struct store_mailbox *mb)
@@ -34,17 +32,8 @@ web_folder_open(struct web_req *r, const char *folder,
 	return found == 0 ? 0 : -1;
 }
 
-static int
-by_uid(const void *key, const void *elem)
-{
-	uint32_t uid = *(const uint32_t *)key;
-	const struct store_msg *m = elem;
-
-	return uid < m->uid ? -1 : uid > m->uid;
-}
-
-static struct mime_part *
-parse_fd(int fd)
+struct mime_part *
+web_msg_parse_fd(int fd)
 {
 	struct mime_parser *ps = mime_parser_new(NULL);
 	char *blk = xmalloc(64 * 1024);
@@ -70,7 +59,7 @@ int
 web_msg_open(struct web_req *r, const char *folder, const char *uid,
     bool parse, struct web_msg *m)
 {
-	struct store_msg *msgs = NULL, *hit;
+	struct store_row *rows;
 	const char *errstr;
 	uint32_t u;
 	size_t n;
@@ -85,22 +74,27 @@ web_msg_open(struct web_req *r, const char *folder, const char *uid,
 	}
 	if ((found = web_folder_open(r, folder, &m->mbox)) != 1)
 		return found;
-	/* XXX: #8 store_msg_find(mailbox, uid) would spare loading the whole
-	 * folder to find one message. */
-	if (store_mailbox_messages(r->srv->store, m->mbox.id, &msgs, &n) < 0) {
+	if (store_rows_get(r->srv->store, m->mbox.id, u, u, 0, 0, 1, &rows,
+	    &n) == -1) {
 		web_reply_error(r, 500, "cannot read the folder");
 		return -1;
 	}
-	hit = bsearch(&u, msgs, n, sizeof(*msgs), by_uid);
-	if (hit != NULL)
-		m->msg = *hit;
-	free(msgs);
-	if (hit == NULL) {
+	if (n == 1) {
+		m->msg.id = rows[0].id;
+		m->msg.body_id = rows[0].body_id;
+		m->msg.uid = rows[0].uid;
+		m->msg.flags = rows[0].flags;
+		m->msg.size = rows[0].size;
+		m->msg.modseq = rows[0].modseq;
+		m->msg.internal_date = rows[0].internal_date;
+	}
+	store_rows_free(rows, n);
+	if (n != 1) {
 		web_reply_error(r, 404, "no such message");
 		return 0;
 	}
 	if ((m->fd = store_msg_open(r->srv->store, &m->msg)) < 0 ||
-	    (parse && (m->root = parse_fd(m->fd)) == NULL)) {
+	    (parse && (m->root = web_msg_parse_fd(m->fd)) == NULL)) {
 		web_msg_close(m);
 		web_reply_error(r, 500, "cannot read the message");
 		return -1;
@@ -346,32 +340,104 @@ web_addr_list_json(const char *v, size_t len)
 }
 
 void
-web_msg_summary(int fd, json_t *o)
+web_msg_summary(const char *head, size_t len, json_t *o)
 {
-	struct buf head = BUF_INIT, v = BUF_INIT;
+	struct buf v = BUF_INIT;
 	struct mime_field f;
-	ssize_t n;
 	size_t hlen;
 
-	buf_reserve(&head, SUMMARY_HEAD);
-	n = pread(fd, head.data, SUMMARY_HEAD, 0);
-	head.len = n > 0 ? (size_t)n : 0;
-	hlen = mime_hdr_split(head.data ? head.data : "", head.len);
-	if (hlen > 0 && mime_hdr_find(head.data, hlen, "Subject", &f))
+	hlen = head != NULL ? mime_hdr_split(head, len) : 0;
+	if (hlen > 0 && mime_hdr_find(head, hlen, "Subject", &f))
 		mime_hdr_decode(f.value, f.valuelen, &v);
 	json_object_set_new(o, "subject", web_json_str(v.data, v.len));
-	if (hlen > 0 && mime_hdr_find(head.data, hlen, "From", &f))
+	if (hlen > 0 && mime_hdr_find(head, hlen, "From", &f))
 		json_object_set_new(o, "from", first_address(f.value,
 		    f.valuelen));
 	else
 		json_object_set_new(o, "from", json_object());
+	if (hlen > 0 && mime_hdr_find(head, hlen, "To", &f))
+		json_object_set_new(o, "to", first_address(f.value,
+		    f.valuelen));
+	else
+		json_object_set_new(o, "to", json_object());
 	buf_reset(&v);
-	if (hlen > 0 && mime_hdr_find(head.data, hlen, "Content-Type", &f))
+	if (hlen > 0 && mime_hdr_find(head, hlen, "Content-Type", &f))
 		mime_hdr_unfold(f.value, f.valuelen, &v);
 	json_object_set_new(o, "has_attachments", json_boolean(v.len >= 15 &&
 	    str_iprefix(v.data, v.len, "multipart/mixed")));
 	buf_free(&v);
-	buf_free(&head);
+}
+
+bool
+web_hdr_get(const char *head, size_t len, const char *name, bool decode,
+    struct buf *out)
+{
+	struct mime_field f;
+	size_t hlen = head != NULL ? mime_hdr_split(head, len) : 0;
+
+	if (hlen == 0 || !mime_hdr_find(head, hlen, name, &f))
+		return false;
+	if (decode)
+		mime_hdr_decode(f.value, f.valuelen, out);
+	else
+		mime_hdr_unfold(f.value, f.valuelen, out);
+	return true;
+}
+
+void
+web_row_fini(struct store_row *row)
+{
+	free(row->keywords);
+	free(row->envelope);
+	free(row->body);
+	free(row->bodystructure);
+	free(row->header);
+	memset(row, 0, sizeof(*row));
+}
+
+json_t *
+web_row_json(const struct store_row *row, const char *folder)
+{
+	json_t *o = json_pack("{s:I, s:I, s:I, s:o}", "uid",
+	    (json_int_t)row->uid, "date", (json_int_t)row->internal_date,
+	    "size", (json_int_t)row->size, "flags",
+	    web_flags_json(row->flags));
+
+	web_msg_summary(row->header, row->header_len, o);
+	if (folder != NULL)
+		json_object_set_new(o, "folder", web_json_str(folder,
+		    strlen(folder)));
+	return o;
+}
+
+static const struct {
+	const char	*name;
+	uint32_t	 bit;
+} flag_names[] = {
+	{ "seen", STORE_F_SEEN }, { "flagged", STORE_F_FLAGGED },
+	{ "answered", STORE_F_ANSWERED }, { "draft", STORE_F_DRAFT },
+	{ "deleted", STORE_F_DELETED },
+};
+
+bool
+web_flags_parse(json_t *names, uint32_t *flags_out)
+{
+	json_t *v;
+	size_t i, k;
+
+	*flags_out = 0;
+	if (!json_is_array(names))
+		return false;
+	json_array_foreach(names, i, v) {
+		for (k = 0; k < sizeof(flag_names) / sizeof(*flag_names); k++)
+			if (json_is_string(v) && strcmp(json_string_value(v),
+			    flag_names[k].name) == 0)
+				break;
+		if (k == sizeof(flag_names) / sizeof(*flag_names))
+			return false;
+		*flags_out |= flag_names[k].bit;
+	}
+	return true;
 }
 
 json_t *

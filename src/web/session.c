@@ -95,6 +95,7 @@ session_free(struct web_session *s)
 		close(s->stream.fd);
 	if (s->timer != NULL)
 		event_free(s->timer);
+	store_watch_free(s->watch);
 	conn_free(s->conn);
 	req_clear(&s->req);
 	buf_free(&s->req.headers);
@@ -397,4 +398,41 @@ web_req_after(struct web_req *r, unsigned seconds, web_handler_fn *fn)
 	s->timer_fn = fn;
 	r->is_async = true;
 	evtimer_add(s->timer, &tv);
+}
+
+/* Stop waiting for a change; the request is the caller's again. */
+static void
+watch_end(struct web_session *s)
+{
+	store_watch_free(s->watch);
+	s->watch = NULL;
+	if (s->timer != NULL)
+		evtimer_del(s->timer);
+}
+
+static void
+on_watch(void *arg)
+{
+	struct web_session *s = arg;
+
+	watch_end(s);
+	s->watch_fn(&s->req);
+}
+
+static void
+on_watch_timeout(struct web_req *r)
+{
+	watch_end(r->session);
+	r->session->watch_fn(r);
+}
+
+void
+web_req_watch(struct web_req *r, unsigned seconds, web_handler_fn *fn)
+{
+	struct web_session *s = r->session;
+
+	s->watch_fn = fn;
+	s->watch = store_watch_new(s->srv->store, r->login.user_id,
+	    conn_base(s->conn), on_watch, s);
+	web_req_after(r, seconds, on_watch_timeout);
 }

@@ -16,6 +16,7 @@
 
 struct event_base;
 struct iopool;
+struct queue;
 struct store;
 struct web_sessions;
 struct web_throttle;
@@ -23,6 +24,7 @@ struct web_throttle;
 struct web_server {
 	const char		*hostname;
 	struct store		*store;
+	struct queue		*queue;		/* outbound; NULL: local only */
 	struct iopool		*pool;		/* password checks */
 	SSL_CTX			*tls;		/* for listen.https */
 	const char		*root;		/* the browser app (http.root) */

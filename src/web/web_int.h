@@ -338,8 +338,21 @@ bool	 web_req_resume(struct web_req *r);
  * delay); nothing happens if the connection ends first. */
 void	 web_req_after(struct web_req *r, unsigned seconds,
 	    web_handler_fn *fn);
+/* Call fn(r) on the request's loop soon after the signed-in user's mail
+ * changes (store_watch_new()), or after seconds; nothing happens if the
+ * connection ends first. */
+void	 web_req_watch(struct web_req *r, unsigned seconds,
+	    web_handler_fn *fn);
 /* The loop of the connection, for pool jobs. */
 struct event_base *web_req_base(struct web_req *r);
+
+/* Run work(arg) on the I/O pool (blocking store calls), then done(r, arg)
+ * on the request's loop, which replies; when the connection went away
+ * meanwhile done gets r NULL and only frees arg (job.c). */
+typedef void web_job_fn(void *arg);
+typedef void web_job_done_fn(struct web_req *r, void *arg);
+void	 web_req_run(struct web_req *r, web_job_fn *work,
+	    web_job_done_fn *done, void *arg);
 
 /* ---- The connection (session.c) and responses (reply.c) ----------- */
 
@@ -371,6 +384,8 @@ struct web_session {
 	struct web_stream	 stream;
 	struct event		*timer;
 	web_handler_fn		*timer_fn;
+	struct store_watch	*watch;		/* GET /api/events waits */
+	web_handler_fn		*watch_fn;
 	unsigned		 nrequests;
 	bool			 has_job;	/* a pool job holds us */
 	bool			 is_gone;	/* connection ended meanwhile */
@@ -430,17 +445,55 @@ const char *web_part_filename(const struct mime_part *p);
 /* Part ids: "0" for the root, then 1-based child numbers: "0.2.1". */
 void	 web_part_id(const struct mime_part *p, struct buf *out);
 struct mime_part *web_part_find(struct mime_part *root, const char *id);
-/* Subject, from and has_attachments of the message at fd into o. */
-void	 web_msg_summary(int fd, json_t *o);
+/* The MIME tree of the message at fd, or NULL when unreadable. */
+struct mime_part *web_msg_parse_fd(int fd);
+/* Append the value of field name of the header head[0..len), unfolded
+ * and, with decode, its encoded words decoded; false when absent. */
+bool	 web_hdr_get(const char *head, size_t len, const char *name,
+	    bool decode, struct buf *out);
+/* Subject, from, to and has_attachments of the message whose header is
+ * head[0..len) into o. */
+void	 web_msg_summary(const char *head, size_t len, json_t *o);
+/* The list entry of a message: uid, date, size, flags and the summary
+ * from its cached header (folder added when folder is not NULL). */
+json_t	*web_row_json(const struct store_row *row, const char *folder);
+/* Free the heap fields of one row taken out of a store_rows_get()
+ * array (whose slot was then zeroed). */
+void	 web_row_fini(struct store_row *row);
+/* Flags by name ("seen", "flagged", "answered", "draft", "deleted") to
+ * STORE_F_* bits; false on an unknown name. */
+bool	 web_flags_parse(json_t *names, uint32_t *flags_out);
 json_t	*web_flags_json(uint32_t flags);
 /* The mailboxes of an address field as [{"name", "address"}]. */
 json_t	*web_addr_list_json(const char *v, size_t len);
 /* A JSON string of p[0..len) with ill-formed UTF-8 replaced. */
 json_t	*web_json_str(const char *p, size_t len);
 
+/* ---- Writing mail (compose.c) ------------------------------------- */
+
+#define WEB_RCPTS_MAX	100	/* recipients of one message */
+
+/* Build the message of a compose body {"to", "cc", "bcc", "subject",
+ * "text", "attachments": [upload ids], "in_reply_to": {"message_id",
+ * "references"}, "forward": {"folder", "uid"}} from the signed-in user
+ * into out (CRLF); Bcc is written only with with_bcc (drafts). 1, or 0 /
+ * -1 after a 400 / 500 reply. */
+int	 web_compose_build(struct web_req *r, json_t *body, bool with_bcc,
+	    struct buf *out);
+/* The addr-specs of To, Cc and Bcc as a heap array of heap strings (free
+ * with store_strings_free()): 1, or 0 after a 400 reply (none, or more
+ * than WEB_RCPTS_MAX). */
+int	 web_compose_rcpts(struct web_req *r, json_t *body, char ***rcpts_out,
+	    size_t *n_out);
+
 /* The request body as a JSON object, or NULL after a 400/415 reply. The
  * caller releases it with json_decref(). */
 json_t	*web_req_json(struct web_req *r);
+/* {"uids": [..]} of body as a heap array; NULL after a 400 reply. */
+uint32_t *web_req_uids(struct web_req *r, json_t *body, size_t *n_out);
+/* Query parameter name as a number in [0, max], def when absent or bad. */
+size_t	 web_req_query_uint(struct web_req *r, const char *name, size_t def,
+	    size_t max);
 /* Query parameter name decoded into out. */
 bool	 web_req_query(struct web_req *r, const char *name, struct buf *out);
 /* The Set-Cookie value for the session cookie. */

@@ -6,6 +6,7 @@ SPDX-License-Identifier: ISC
 """
 import imaplib
 import os
+import re
 import signal
 import smtplib
 import socket
@@ -47,12 +48,14 @@ class Server:
         self.conf = os.path.join(self.dir, "petrel.conf")
         lines = ["hostname = mx.%s" % DOMAIN,
                  "data_dir = %s/data" % self.dir,
-                 "listen.smtp = 127.0.0.1:%d" % self.ports["smtp"],
-                 "listen.submission =", "listen.submissions =",
-                 "listen.pop3 =", "listen.pop3s =", "listen.http =",
-                 "listen.imap = 127.0.0.1:%d" % self.ports["imap"],
-                 "listen.imaps = 127.0.0.1:%d" % self.ports["imaps"],
                  "tls.cert =", "tls.key =", extra]
+        # Every listener this petrel knows is off but ours.
+        schema = subprocess.run([petrel_bin(), "config", "schema"],
+                                capture_output=True, text=True).stdout
+        for key in re.findall(r"`(listen\.[a-z0-9]+)`", schema):
+            port = self.ports.get(key.split(".")[1])
+            lines.append("%s = %s" % (key, "127.0.0.1:%d" % port
+                                      if port else ""))
         with open(self.conf, "w") as f:
             f.write("\n".join(lines) + "\n")
         self.proc = None

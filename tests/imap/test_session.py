@@ -206,3 +206,15 @@ def test_logout_while_unauthenticated_closes(srv):
     assert f.readline().startswith(b"* BYE")
     assert f.readline().startswith(b"x OK")
     assert f.readline() == b""
+
+
+def test_login_again_from_cache(srv):
+    u = srv.user()
+    for i in range(3):
+        M = srv.imap(u)
+        M.select("INBOX")
+        M.logout()
+    r = Raw(srv.ports["imap"])
+    ir = base64.b64encode(("\0%s\0%s" % (u, PASSWORD)).encode()).decode()
+    r.ok("AUTHENTICATE PLAIN " + ir)
+    r.ok("SELECT INBOX")

@@ -1,7 +1,6 @@
 """Untagged updates from other sessions and deliveries (RFC 3501 5.2,
 7.4.1) and IDLE (RFC 2177): a delivery reaches an idling client within a
 second."""
-import select
 import socket
 import time
 
@@ -48,16 +47,22 @@ def test_no_expunge_during_fetch(srv):
 
 
 def idle_until(r, want, limit):
+    """Read lines until one holds want, for at most limit seconds."""
     deadline = time.time() + limit
     got = []
-    while time.time() < deadline:
-        ready, _, _ = select.select([r.s], [], [], deadline - time.time())
-        if not ready:
-            break
-        ln = r.line()
-        got.append(ln)
-        if want in ln:
-            return got, time.time()
+    try:
+        while time.time() < deadline:
+            r.s.settimeout(max(0.01, deadline - time.time()))
+            ln = r.line()
+            got.append(ln)
+            if ln is None:
+                break
+            if want in ln:
+                return got, time.time()
+    except (socket.timeout, OSError):
+        pass
+    finally:
+        r.s.settimeout(30)
     raise AssertionError("no %r while idling: %r" % (want, got))
 
 

@@ -27,6 +27,8 @@ const browser = await chromium.launchPersistentContext(profile, {
 });
 
 let passed = 0, failed = 0;
+const sendBytes = Buffer.from(Array.from({ length: 3000 },
+    (_, i) => (i * 7) & 255));
 
 // Everything that leaves for another host is refused and remembered;
 // every dialog (alert, confirm) is a script that ran.
@@ -297,18 +299,144 @@ await test("keyboard_and_compose_upload", async (page) => {
 	await page.keyboard.press("c");
 	await page.waitForSelector("#compose[open]");
 	await page.fill("#c-to", cfg.bob);
-	await page.fill("#c-subject", "With a file");
-	await page.setInputFiles("#c-files", { name: "note.txt",
-	    mimeType: "text/plain", buffer: Buffer.from("hello bob\n") });
+	await page.fill("#c-subject", "Browser file for Bob");
+	await page.fill("#c-body", "Here is the file.");
+	await page.setInputFiles("#c-files", { name: "note.bin",
+	    mimeType: "application/octet-stream", buffer: sendBytes });
 	await page.waitForSelector("#c-attachments li");
-	check((await page.textContent("#c-attachments")).includes("note.txt"),
+	check((await page.textContent("#c-attachments")).includes("note.bin"),
 	    "upload listed");
 	await page.screenshot({ path: join(shots, "compose.png") });
 	await page.click("#c-send");
-	// XXX: #8 sending waits for mime_build_* and queue_submit (501).
-	await page.waitForSelector("#toast:not([hidden])");
-	check((await page.textContent("#toast")).includes("queue_submit"),
-	    "send says what it waits for");
+	await page.waitForSelector("#compose:not([open])",
+	    { state: "attached" });
+	await page.click("#folder-list li[data-folder=Sent]");
+	await page.locator(".row .subject", { hasText: "Browser file for Bob" })
+	    .first().waitFor();
+});
+
+// The message Alice sent above, in Bob's INBOX: the same bytes come back.
+await test("bob_downloads_same_bytes", async (page) => {
+	await fresh(page, cfg.bob);
+	await openBySubject(page, "Browser file for Bob");
+	const link = page.locator("#attachments a", { hasText: "note.bin" });
+	const [download] = await Promise.all([
+		page.waitForEvent("download"), link.click()]);
+	const got = readFileSync(await download.path());
+	check(Buffer.compare(got, sendBytes) === 0, "same bytes: " +
+	    got.length + " of " + sendBytes.length);
+	await page.screenshot({ path: join(shots, "bob-read.png") });
+});
+
+await test("reply_and_threads", async (page) => {
+	await fresh(page, cfg.bob);
+	await openBySubject(page, "Browser file for Bob");
+	await page.locator("#reader").focus();
+	await page.keyboard.press("r");
+	await page.waitForSelector("#compose[open]");
+	check((await page.inputValue("#c-to")).includes(cfg.alice),
+	    "reply goes to Alice");
+	check(/^Re: /.test(await page.inputValue("#c-subject")), "Re:");
+	await page.locator("#c-body").press("Home");
+	await page.locator("#c-body").type("Thanks, got it. ");
+	await page.click("#c-send");
+	await page.waitForSelector("#compose:not([open])",
+	    { state: "attached" });
+	await fresh(page, cfg.alice);
+	const frame = await openBySubject(page, "Re: Browser file for Bob");
+	await frame.locator("text=Thanks, got it.").waitFor();
+	// Alice's Sent holds the original; INBOX the reply: each folder is
+	// its own conversation list, so check the reply's thread in INBOX
+	// by References through the API view of the app.
+	await page.click("#threads-toggle");
+	await page.locator(".row .subject", { hasText:
+	    "Browser file for Bob" }).first().waitFor();
+	await page.screenshot({ path: join(shots, "threads.png") });
+	await page.click("#threads-toggle");
+});
+
+await test("flags_move_delete", async (page) => {
+	await fresh(page, cfg.alice);
+	await openBySubject(page, "Filler 1");
+	await page.click("[data-msg=flag]");
+	await page.locator(".row.current .from", { hasText: "\u2605" })
+	    .waitFor();
+	// Move with the select menu of the selection bar.
+	const row = page.locator(".row[data-uid]").filter({
+	    has: page.locator(".subject", { hasText: /^Filler 1$/ }) });
+	await row.locator(".check").check();
+	await page.selectOption("[data-action=move]", "Archive");
+	await row.waitFor({ state: "detached" });
+	await page.click("#folder-list li[data-folder=Archive]");
+	await openBySubject(page, "Filler 1");
+	await page.click("[data-msg=delete]");
+	await page.locator(".row .subject", { hasText: /^Filler 1$/ })
+	    .waitFor({ state: "detached" });
+	await page.click("#folder-list li[data-folder=Trash]");
+	await page.locator(".row .subject", { hasText: /^Filler 1$/ })
+	    .first().waitFor();
+	await page.screenshot({ path: join(shots, "trash.png") });
+});
+
+await test("search_subject_and_body", async (page) => {
+	await fresh(page, cfg.alice);
+	await page.fill("#search", "second line");
+	await page.press("#search", "Enter");
+	await page.waitForFunction(() => document.getElementById("list-title")
+	    .textContent.startsWith("Search"));
+	await page.locator(".row .subject", { hasText: cfg.plain_subject })
+	    .first().waitFor();
+	check(await page.locator(".row[data-uid]").count() === 1,
+	    "one body match");
+	await page.fill("#search", "subject:filler");
+	await page.press("#search", "Enter");
+	await page.waitForFunction(() => document.querySelectorAll(
+	    ".row[data-uid]").length >= 10);
+	await page.screenshot({ path: join(shots, "search.png") });
+});
+
+await test("drafts_and_folders", async (page) => {
+	await fresh(page, cfg.alice);
+	await page.keyboard.press("c");
+	await page.waitForSelector("#compose[open]");
+	await page.fill("#c-to", cfg.bob);
+	await page.fill("#c-subject", "Unfinished thoughts");
+	await page.click("#c-draft");
+	await page.waitForFunction(() => document.getElementById("c-status")
+	    .textContent === "Saved.");
+	await page.click("#c-draft");
+	await page.waitForTimeout(300);
+	await page.click("#compose-close");
+	await page.click("#folder-list li[data-folder=Drafts]");
+	await page.locator(".row .subject", { hasText: "Unfinished thoughts" })
+	    .first().waitFor();
+	check(await page.locator(".row[data-uid]").count() === 1,
+	    "the second save replaced the first");
+	page.removeAllListeners("dialog");
+	page.on("dialog", (d) => d.type() === "prompt" ?
+	    d.accept("Projects") : d.accept());
+	await page.click("#folder-new");
+	await page.locator("#folder-list li[data-folder=Projects]").waitFor();
+	await page.click("#folder-list li[data-folder=Projects]");
+	await page.click("#folder-delete");
+	await page.locator("#folder-list li[data-folder=Projects]")
+	    .waitFor({ state: "detached" });
+});
+
+await test("new_mail_without_reload", async (page) => {
+	await fresh(page, cfg.bob);
+	const before = await page.locator(".row[data-uid]").count();
+	await page.evaluate(async (to) => {
+		const { csrf } = await (await fetch("/api/session")).json();
+		await fetch("/api/send", { method: "POST", headers: {
+		    "Content-Type": "application/json", "X-CSRF-Token": csrf },
+		    body: JSON.stringify({ to, subject: "Note to self",
+		    text: "x" }) });
+	}, cfg.bob);
+	await page.locator(".row .subject", { hasText: "Note to self" })
+	    .first().waitFor({ timeout: 8000 });
+	check(await page.locator(".row[data-uid]").count() > before,
+	    "the list grew");
 });
 
 await test("phone_layout", async (page) => {

@@ -4,7 +4,7 @@ errors on the wire, pipelining, keep-alive, HEAD, static files with their
 security headers, sign-in with the session cookie and its rotation, CSRF
 refusal, the throttle, another user's ids refused, a message that
 arrived over SMTP read and its attachment downloaded byte for byte,
-uploads, and the routes that wait for store functions answering 501.
+and uploads. The mail-changing routes are in test_api.py.
 
 Run through tests/web/run, or alone: python3 tests/web/test_http.py
 Env as for tests/system (PETREL_BIN ...).
@@ -444,18 +444,6 @@ class HttpTest(harness.ServerTest):
         status, data, _ = w.json("POST", "/api/folders/Trash/expunge",
                                  {"uids": [99]})
         self.assertEqual(status, 200)
-
-    def test_pending_routes_say_what_they_need(self):
-        w = self.web()
-        w.login(self.addr["alice"])
-        for method, path, body in (
-                ("POST", "/api/messages/flags", {}),
-                ("POST", "/api/messages/move", {}),
-                ("POST", "/api/send", {}),
-                ("GET", "/api/search?q=x", None)):
-            status, data, _ = w.json(method, path, body)
-            self.assertEqual(status, 501, path)
-            self.assertTrue(data["missing"])
 
 
 class SharedThrottleTest(HttpTest):
