@@ -285,6 +285,11 @@ write_results() {
 	echo "POP3 STAT after each run). For Postfix \"visible\" is the time from the start of"
 	echo "smtp-source until all N messages are files in Dovecot's Maildir."
 	} > "$out"
+	# A hand-written "## Notes" section at the end of RESULTS.md survives.
+	if [ "$RESULTS" != "-" ] && [ -f "$RESULTS" ] && grep -q '^## Notes' "$RESULTS"; then
+		echo >> "$out"
+		sed -n '/^## Notes/,$p' "$RESULTS" >> "$out"
+	fi
 	if [ "$RESULTS" = "-" ]; then cat "$out"; else cp "$out" "$RESULTS"; cat "$out"; fi
 	rm -f "$out"
 }

@@ -251,6 +251,7 @@ daemon_serve(struct config *cfg)
 		fatalx("%s", err);
 	fill_protocols(&srv, cfg, st, pool, tls);
 	srv.smtp.queue = daemon_queue_get(dq);
+	srv.web.queue = daemon_queue_get(dq);
 	bind_listeners(&srv, cfg);
 	drop_privileges(cfg, data_dir);
 	ws = workers_start(&srv, worker_count(cfg));

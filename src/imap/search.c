@@ -333,6 +333,25 @@ parse_key(struct sparser *sp, struct skey *k)
 	return imap_seqset_parse(a->p, a->len, sp->q->n_msgs, &k->set);
 }
 
+/* Keys that read the message file go last, so that the cheap ones can
+ * rule a message out first. The order of the rest is kept. */
+static void
+body_keys_last(struct skey *and)
+{
+	struct skey tmp;
+	size_t i, j;
+
+	for (i = and->n; i > 0; i--) {
+		if (and->kids[i - 1].kind != SK_BODY &&
+		    and->kids[i - 1].kind != SK_TEXT)
+			continue;
+		tmp = and->kids[i - 1];
+		for (j = i - 1; j + 1 < and->n; j++)
+			and->kids[j] = and->kids[j + 1];
+		and->kids[and->n - 1] = tmp;
+	}
+}
+
 struct imap_search *
 imap_search_parse(struct imap_session *s, const struct imap_arg *args,
     size_t n, const char **errstr)
@@ -359,6 +378,7 @@ imap_search_parse(struct imap_session *s, const struct imap_arg *args,
 			return NULL;
 		}
 	}
+	body_keys_last(&q->root);
 	return q;
 }
 

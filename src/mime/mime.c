@@ -260,9 +260,12 @@ close_part(struct mime_parser *ps, struct mime_part *p, size_t e,
     size_t nl_e, bool is_lf_end)
 {
 	/* The blank line after a header can be the line break before a
-	 * delimiter: then the header ends before it and the body is empty. */
+	 * delimiter: then the header ends before it and the body is empty
+	 * (and so is a message in that body, which starts there too). */
+	if (e < p->hdr_off)
+		p->hdr_off = e;
 	if (e < p->body_off)
-		p->body_off = e > p->hdr_off ? e : p->hdr_off;
+		p->body_off = e;
 	p->end_off = e > p->body_off ? e : p->body_off;
 	p->body_lines = 0;
 	if (e > p->body_off)

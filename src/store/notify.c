@@ -112,14 +112,13 @@ recent_get(sqlite3 *db, int64_t mailbox_id)
 	sqlite3_stmt *stmt;
 	uint32_t first = UINT32_MAX;
 
-	stmt = store_db_prepare(db, "SELECT recent_uid FROM mailboxes "
-	    "WHERE id = ?", NULL);
+	stmt = store_stmt(db, "SELECT recent_uid FROM mailboxes WHERE id = ?");
 	if (stmt == NULL)
 		return UINT32_MAX;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
 	if (sqlite3_step(stmt) == SQLITE_ROW)
 		first = (uint32_t)sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return first;
 }
 
@@ -147,8 +146,10 @@ store_recent_take(struct store *st, int64_t mailbox_id, uint32_t uidnext)
 
 	if ((db = store_db(st)) == NULL)
 		return UINT32_MAX;
-	if (uidnext == 0)
-		return recent_get(db, mailbox_id);
+	first = recent_get(db, mailbox_id);
+	/* Most of the time nothing new arrived: no write then. */
+	if (uidnext == 0 || first == UINT32_MAX || first >= uidnext)
+		return first;
 	/* The mark is a hint that can be lost: no fsync of its own. */
 	(void)store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL);
 	if (store_db_begin(db, NULL) == 0) {

@@ -358,5 +358,10 @@ void	store_notify_mailbox(struct store *st, int64_t mailbox_id);
  * store_rows_free(). 0 or -1. */
 int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 	    size_t limit, struct store_row **rows_out, size_t *n_out);
+/* Messages in the mailbox and those without \Seen, from indexes alone
+ * (store_mailbox_status() also sums sizes, which reads every row). 0 or
+ * -1. */
+int	store_web_counts(struct store *st, int64_t mailbox_id,
+	    uint32_t *total_out, uint32_t *unseen_out);
 
 #endif

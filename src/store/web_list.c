@@ -154,3 +154,28 @@ store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 	*rows_out = rows;
 	return 0;
 }
+
+int
+store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
+    uint32_t *unseen_out)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int rc;
+
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	/* Both counts walk an index only (messages_unseen is partial). */
+	stmt = store_db_prepare(db, "SELECT (SELECT count(*) FROM messages "
+	    "WHERE mailbox_id = ?1), (SELECT count(*) FROM messages WHERE "
+	    "mailbox_id = ?1 AND (flags & 1) = 0)", NULL);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, mailbox_id);
+	if ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		*total_out = (uint32_t)sqlite3_column_int64(stmt, 0);
+		*unseen_out = (uint32_t)sqlite3_column_int64(stmt, 1);
+	}
+	sqlite3_finalize(stmt);
+	return rc == SQLITE_ROW ? 0 : -1;
+}

@@ -61,17 +61,19 @@ by_role(const void *a, const void *b)
 static json_t *
 folder_json(struct web_req *r, const struct store_mailbox_info *f)
 {
-	struct store_status st;
 	const char *role = folder_role(f);
+	uint32_t total, unseen, uidnext;
+	uint64_t modseq;
 
-	if (store_mailbox_status(r->srv->store, f->id, &st) != 1)
+	if (store_mailbox_state(r->srv->store, f->id, &uidnext,
+	    &modseq) != 1 || store_web_counts(r->srv->store, f->id, &total,
+	    &unseen) == -1)
 		return NULL;
 	return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I}", "name",
 	    web_json_str(f->name, strlen(f->name)), "role",
 	    role ? json_string(role) : json_null(), "total",
-	    (json_int_t)st.messages, "unread", (json_int_t)st.unseen,
-	    "uidnext", (json_int_t)st.uidnext, "modseq",
-	    (json_int_t)st.highestmodseq);
+	    (json_int_t)total, "unread", (json_int_t)unseen,
+	    "uidnext", (json_int_t)uidnext, "modseq", (json_int_t)modseq);
 }
 
 void

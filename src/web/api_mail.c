@@ -26,7 +26,8 @@ void
 web_api_messages(struct web_req *r)
 {
 	struct store_mailbox mb;
-	struct store_status stat;
+	uint32_t total, unseen, uidnext;
+	uint64_t modseq;
 	struct store_row *rows;
 	size_t n, i, off, limit;
 	json_t *list;
@@ -35,7 +36,9 @@ web_api_messages(struct web_req *r)
 		return;
 	off = web_req_query_uint(r, "offset", 0, UINT32_MAX);
 	limit = web_req_query_uint(r, "limit", PAGE_DEFAULT, PAGE_MAX);
-	if (store_mailbox_status(r->srv->store, mb.id, &stat) != 1 ||
+	if (store_mailbox_state(r->srv->store, mb.id, &uidnext,
+	    &modseq) != 1 || store_web_counts(r->srv->store, mb.id, &total,
+	    &unseen) == -1 ||
 	    store_web_page(r->srv->store, mb.id, off, limit, &rows,
 	    &n) == -1) {
 		web_reply_error(r, 500, "cannot read the folder");
@@ -46,11 +49,10 @@ web_api_messages(struct web_req *r)
 		json_array_append_new(list, web_row_json(&rows[i], NULL));
 	store_rows_free(rows, n);
 	web_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, "
-	    "s:I, s:o}", "folder", mb.name, "total",
-	    (json_int_t)stat.messages, "unread", (json_int_t)stat.unseen,
-	    "offset", (int)off, "limit", (int)limit, "uidnext",
-	    (json_int_t)stat.uidnext, "modseq",
-	    (json_int_t)stat.highestmodseq, "messages", list));
+	    "s:I, s:o}", "folder", mb.name, "total", (json_int_t)total,
+	    "unread", (json_int_t)unseen, "offset", (int)off, "limit",
+	    (int)limit, "uidnext", (json_int_t)uidnext, "modseq",
+	    (json_int_t)modseq, "messages", list));
 }
 
 /* The header of the message, for fields the MIME tree does not keep. */

@@ -1,10 +1,9 @@
 /* Drafts and sending. A draft is appended to Drafts with \Draft (and the
  * one it replaces removed); a sent message goes to every recipient, then
  * a copy to Sent with \Seen, and the message replied to gets \Answered.
- * Recipients go through the outbound queue when the server has one (it
- * delivers local ones too); without it local recipients are delivered
- * straight into the store and a remote one is refused before anything
- * is sent, naming the missing queue.
+ * Recipients are expanded like SMTP's (aliases, user+tag) and the
+ * message goes whole through the outbound queue, which files local copies
+ * and sends the rest by SMTP.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -189,6 +188,56 @@ committed(void *arg, int result, const char *err)
 }
 
 static void
+add_unique(char ***list, size_t *n, const char *address)
+{
+	size_t i;
+
+	for (i = 0; i < *n; i++)
+		if (strcmp((*list)[i], address) == 0)
+			return;
+	*list = xreallocarray(*list, *n + 1, sizeof(**list));
+	(*list)[(*n)++] = xstrdup(address);
+}
+
+/* Expand the recipients as SMTP does: an address of one of our domains
+ * becomes the accounts (or forwarding addresses) it resolves to, and one
+ * that nobody here has is refused before anything is sent. 1, or 0 after
+ * a reply was sent. */
+static int
+expand_rcpts(struct web_req *r, char **rcpts, size_t n, char ***out,
+    size_t *n_out)
+{
+	struct store *st = r->srv->store;
+	char **targets, *at;
+	size_t i, k, nt;
+	int hosted;
+
+	*out = NULL;
+	*n_out = 0;
+	for (i = 0; i < n; i++) {
+		at = strrchr(rcpts[i], '@');
+		hosted = at ? store_domain_find(st, at + 1) : 0;
+		if (hosted == 1 &&
+		    store_rcpt_resolve(st, rcpts[i], &targets, &nt) == 1) {
+			for (k = 0; k < nt; k++)
+				add_unique(out, n_out, targets[k]);
+			store_strings_free(targets, nt);
+		} else if (hosted == 0)
+			add_unique(out, n_out, rcpts[i]);
+		else {
+			web_reply_error(r, hosted < 0 ? 503 : 400, hosted < 0 ?
+			    "cannot look up %s now" : "no such recipient: %s",
+			    rcpts[i]);
+			store_strings_free(*out, *n_out);
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* Everything goes through the outbound queue, which files local copies
+ * through its local transport and sends the rest by SMTP. */
+static void
 submit_queue(struct web_req *r, struct send_job *j, char **rcpts,
     size_t n)
 {
@@ -196,9 +245,11 @@ submit_queue(struct web_req *r, struct send_job *j, char **rcpts,
 	char *err = NULL;
 	size_t i;
 
-	if ((m = queue_msg_new(r->srv->queue, r->login.address,
+	if (r->srv->queue == NULL ||
+	    (m = queue_msg_new(r->srv->queue, r->login.address,
 	    &err)) == NULL) {
-		web_reply_error(r, 503, "cannot send now: %s", err ? err : "?");
+		web_reply_error(r, 503, "cannot send now: %s", err ? err :
+		    "no outbound queue");
 		free(err);
 		job_free(j);
 		return;
@@ -216,83 +267,13 @@ submit_queue(struct web_req *r, struct send_job *j, char **rcpts,
 	queue_msg_commit(m, web_req_base(r), committed, j);
 }
 
-/* The accounts a local recipient ends at, added to d. 1, 0 when it is
- * not ours or is forwarded elsewhere (the queue's job), -1 when it is in
- * one of our domains but nobody has it. */
-static int
-add_local(struct store *st, struct store_delivery *d, const char *rcpt)
-{
-	const char *at = strrchr(rcpt, '@');
-	struct store_user u;
-	char **targets;
-	size_t i, n;
-	int rc = 1;
-
-	if (at == NULL || store_domain_find(st, at + 1) != 1)
-		return 0;
-	if (store_rcpt_resolve(st, rcpt, &targets, &n) != 1)
-		return -1;
-	for (i = 0; i < n; i++) {
-		if (store_user_find(st, targets[i], &u) == 1)
-			store_delivery_add(d, u.id, "INBOX");
-		else
-			rc = 0;
-	}
-	store_strings_free(targets, n);
-	return rc;
-}
-
-static void
-deliver_local(struct web_req *r, struct send_job *j, char **rcpts,
-    size_t n)
-{
-	struct store_delivery *d;
-	char *err = NULL;
-	size_t i;
-	int rc;
-
-	if ((d = store_delivery_new(r->srv->store, &err)) == NULL) {
-		web_reply_error(r, 503, "cannot send now: %s", err ? err : "?");
-		free(err);
-		job_free(j);
-		return;
-	}
-	for (i = 0; i < n; i++) {
-		if ((rc = add_local(r->srv->store, d, rcpts[i])) == 1)
-			continue;
-		store_delivery_abort(d);
-		job_free(j);
-		if (rc < 0)
-			web_reply_error(r, 400, "no such recipient: %s",
-			    rcpts[i]);
-		else
-			/* XXX: #8 until the daemon gives us the queue. */
-			web_reply_json(r, 501, json_pack("{s:s, s:s, s:s, "
-			    "s:i}", "error", "mail to other servers needs the "
-			    "outbound queue, which this server does not give "
-			    "the webmail yet; nothing was sent", "missing",
-			    "queue (web_server.queue)", "rcpt", rcpts[i],
-			    "status", 501));
-		return;
-	}
-	if (store_delivery_write(d, j->msg.data, j->msg.len) == -1) {
-		store_delivery_abort(d);
-		job_free(j);
-		web_reply_error(r, 503, "cannot send now: write error");
-		return;
-	}
-	store_delivery_set_date(d, time(NULL));
-	web_req_suspend(r);
-	store_delivery_commit(d, web_req_base(r), committed, j);
-}
-
 void
 web_api_send(struct web_req *r)
 {
 	struct send_job *j;
 	json_t *body;
-	char **rcpts;
-	size_t n;
+	char **rcpts, **targets;
+	size_t n, nt;
 
 	if ((body = web_req_json(r)) == NULL)
 		return;
@@ -309,9 +290,10 @@ web_api_send(struct web_req *r)
 		return;
 	}
 	json_decref(body);
-	if (r->srv->queue != NULL)
-		submit_queue(r, j, rcpts, n);
-	else
-		deliver_local(r, j, rcpts, n);
+	if (expand_rcpts(r, rcpts, n, &targets, &nt) == 1) {
+		submit_queue(r, j, targets, nt);
+		store_strings_free(targets, nt);
+	} else
+		job_free(j);
 	store_strings_free(rcpts, n);
 }

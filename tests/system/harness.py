@@ -289,7 +289,31 @@ class Server:
         return RawClient(self.ports[proto])
 
     def tmp_files(self):
-        return files_under(os.path.join(self.data_dir, "tmp"))
+        """Files left in the temporary directories of the data dir."""
+        out = []
+        for d in ("tmp", os.path.join("queue", "tmp")):
+            out += [os.path.join(d, f) for f in
+                    files_under(os.path.join(self.data_dir, d))]
+        return out
+
+    def body_files_check(self):
+        """(files in bodies/ no database row names, rows whose file is
+        missing) from the SQLite store, read-only; None when the data dir
+        does not have that layout. Call it while the server is idle."""
+        import sqlite3
+        db = os.path.join(self.data_dir, "store.db")
+        bodies = os.path.join(self.data_dir, "bodies")
+        if not (os.path.exists(db) and os.path.isdir(bodies)):
+            return None
+        try:
+            con = sqlite3.connect("file:%s?mode=ro" % db, uri=True,
+                                  timeout=10)
+            names = {r[0] for r in con.execute("SELECT name FROM bodies")}
+            con.close()
+        except sqlite3.Error:
+            return None
+        files = {os.path.basename(f) for f in files_under(bodies)}
+        return sorted(files - names), sorted(names - files)
 
 
 class RawClient:

@@ -94,8 +94,12 @@ class DiskFullTest(ServerTest):
         self.assertEqual(self.srv.tmp_files(), [])
         self.check_mailbox(acked)
 
-        # a restart finds the same state
+        # a restart finds the same state, and no stray body files
         self.assertEqual(self.srv.stop(), 0)
+        bodies = self.srv.body_files_check()
+        if bodies is not None:
+            self.assertEqual(bodies, ([], []), "(body files without a row, "
+                             "rows without a file)")
         self.srv.start()
         self.check_mailbox(acked)
 
