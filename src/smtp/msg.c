@@ -252,10 +252,12 @@ log_message(struct smtp_session *s, int code)
 	for (i = 0; i < s->nrcpts; i++)
 		buf_addf(&to, "%s<%s>", i ? "," : "", s->rcpts[i].address);
 	log_info("smtp session=%s event=message id=%s from=<%s> to=%s "
-	    "size=%llu client=%s tls=%s result=%d", s->id, s->msg_id,
-	    s->mail_from, buf_cstr(&to), (unsigned long long)s->data_size,
+	    "size=%llu client=%s tls=%s user=%s queued=%s result=%d", s->id,
+	    s->msg_id, s->mail_from, buf_cstr(&to),
+	    (unsigned long long)s->data_size,
 	    s->conn ? conn_peer_str(s->conn) : "gone",
-	    s->conn && conn_is_tls(s->conn) ? "yes" : "no", code);
+	    s->conn && conn_is_tls(s->conn) ? "yes" : "no",
+	    s->is_auth ? s->auth_user : "-", s->has_remote ? "yes" : "no", code);
 	buf_free(&to);
 }
 
