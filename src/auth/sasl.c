@@ -98,6 +98,15 @@ login(struct auth_sasl *sasl, const char *p, size_t len,
 	return AUTH_SASL_DONE;
 }
 
+/* Free a buffer that held a secret. */
+static void
+wipe(struct buf *b)
+{
+	if (b->data != NULL)
+		explicit_bzero(b->data, b->cap);
+	buf_free(b);
+}
+
 enum auth_sasl_result
 auth_sasl_step(struct auth_sasl *sasl, const char *resp, size_t len,
     const char **challenge_out, const char **errstr)
@@ -119,8 +128,7 @@ auth_sasl_step(struct auth_sasl *sasl, const char *resp, size_t len,
 		sasl->step = 1;
 	if (resp == NULL || (!(len == 1 && resp[0] == '=') &&
 	    b64_decode(resp, len, &dec) != 0)) {
-		explicit_bzero(dec.data, dec.cap);
-		buf_free(&dec);
+		wipe(&dec);
 		*errstr = "response is not valid base64";
 		return AUTH_SASL_BAD;
 	}
@@ -130,7 +138,6 @@ auth_sasl_step(struct auth_sasl *sasl, const char *resp, size_t len,
 	else
 		r = login(sasl, dec.data, dec.len, challenge_out, errstr);
 	sasl->step++;
-	explicit_bzero(dec.data, dec.cap);
-	buf_free(&dec);
+	wipe(&dec);
 	return r;
 }
