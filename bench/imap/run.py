@@ -187,7 +187,8 @@ def idle_clients(port, users, n):
     sel = selectors.DefaultSelector()
     socks = []
     state = {}
-    for i in range(n):
+
+    def connect_one(i):
         s = socket.socket()
         s.setblocking(False)
         try:
@@ -197,12 +198,18 @@ def idle_clients(port, users, n):
         socks.append(s)
         state[s] = [0, b"", users[i % len(users)]]
         sel.register(s, selectors.EVENT_READ)
+    # A few at a time: a burst of thousands overflows listen backlogs,
+    # and a dropped handshake leaves a client waiting for a greeting.
+    opened = 0
     steps = [b"", b"a LOGIN %s " + PASSWORD.encode() + b"\r\n",
              b"b SELECT INBOX\r\n", b"c IDLE\r\n"]
     waits = [b"* OK", b"a OK", b"b OK", b"+ "]
     done = 0
     deadline = time.time() + 600
     while done < n and time.time() < deadline:
+        while opened < n and opened - done < 64:
+            connect_one(opened)
+            opened += 1
         for key, _ in sel.select(timeout=5):
             s = key.fileobj
             st = state[s]

@@ -13,6 +13,7 @@
 const struct config_key *daemon_config_schema(void);
 
 /* The services' key tables (settings_*.c), each ending with a NULL row. */
+extern const struct config_key imap_config_keys[];
 extern const struct config_key queue_config_keys[];
 extern const struct config_key web_config_keys[];
 

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 
+#include "imap/imap.h"
 #include "lib/net.h"
 #include "pop3/pop3.h"
 #include "smtp/smtp.h"
@@ -16,6 +17,8 @@ enum service {
 	SERVICE_SUBMISSIONS,
 	SERVICE_POP3,
 	SERVICE_POP3S,
+	SERVICE_IMAP,
+	SERVICE_IMAPS,
 	SERVICE_HTTP,
 	SERVICE_HTTPS,
 };
@@ -34,6 +37,7 @@ struct server {
 	unsigned		 max_connections;
 	struct smtp_server	 smtp;
 	struct pop3_server	 pop3;
+	struct imap_server	 imap;
 	struct web_server	 web;
 };
 

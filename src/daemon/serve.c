@@ -29,17 +29,16 @@
 static const struct {
 	const char	*key;
 	enum service	 service;
-	bool		 is_built;	/* XXX: false until its issue lands */
 } services[] = {
-	{ "listen.smtp",	SERVICE_SMTP,		true },
-	{ "listen.submission",	SERVICE_SUBMISSION,	true },
-	{ "listen.submissions",	SERVICE_SUBMISSIONS,	true },
-	{ "listen.pop3",	SERVICE_POP3,		true },
-	{ "listen.pop3s",	SERVICE_POP3S,		true },
-	{ "listen.imap",	SERVICE_SMTP,		false },	/* #6 */
-	{ "listen.imaps",	SERVICE_SMTP,		false },	/* #6 */
-	{ "listen.http",	SERVICE_HTTP,		true },
-	{ "listen.https",	SERVICE_HTTPS,		true },
+	{ "listen.smtp",	SERVICE_SMTP },
+	{ "listen.submission",	SERVICE_SUBMISSION },
+	{ "listen.submissions",	SERVICE_SUBMISSIONS },
+	{ "listen.pop3",	SERVICE_POP3 },
+	{ "listen.pop3s",	SERVICE_POP3S },
+	{ "listen.imap",	SERVICE_IMAP },
+	{ "listen.imaps",	SERVICE_IMAPS },
+	{ "listen.http",	SERVICE_HTTP },
+	{ "listen.https",	SERVICE_HTTPS },
 };
 
 static const char *
@@ -56,6 +55,10 @@ service_name(enum service svc)
 		return "pop3";
 	case SERVICE_POP3S:
 		return "pop3s";
+	case SERVICE_IMAP:
+		return "imap";
+	case SERVICE_IMAPS:
+		return "imaps";
 	case SERVICE_HTTP:
 		return "http";
 	case SERVICE_HTTPS:
@@ -94,11 +97,6 @@ bind_listeners(struct server *srv, const struct config *cfg)
 		list = config_listen(cfg, services[i].key);
 		if (list->count == 0)
 			continue;
-		if (!services[i].is_built) {
-			log_warnx("serve event=skip key=%s reason=\"this "
-			    "service is not built yet\"", services[i].key);
-			continue;
-		}
 		for (j = 0; j < list->count; j++)
 			add_listener(srv, &list->addrs[j], services[i].service);
 	}
@@ -123,6 +121,24 @@ drop_privileges(const struct config *cfg, const char *data_dir)
 	    setuid(pw->pw_uid) != 0)
 		fatal("cannot run as %s", user);
 	log_info("serve event=privileges user=%s", user);
+}
+
+static void
+fill_imap(struct imap_server *imap, const struct config *cfg,
+    struct store *st, struct iopool *pool, SSL_CTX *tls)
+{
+	imap->hostname = daemon_hostname(cfg);
+	imap->store = st;
+	imap->pool = pool;
+	imap->tls = tls;
+	imap->timeout = (unsigned)config_duration(cfg, "imap.timeout");
+	imap->max_line = (size_t)config_size(cfg, "imap.max_line");
+	imap->max_literal = config_size(cfg, "imap.max_literal");
+	imap->max_per_user = (unsigned)config_uint(cfg, "imap.max_per_user");
+	imap->max_errors = (unsigned)config_uint(cfg, "imap.max_errors");
+	imap->plaintext_anywhere = config_bool(cfg, "imap.plaintext_anywhere");
+	imap->auth_cache_ttl = (unsigned)config_duration(cfg,
+	    "imap.auth_cache_ttl");
 }
 
 /* The webmail; http.root is made absolute before anything may chdir. */
@@ -183,6 +199,7 @@ fill_protocols(struct server *srv, const struct config *cfg,
 	srv->pop3.max_errors = (unsigned)config_uint(cfg, "pop3.max_errors");
 	srv->pop3.plaintext_anywhere = config_bool(cfg,
 	    "pop3.plaintext_anywhere");
+	fill_imap(&srv->imap, cfg, st, pool, tls);
 	fill_web(&srv->web, cfg, st, pool, tls);
 }
 

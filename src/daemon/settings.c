@@ -89,7 +89,8 @@ const struct config_key *
 daemon_config_schema(void)
 {
 	static const struct config_key *const tables[] = {
-		core_keys, queue_config_keys, web_config_keys,
+		core_keys, imap_config_keys, queue_config_keys,
+		web_config_keys,
 	};
 	static struct config_key *schema;
 	size_t i, n;

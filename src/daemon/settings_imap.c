@@ -1,5 +1,5 @@
-/* The configuration keys of the IMAP server (issue 6); the lead merges
- * them into daemon_config_schema.
+/* The configuration keys of the IMAP server, joined with the others by
+ * daemon_config_schema() (settings.c).
  * SPDX-License-Identifier: ISC */
 #include "daemon.h"
 

@@ -66,6 +66,11 @@ on_accept(struct evconnlistener *evl, evutil_socket_t fd,
 		pop3_session_start(&srv->pop3, base, fd, sa, (socklen_t)salen,
 		    ctx->listener->service == SERVICE_POP3S, busy);
 		break;
+	case SERVICE_IMAP:
+	case SERVICE_IMAPS:
+		imap_session_start(&srv->imap, base, fd, sa, (socklen_t)salen,
+		    ctx->listener->service == SERVICE_IMAPS, busy);
+		break;
 	case SERVICE_HTTP:
 	case SERVICE_HTTPS:
 		web_session_start(&srv->web, base, fd, sa, (socklen_t)salen,

@@ -51,8 +51,12 @@ def main():
     patch("settings.c", [("\t{ NULL, CONFIG_STR, NULL, 0, 0, NULL },\n", rows + "\t{ NULL, CONFIG_STR, NULL, 0, 0, NULL },\n")])
     for h in ("daemon.h",):
         open(os.path.join(OUT, h), "w").write(open(os.path.join(TOP, "src/daemon", h)).read())
-    subprocess.check_call(["make", "-s", "B=" + B, B + "/libpetrel.a", B + "/obj/cli/main.o"], cwd=TOP)
-    cflags = ["-std=c17", "-O2", "-g", "-D_GNU_SOURCE", "-I" + OUT, "-Isrc"]
+    san = os.environ.get("SAN") == "1"
+    sanflags = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined",
+                "-fno-omit-frame-pointer"] if san else []
+    subprocess.check_call(["make", "-s", "B=" + B] + (["SAN=1"] if san else []) +
+                          [B + "/libpetrel.a", B + "/obj/cli/main.o"], cwd=TOP)
+    cflags = ["-std=c17", "-O2", "-g", "-D_GNU_SOURCE", "-I" + OUT, "-Isrc"] + sanflags
     pk = subprocess.check_output(["pkg-config", "--cflags", "--libs", "libevent", "libevent_openssl",
                                   "libevent_pthreads", "openssl", "sqlite3", "libcares", "jansson",
                                   "gumbo", "libcrypt"]).decode().split()
@@ -69,7 +73,7 @@ def main():
         os.unlink(stripped)
     subprocess.check_call(["cp", lib, stripped])
     subprocess.check_call(["ar", "d", stripped, "serve.o", "workers.o", "settings.o"])
-    subprocess.check_call(["cc", "-o", os.path.join(TOP, B, "petrel"), os.path.join(TOP, B, "obj/cli/main.o")] +
+    subprocess.check_call(["cc"] + sanflags + ["-o", os.path.join(TOP, B, "petrel"), os.path.join(TOP, B, "obj/cli/main.o")] +
                           objs + [stripped] + [x for x in pk if not x.startswith("-I")] + ["-lpthread", "-lm"], cwd=TOP)
     print("private-daemon: built %s/petrel" % B)
 
