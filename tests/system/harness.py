@@ -16,6 +16,7 @@ SPDX-License-Identifier: ISC
 import hashlib
 import os
 import poplib
+import random
 import re
 import shutil
 import signal
@@ -52,11 +53,20 @@ def timeout(seconds):
 
 
 def free_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+    """A free port below the kernel's ephemeral range (32768 and up), so
+    that no client connection can take it as its source port while a test
+    restarts the server on it."""
+    for _ in range(200):
+        port = random.randint(20000, 32000)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        finally:
+            s.close()
+        return port
+    raise RuntimeError("no free port between 20000 and 32000")
 
 
 def sha256(data):
