@@ -75,6 +75,7 @@ check: deps
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory SAN=1 all unit
 	@$(MAKE) --no-print-directory fuzz
+	@./tests/web/setup.sh >/dev/null
 	@./tests/run all
 
 check-asan: deps
