@@ -70,6 +70,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	srv.store = st;
 	srv.pool = pool;
 	srv.max_message_size = 64 * 1024;
+	srv.max_line = 1000;
 	srv.max_recipients = 5;
 	srv.max_errors = 20;
 	srv.max_commands = 200;

@@ -180,6 +180,7 @@ fill_protocols(struct server *srv, const struct config *cfg,
 	srv->smtp.tls = tls;
 	srv->smtp.max_message_size = config_size(cfg,
 	    "smtp.max_message_size");
+	srv->smtp.max_line = (size_t)config_size(cfg, "smtp.max_line");
 	srv->smtp.max_recipients = (unsigned)config_uint(cfg,
 	    "smtp.max_recipients");
 	srv->smtp.max_errors = (unsigned)config_uint(cfg, "smtp.max_errors");

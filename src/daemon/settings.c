@@ -51,6 +51,9 @@ static const struct config_key core_keys[] = {
 	  "Lowest level logged: debug, info or warn" },
 	{ "smtp.max_message_size", CONFIG_SIZE, "50M", 1024, 4096 * MIB,
 	  "Largest message accepted (announced with SIZE)" },
+	{ "smtp.max_line", CONFIG_SIZE, "1000", 1000, 1024 * 1024,
+	  "Longest command or text line with its CRLF (RFC 5321 4.5.3.1: "
+	  "at least 1000)" },
 	{ "smtp.max_recipients", CONFIG_UINT, "100", 1, 100000,
 	  "Recipients per message (RFC 5321 asks for at least 100)" },
 	{ "smtp.max_errors", CONFIG_UINT, "20", 1, 10000,

@@ -45,7 +45,8 @@ smtp_session_start(const struct smtp_server *srv, struct event_base *base,
 	    &smtp_conn_cb, s);
 	/* AUTH lines may be long (RFC 4954 4); every other command is held
 	 * to RFC 5321's limit in dispatch(). */
-	conn_set_max_line(s->conn, SMTP_AUTH_LINE_MAX);
+	conn_set_max_line(s->conn, srv->max_line > SMTP_AUTH_LINE_MAX ?
+	    srv->max_line : SMTP_AUTH_LINE_MAX);
 	conn_set_timeout(s->conn, srv->timeout);
 	log_info("smtp session=%s event=connect client=%s", s->id,
 	    conn_peer_str(s->conn));
@@ -204,7 +205,7 @@ dispatch(struct smtp_session *s, const char *line, size_t len)
 	}
 	sp = str_chr(line, len, ' ');
 	verb_len = sp ? (size_t)(sp - line) : len;
-	if (len + 2 > SMTP_LINE_MAX && !str_ieq(line, verb_len, "AUTH")) {
+	if (len + 2 > s->srv->max_line && !str_ieq(line, verb_len, "AUTH")) {
 		/* RFC 5321 4.5.3.1.4: 500 for a too-long line. */
 		smtp_reply_error(s, 500, "5.5.2", "Line too long");
 		return;
@@ -264,7 +265,7 @@ on_input(struct conn *c, void *arg)
 		if (r == 0)
 			break;
 		if (s->state == SMTP_ST_DATA) {
-			if (r < 0 || len + 2 > SMTP_LINE_MAX)
+			if (r < 0 || len + 2 > s->srv->max_line)
 				smtp_data_too_long(s);
 			else
 				smtp_data_line(s, line, len, crlf);

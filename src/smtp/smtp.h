@@ -34,6 +34,7 @@ struct smtp_server {
 	struct iopool	*pool;		/* password checks */
 	SSL_CTX		*tls;		/* NULL: no STARTTLS */
 	uint64_t	 max_message_size;
+	size_t		 max_line;	/* with CRLF; RFC 5321: >= 1000 */
 	unsigned	 max_recipients;
 	unsigned	 max_errors;	/* bad commands before 421 */
 	unsigned	 max_commands;	/* per session */

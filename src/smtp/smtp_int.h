@@ -12,7 +12,6 @@ struct event;
 struct queue_msg;
 struct store_delivery;
 
-#define SMTP_LINE_MAX		1000	/* with CRLF, RFC 5321 4.5.3.1.4-6 */
 #define SMTP_AUTH_LINE_MAX	12288	/* AUTH lines, RFC 4954 4 */
 #define SMTP_LOCAL_MAX		64	/* RFC 5321 4.5.3.1.1 */
 #define SMTP_DOMAIN_MAX		255	/* RFC 5321 4.5.3.1.2 */
