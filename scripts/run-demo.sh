@@ -21,7 +21,10 @@ petrel is starting with its data in ./var (stop it with Ctrl-C).
 
   demo account   $demo_user  password: $demo_pass
   SMTP           127.0.0.1 port 2525 (STARTTLS offered, self-signed)
+  submission     127.0.0.1 port 2587 (STARTTLS, AUTH), 2465 (TLS)
   POP3           127.0.0.1 port 2110 (STLS offered), POP3S port 2995
+  IMAP           127.0.0.1 port 2143 (STARTTLS offered), IMAPS port 2993
+  webmail        http://127.0.0.1:8080/
 
 Try it:
   swaks --server 127.0.0.1:2525 --to $demo_user --from you@example.org
