@@ -123,12 +123,13 @@ store_db(struct store *st)
 	return c->db;
 }
 
-/* Hold a shared lock on dir/lock while open. Whoever gets it exclusively
- * first is alone, so it may clear tmp/ of files left by a crash; another
- * process (a `petrel user add` next to `petrel serve`) never loses its
- * temporary files that way. */
+/* Take dir/lock, exclusively when nobody else has the store open: then
+ * this process is alone and may clear what a crash left (temporary files,
+ * body files no row refers to) without touching another process's work in
+ * flight (a `petrel user add` next to `petrel serve`). *is_alone_out says
+ * which; store_lock_share() then lets the others in. */
 static int
-lock_and_clean(struct store *st, char **err_out)
+lock_take(struct store *st, bool *is_alone_out, char **err_out)
 {
 	char *path;
 
@@ -138,8 +139,16 @@ lock_and_clean(struct store *st, char **err_out)
 	if (st->lock_fd == -1)
 		return store_err(err_out, "%s/lock: %s", st->dir,
 		    strerror(errno));
-	if (flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0)
-		store_msgfile_clean_tmp(st);
+	*is_alone_out = flock(st->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	if (!*is_alone_out && flock(st->lock_fd, LOCK_SH) == -1)
+		return store_err(err_out, "%s/lock: %s", st->dir,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+lock_share(struct store *st, char **err_out)
+{
 	if (flock(st->lock_fd, LOCK_SH) == -1)
 		return store_err(err_out, "%s/lock: %s", st->dir,
 		    strerror(errno));
@@ -163,6 +172,7 @@ struct store *
 store_open(const char *data_dir, struct iopool *pool, char **err_out)
 {
 	struct store *st;
+	bool is_alone = false;
 	int rc;
 
 	if (mkdir(data_dir, 0700) == -1 && errno != EEXIST) {
@@ -178,8 +188,17 @@ store_open(const char *data_dir, struct iopool *pool, char **err_out)
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
 	if (store_msgfile_init(st, err_out) == -1 ||
-	    lock_and_clean(st, err_out) == -1 || db_init(st, err_out) == -1)
+	    lock_take(st, &is_alone, err_out) == -1)
 		goto fail;
+	if (is_alone)
+		store_msgfile_clean_tmp(st);
+	if (db_init(st, err_out) == -1)
+		goto fail;
+	if (is_alone) {
+		store_sweep_orphans(st);
+		if (lock_share(st, err_out) == -1)
+			goto fail;
+	}
 	store_reserve_take(st);
 	rc = pthread_create(&st->committer, NULL, store_commit_main, st);
 	if (rc != 0)

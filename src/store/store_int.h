@@ -109,6 +109,10 @@ bool	 store_address_valid(const char *address, char *out, size_t outsize,
 /* The domain part of a valid, lowercase address. */
 const char *store_address_domain(const char *address);
 
+/* sweep.c: remove body files no row refers to (a crash between a body's
+ * rename and its transaction). Only while no other process has the store. */
+void	 store_sweep_orphans(struct store *st);
+
 /* reserve.c: space held back so that deletions work on a full disk.
  * take is best effort; release returns whether there was a reserve. */
 void	 store_reserve_take(struct store *st);
