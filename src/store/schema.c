@@ -93,6 +93,18 @@ static const char *const migrations[] = {
 	"  domain_id	INTEGER NOT NULL REFERENCES domains(id),"
 	"  PRIMARY KEY (address, target)) WITHOUT ROWID;"
 	"CREATE INDEX aliases_domain ON aliases(domain_id);",
+	/* 4: a text index for IMAP SEARCH BODY and TEXT (issue 6): each
+	 * body's decoded header and text parts as trigrams (FTS5), written
+	 * with the parse cache, which is emptied here so that it refills
+	 * together with the index. */
+	"CREATE VIRTUAL TABLE text_index USING fts5(hdr, body,"
+	"    tokenize = 'trigram');"
+	"CREATE TRIGGER bodies_text_gc AFTER DELETE ON bodies BEGIN"
+	"    DELETE FROM text_index WHERE rowid = old.id; END;"
+	"DELETE FROM cache;",
+	/* 5: the webmail walks a mailbox by date (issue 8). */
+	"CREATE INDEX IF NOT EXISTS messages_date ON messages(mailbox_id,"
+	"    internal_date, uid);",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

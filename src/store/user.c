@@ -344,7 +344,6 @@ store_user_check_password(struct store *st, const char *address,
 	char *hash = NULL;
 	int rc;
 
-	/* XXX: login throttling hooks in here (see auth.h). */
 	rc = user_get(st, address, &user, &hash);
 	if (rc != 1) {
 		/* Unknown or unreadable: spend the time of a real check. */

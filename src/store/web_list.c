@@ -14,21 +14,6 @@
  * many times the page; wider pages are fetched one UID at a time. */
 #define SPAN_FACTOR	4
 
-/* The index that lets SQLite walk a mailbox by date instead of sorting it.
- * XXX: #8 belongs in a schema migration; created here, once per store, so
- * the webmail does not wait for one. */
-static void
-date_index(struct store *st, sqlite3 *db)
-{
-	static const struct store *done;
-
-	if (__atomic_load_n(&done, __ATOMIC_ACQUIRE) == st)
-		return;
-	(void)store_db_exec(db, "CREATE INDEX IF NOT EXISTS messages_date "
-	    "ON messages(mailbox_id, internal_date, uid)", NULL);
-	__atomic_store_n(&done, st, __ATOMIC_RELEASE);
-}
-
 static int
 page_uids(sqlite3 *db, int64_t mailbox_id, size_t offset, size_t limit,
     uint32_t **uids_out, size_t *n_out)
@@ -135,7 +120,6 @@ store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 	*n_out = 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	date_index(st, db);
 	if (page_uids(db, mailbox_id, offset, limit, &uids, &n) == -1)
 		return -1;
 	if (n == 0) {

@@ -152,14 +152,6 @@ web_reply_error(struct web_req *r, int status, const char *fmt, ...)
 }
 
 void
-web_reply_missing(struct web_req *r, const char *what)
-{
-	/* XXX: #8 the route works once the store or queue grows "what". */
-	web_reply_json(r, 501, json_pack("{s:s, s:s, s:i}", "error",
-	    "not available yet", "missing", what, "status", 501));
-}
-
-void
 web_reply_stream(struct web_req *r, int status, const char *ctype, int fd,
     uint64_t off, uint64_t len, int cte)
 {

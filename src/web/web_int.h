@@ -320,8 +320,6 @@ void	 web_reply_json(struct web_req *r, int status, json_t *obj);
 /* A JSON error {"error": text} (text only, for requests outside /api). */
 void	 web_reply_error(struct web_req *r, int status, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
-/* 501 naming the store or queue function the route waits for. */
-void	 web_reply_missing(struct web_req *r, const char *what);
 
 /* A body streamed from a file with flow control: len octets at off,
  * decoded with cte on the way (MIME_CTE_* from mime.h; 7bit/8bit/binary
