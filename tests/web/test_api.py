@@ -53,10 +53,15 @@ class ApiTest(harness.ServerTest):
         return data
 
     def uid_of(self, w, subject, folder="INBOX"):
-        for m in self.listing(w, folder)["messages"]:
-            if m["subject"] == subject:
-                return m["uid"]
-        self.fail("no message %r in %s" % (subject, folder))
+        # Sent mail travels through the queue: give it a moment to land.
+        deadline = time.monotonic() + 10
+        while True:
+            for m in self.listing(w, folder)["messages"]:
+                if m["subject"] == subject:
+                    return m["uid"]
+            if time.monotonic() > deadline:
+                self.fail("no message %r in %s" % (subject, folder))
+            time.sleep(0.1)
 
     def folders(self, w):
         _, data, _ = w.json("GET", "/api/folders")
