@@ -264,7 +264,7 @@ write_results() {
 	echo "- load average (1/5/15 min) at start: ${LOAD_START:-?}, at end: ${LOAD_END:-?} (other work on the machine adds noise)"
 	echo "- kernel: $(uname -r); Postfix $(postconf -d mail_version 2>/dev/null | sed 's/.*= //'), Dovecot $(dovecot --version 2>/dev/null | cut -d' ' -f1)"
 	echo "- client: smtp-source -s S -m $N -l $SIZE (one recipient, one message per connection), loopback"
-	echo "- petrel: $PETREL_BIN, data_dir on $BENCH_TMP; 250 only after the message is durable in the mailbox"
+	echo "- petrel: $PETREL_BIN (source tree $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown), binary built $(date -u -r "$PETREL_BIN" '+%H:%M UTC' 2>/dev/null || echo '?')), data_dir on $BENCH_TMP; 250 only after the message is durable in the mailbox"
 	echo "- Postfix: anchor stack (smtpd -> cleanup -> queue -> qmgr -> LMTP -> Dovecot Maildir), default durability"
 	echo
 	echo "| sessions | petrel accepted+stored msg/s | Postfix accepted msg/s | Postfix visible in mailbox msg/s | petrel/Postfix accepted | petrel/Postfix visible |"

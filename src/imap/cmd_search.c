@@ -19,6 +19,21 @@
 #define RET_ALL		0x04
 #define RET_COUNT	0x08
 
+#define SEARCH_PARTS	4	/* pool jobs for a search that reads bodies */
+
+struct search_job;
+
+/* A slice of the UID map searched by one pool job. */
+struct search_part {
+	struct search_job	*j;
+	size_t			 from;
+	size_t			 to;
+	uint32_t		*hits;
+	size_t			 n_hits;
+	uint64_t		 max_modseq;
+	bool			 is_failed;
+};
+
 struct search_job {
 	struct imap_cmd		*cmd;
 	struct imap_search	*q;
@@ -26,15 +41,20 @@ struct search_job {
 	struct imap_view	 view;		/* uids is our copy */
 	unsigned		 ret;
 	bool			 is_esearch;
-	uint32_t		*hits;		/* uids or msns */
+	struct search_part	 parts[SEARCH_PARTS];
+	unsigned		 n_parts;
+	unsigned		 n_left;	/* parts still running */
+	struct event_base	*base;		/* the session's loop */
+	uint32_t		*hits;		/* uids or msns, merged */
 	size_t			 n_hits;
 	uint64_t		 max_modseq;
 	bool			 is_failed;
 };
 
 static void
-search_batch(struct search_job *j, size_t from, size_t to)
+search_batch(struct search_part *pt, size_t from, size_t to)
 {
+	struct search_job *j = pt->j;
 	const struct imap_view *v = &j->view;
 	struct store_row *rows;
 	size_t n, i, k = from;
@@ -42,7 +62,7 @@ search_batch(struct search_job *j, size_t from, size_t to)
 
 	if (store_rows_get(j->st, v->mb.id, v->uids[from], v->uids[to - 1],
 	    0, what, SIZE_MAX, &rows, &n) == -1) {
-		j->is_failed = true;
+		pt->is_failed = true;
 		return;
 	}
 	for (i = 0; i < n; i++) {
@@ -53,10 +73,10 @@ search_batch(struct search_job *j, size_t from, size_t to)
 		if (!imap_search_match(j->q, j->st, &rows[i], (uint32_t)k + 1,
 		    imap_view_is_recent(v, rows[i].uid)))
 			continue;
-		j->hits[j->n_hits++] = j->cmd->is_uid ? rows[i].uid :
+		pt->hits[pt->n_hits++] = j->cmd->is_uid ? rows[i].uid :
 		    (uint32_t)k + 1;
-		if (rows[i].modseq > j->max_modseq)
-			j->max_modseq = rows[i].modseq;
+		if (rows[i].modseq > pt->max_modseq)
+			pt->max_modseq = rows[i].modseq;
 	}
 	store_rows_free(rows, n);
 }
@@ -64,14 +84,36 @@ search_batch(struct search_job *j, size_t from, size_t to)
 static void
 search_work(void *arg)
 {
-	struct search_job *j = arg;
+	struct search_part *pt = arg;
 	size_t from, to;
 
+	pt->hits = xcalloc(pt->to - pt->from + 1, sizeof(*pt->hits));
+	for (from = pt->from; from < pt->to && !pt->is_failed; from = to) {
+		to = from + SEARCH_BATCH < pt->to ? from + SEARCH_BATCH :
+		    pt->to;
+		search_batch(pt, from, to);
+	}
+}
+
+/* The parts cover consecutive slices: their hits join in order. */
+static void
+parts_merge(struct search_job *j)
+{
+	struct search_part *pt;
+	unsigned i;
+
 	j->hits = xcalloc(j->view.n + 1, sizeof(*j->hits));
-	for (from = 0; from < j->view.n && !j->is_failed; from = to) {
-		to = from + SEARCH_BATCH < j->view.n ? from + SEARCH_BATCH :
-		    j->view.n;
-		search_batch(j, from, to);
+	for (i = 0; i < j->n_parts; i++) {
+		pt = &j->parts[i];
+		if (pt->n_hits > 0)
+			memcpy(j->hits + j->n_hits, pt->hits, pt->n_hits *
+			    sizeof(*pt->hits));
+		j->n_hits += pt->n_hits;
+		if (pt->max_modseq > j->max_modseq)
+			j->max_modseq = pt->max_modseq;
+		j->is_failed |= pt->is_failed;
+		free(pt->hits);
+		pt->hits = NULL;
 	}
 }
 
@@ -119,9 +161,13 @@ plain_reply(struct imap_cmd *cmd, struct search_job *j)
 static void
 search_done(void *arg)
 {
-	struct search_job *j = arg;
+	struct search_part *part = arg;
+	struct search_job *j = part->j;
 	struct imap_cmd *cmd = j->cmd;
 
+	if (--j->n_left > 0)
+		return;
+	parts_merge(j);
 	if (imap_job_done(cmd->session)) {
 		if (j->is_failed)
 			imap_reply_no(cmd, "[SERVERBUG] Search failed");
@@ -180,6 +226,69 @@ search_options(struct imap_cmd *cmd, struct search_job *j, size_t *i)
 	return 0;
 }
 
+/* A search that reads message files runs in slices on several pool
+ * threads; the others are quick enough for one. */
+static void
+parts_start(struct search_job *j, struct event_base *base)
+{
+	size_t n = j->view.n, per;
+	unsigned i;
+
+	j->n_parts = imap_search_needs_body(j->q) && n >= 2 * SEARCH_BATCH ?
+	    SEARCH_PARTS : 1;
+	per = (n + j->n_parts - 1) / j->n_parts;
+	j->n_left = j->n_parts;
+	for (i = 0; i < j->n_parts; i++) {
+		j->parts[i].j = j;
+		j->parts[i].from = i * per < n ? i * per : n;
+		j->parts[i].to = (i + 1) * per < n ? (i + 1) * per : n;
+		iopool_submit(j->cmd->session->srv->pool, base, search_work,
+		    search_done, &j->parts[i]);
+	}
+}
+
+/* Before BODY or TEXT: every message into the parse cache and the text
+ * index (the first search of a mailbox pays for that), then the index
+ * answers those keys. */
+static void
+prepare_work(void *arg)
+{
+	struct search_job *j = arg;
+	const struct imap_view *v = &j->view;
+	struct store_row *rows;
+	size_t from, to, n;
+
+	for (from = 0; from < v->n; from = to) {
+		to = from + SEARCH_BATCH < v->n ? from + SEARCH_BATCH : v->n;
+		if (store_rows_get(j->st, v->mb.id, v->uids[from],
+		    v->uids[to - 1], 0, STORE_ROW_CACHE | STORE_ROW_TEXT,
+		    SIZE_MAX, &rows,
+		    &n) == 0)
+			store_rows_free(rows, n);
+	}
+	imap_search_prepare(j->q, j->st);
+}
+
+static void
+prepare_done(void *arg)
+{
+	struct search_job *j = arg;
+
+	parts_start(j, j->base);
+}
+
+static void
+search_start(struct imap_session *s, struct search_job *j)
+{
+	j->base = conn_base(s->conn);
+	imap_job_start(s);
+	if (imap_search_needs_body(j->q))
+		iopool_submit(s->srv->pool, j->base, prepare_work,
+		    prepare_done, j);
+	else
+		parts_start(j, j->base);
+}
+
 enum cmd_result
 imap_cmd_search(struct imap_cmd *cmd)
 {
@@ -206,9 +315,9 @@ imap_cmd_search(struct imap_cmd *cmd)
 		s->has_condstore = true;
 	j->view = *s->view;
 	j->view.uids = xreallocarray(NULL, s->view->n + 1, sizeof(uint32_t));
-	memcpy(j->view.uids, s->view->uids, s->view->n * sizeof(uint32_t));
-	imap_job_start(s);
-	iopool_submit(s->srv->pool, conn_base(s->conn), search_work,
-	    search_done, j);
+	if (s->view->n > 0)
+		memcpy(j->view.uids, s->view->uids, s->view->n *
+		    sizeof(uint32_t));
+	search_start(s, j);
 	return CMD_WAIT;
 }

@@ -354,6 +354,10 @@ bool	imap_search_needs_body(const struct imap_search *q);
 bool	imap_search_needs_cache(const struct imap_search *q);
 /* The highest MODSEQ a key names (for the ESEARCH/SEARCH MODSEQ). */
 bool	imap_search_has_modseq(const struct imap_search *q);
+/* Look BODY and TEXT keys up in the store's text index, once every
+ * message to search is in the parse cache (blocking: on the pool); keys
+ * it cannot answer are left to reading the messages. */
+void	imap_search_prepare(struct imap_search *q, struct store *st);
 /* Evaluate on one message; msn for sequence-set keys. */
 bool	imap_search_match(const struct imap_search *q, struct store *st,
 	    const struct store_row *row, uint32_t msn, bool is_recent);

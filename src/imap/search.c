@@ -31,6 +31,9 @@ struct skey {
 	struct imap_seqset	 set;
 	struct skey		*kids;
 	size_t			 n;
+	int64_t			*ids;	/* BODY/TEXT: bodies from the index */
+	size_t			 n_ids;
+	bool			 has_ids;
 };
 
 struct imap_search {
@@ -61,6 +64,7 @@ skey_fini(struct skey *k)
 	free(k->kids);
 	free(k->str);
 	free(k->field);
+	free(k->ids);
 	imap_seqset_free(&k->set);
 }
 
@@ -198,6 +202,7 @@ parse_string_key(struct sparser *sp, struct skey *k, const char *name,
 	if (str_ieq(name, len, "BODY") || str_ieq(name, len, "TEXT")) {
 		k->kind = str_ieq(name, len, "BODY") ? SK_BODY : SK_TEXT;
 		sp->q->needs_body = true;
+		sp->q->needs_cache = true;	/* header, BODYSTRUCTURE */
 		goto needle;
 	}
 	if (str_ieq(name, len, "KEYWORD") || str_ieq(name, len, "UNKEYWORD")) {
@@ -407,6 +412,7 @@ struct smatch {
 	bool			 is_recent;
 	struct buf		 text;		/* the message, when needed */
 	bool			 has_text;
+	struct mime_part	*tree;		/* its parse, when needed */
 	struct buf		 tmp;
 };
 
@@ -497,6 +503,25 @@ match_header(struct smatch *m, const struct skey *k)
 	return false;
 }
 
+/* Any header field whose decoded value holds needle. */
+static bool
+header_find(struct smatch *m, const char *needle)
+{
+	struct mime_hdr_iter it;
+	struct mime_field f;
+
+	mime_hdr_iter_init(&it, m->row->header, m->row->header_len);
+	while (mime_hdr_next(&it, &f) == 1) {
+		if (memmem(f.value, f.valuelen, "=?", 2) == NULL)
+			continue;	/* nothing encoded: seen raw already */
+		buf_reset(&m->tmp);
+		(void)mime_hdr_decode(f.value, f.valuelen, &m->tmp);
+		if (ci_find(m->tmp.data, m->tmp.len, needle))
+			return true;
+	}
+	return false;
+}
+
 static bool
 load_text(struct smatch *m)
 {
@@ -516,16 +541,110 @@ load_text(struct smatch *m)
 	return true;
 }
 
+struct decoded_find {
+	const struct smatch	*m;
+	const char		*needle;
+	bool			 is_found;
+	struct buf		 dec;
+	struct buf		 utf8;
+};
+
+/* A text part whose octets are not what a reader sees: encoded, or in a
+ * charset other than ASCII and UTF-8. */
+static bool
+needs_decoding(const struct mime_part *p)
+{
+	const char *cs = mime_part_charset(p);
+
+	if (strcmp(p->type, "text") != 0 || mime_part_is_multipart(p) ||
+	    mime_part_message(p) != NULL)
+		return false;
+	return p->cte == MIME_CTE_BASE64 || p->cte == MIME_CTE_QP ||
+	    (cs != NULL && strcasecmp(cs, "utf-8") != 0 &&
+	    strcasecmp(cs, "us-ascii") != 0);
+}
+
+static void
+find_in_part(struct mime_part *p, void *arg)
+{
+	struct decoded_find *df = arg;
+	const char *cs = mime_part_charset(p);
+	const struct buf *text = &df->dec;
+
+	if (df->is_found || !needs_decoding(p))
+		return;
+	buf_reset(&df->dec);
+	mime_part_decode(p, df->m->text.data, df->m->text.len, &df->dec);
+	if (cs != NULL && strcasecmp(cs, "utf-8") != 0 &&
+	    strcasecmp(cs, "us-ascii") != 0) {
+		buf_reset(&df->utf8);
+		if (mime_charset_to_utf8(cs, df->dec.data, df->dec.len,
+		    &df->utf8) == 0)
+			text = &df->utf8;
+	}
+	df->is_found = ci_find(text->data, text->len, df->needle);
+}
+
+/* RFC 3501 6.4.4: BODY and TEXT look at the text a reader sees, so text
+ * parts are decoded (transfer encoding, then charset to UTF-8) when the
+ * stored octets did not match. */
+static bool
+decoded_find(struct smatch *m, const char *needle)
+{
+	struct decoded_find df;
+
+	if (m->row->bodystructure != NULL &&
+	    strstr(m->row->bodystructure, "\"BASE64\"") == NULL &&
+	    strstr(m->row->bodystructure, "\"QUOTED-PRINTABLE\"") == NULL &&
+	    strstr(m->row->bodystructure, "\"CHARSET\"") == NULL)
+		return false;
+	if (m->tree == NULL)
+		m->tree = mime_parse(m->text.data, m->text.len, NULL);
+	memset(&df, 0, sizeof(df));
+	df.m = m;
+	df.needle = needle;
+	mime_part_walk(m->tree, find_in_part, &df);
+	buf_free(&df.dec);
+	buf_free(&df.utf8);
+	return df.is_found;
+}
+
+static bool
+has_id(const struct skey *k, int64_t id)
+{
+	size_t lo = 0, hi = k->n_ids, mid;
+
+	while (lo < hi) {
+		mid = (lo + hi) / 2;
+		if (k->ids[mid] < id)
+			lo = mid + 1;
+		else if (k->ids[mid] > id)
+			hi = mid;
+		else
+			return true;
+	}
+	return false;
+}
+
 static bool
 match_text(struct smatch *m, const struct skey *k)
 {
 	size_t off = 0;
 
+	if (k->has_ids)
+		return has_id(k, m->row->body_id);
+
 	if (!load_text(m))
 		return false;
 	if (k->kind == SK_BODY)
 		off = mime_hdr_split(m->text.data, m->text.len);
-	return ci_find(m->text.data + off, m->text.len - off, k->str);
+	if (ci_find(m->text.data + off, m->text.len - off, k->str))
+		return true;
+	/* TEXT covers the header too: the decoded Subject and the rest. */
+	if (k->kind == SK_TEXT && m->row->header != NULL &&
+	    header_find(m, k->str))
+		return true;
+	return decoded_find(m, k->str);
 }
 
 static bool
@@ -641,7 +760,26 @@ imap_search_match(const struct imap_search *q, struct store *st,
 	m.msn = msn;
 	m.is_recent = is_recent;
 	rc = match_key(&m, &q->root);
+	mime_part_free(m.tree);
 	buf_free(&m.text);
 	buf_free(&m.tmp);
 	return rc;
+}
+
+static void
+prepare_key(struct skey *k, struct store *st)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		prepare_key(&k->kids[i], st);
+	if (k->kind == SK_BODY || k->kind == SK_TEXT)
+		k->has_ids = store_text_search(st, k->str, k->kind == SK_BODY,
+		    &k->ids, &k->n_ids) == 0;
+}
+
+void
+imap_search_prepare(struct imap_search *q, struct store *st)
+{
+	prepare_key(&q->root, st);
 }

@@ -136,7 +136,8 @@ sync_expunges(struct imap_session *s, struct imap_view *v)
 		imap_untagged(s, "%zu EXPUNGE", i);
 	}
 	/* What is left is what the mailbox still holds up to last. */
-	memcpy(v->uids, now, n_now * sizeof(*now));
+	if (n_now > 0)
+		memcpy(v->uids, now, n_now * sizeof(*now));
 	v->n = n_now;
 	free(now);
 }

@@ -2,7 +2,8 @@
  * parse cache, which holds each body's ENVELOPE, BODY and BODYSTRUCTURE
  * (RFC 3501 7.4.2), its raw header and its Date:, filled the first time a
  * message is asked for so that FETCH 1:* ENVELOPE and header searches
- * need no body file.
+ * need no body file; the text index (text.c) is filled when a search
+ * asks for it.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include "mime/mime.h"
 #include "store/stmt.h"
 #include "store/store_int.h"
+#include "store/text.h"
 
 #define ROW_COLS "m.id, m.body_id, m.uid, m.flags, m.modseq, m.size, " \
 	"m.internal_date, m.keywords"
@@ -87,35 +89,39 @@ store_row_open(struct store *st, const struct store_row *row)
 	return store_msg_open(st, &m);
 }
 
-static char *
-header_read(const char *path, size_t len)
+/* Read the whole body file into out. 0 or -1. */
+static int
+file_slurp(const char *path, struct buf *out)
 {
-	char *p = xmalloc(len + 1);
-	ssize_t n = -1;
+	char blk[65536];
+	ssize_t n;
 	int fd;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) != -1) {
-		n = pread(fd, p, len, 0);
-		close(fd);
-	}
-	if (n < 0)
-		n = 0;
-	p[n] = '\0';
-	return p;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	while ((n = read(fd, blk, sizeof(blk))) > 0)
+		buf_add(out, blk, (size_t)n);
+	close(fd);
+	return n == 0 ? 0 : -1;
 }
 
-/* Parse the body file and fill r's cache fields. -1 when unreadable. */
+/* Parse the body file and fill r's cache fields, and the text to index
+ * when thdr is not NULL. -1 when unreadable. */
 static int
-cache_build(const char *path, struct store_row *r)
+cache_build(const char *path, struct store_row *r, struct buf *thdr,
+    struct buf *tbody)
 {
-	struct buf b = BUF_INIT;
+	struct buf b = BUF_INIT, msg = BUF_INIT;
 	struct mime_part *root;
 	time_t t;
 	int tz;
 	const char *date;
 
-	if (mime_parse_file(path, NULL, &root) == -1)
+	if (file_slurp(path, &msg) == -1) {
+		buf_free(&msg);
 		return -1;
+	}
+	root = mime_parse(msg.data ? msg.data : "", msg.len, NULL);
 	mime_envelope_write(root, &b);
 	r->envelope = buf_release(&b);
 	mime_bodystructure_write(root, false, &b);
@@ -123,12 +129,16 @@ cache_build(const char *path, struct store_row *r)
 	mime_bodystructure_write(root, true, &b);
 	r->bodystructure = buf_release(&b);
 	r->header_len = root->body_off;
-	r->header = header_read(path, r->header_len);
+	r->header = xstrndup(msg.data ? msg.data : "", r->header_len);
 	date = root->fields[MIME_HF_DATE];
 	r->sent_date = 0;
 	if (date != NULL && mime_date_parse(date, strlen(date), &t, &tz) == 0)
 		r->sent_date = (int64_t)t;
+	if (thdr != NULL)
+		store_text_extract(msg.data ? msg.data : "", msg.len, root,
+		    thdr, tbody);
 	mime_part_free(root);
+	buf_free(&msg);
 	return 0;
 }
 
@@ -146,17 +156,78 @@ cache_insert(sqlite3_stmt *ins, const struct store_row *r)
 	sqlite3_reset(ins);
 }
 
-/* Fill the cache of rows that lack it. The cache can be rebuilt, so its
- * writes skip the fsync (synchronous=NORMAL). */
+static bool
+is_indexed(sqlite3 *db, int64_t body_id)
+{
+	sqlite3_stmt *stmt = store_stmt(db, "SELECT 1 FROM text_index "
+	    "WHERE rowid = ?");
+	bool rc;
+
+	if (stmt == NULL)
+		return true;	/* no index: nothing to fill */
+	sqlite3_bind_int64(stmt, 1, body_id);
+	rc = sqlite3_step(stmt) == SQLITE_ROW;
+	sqlite3_reset(stmt);
+	return rc;
+}
+
 static void
-cache_fill(struct store *st, sqlite3 *db, struct store_row *rows, size_t n)
+row_cache_free(struct store_row *r)
+{
+	free(r->envelope);
+	free(r->body);
+	free(r->bodystructure);
+	free(r->header);
+}
+
+/* Parse one row's body for what it lacks: cache fields (moved into r) or
+ * its text in the index. */
+static void
+cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
+    struct store_row *r, bool need_cache, bool need_text)
+{
+	struct buf thdr = BUF_INIT, tbody = BUF_INIT;
+	struct store_row tmp;
+	char *path;
+
+	if ((path = body_path(st, db, r->body_id)) == NULL)
+		return;
+	memset(&tmp, 0, sizeof(tmp));
+	tmp.body_id = r->body_id;
+	if (cache_build(path, &tmp, need_text ? &thdr : NULL, &tbody) == 0) {
+		if (need_cache) {
+			cache_insert(ins, &tmp);
+			r->envelope = tmp.envelope;
+			r->body = tmp.body;
+			r->bodystructure = tmp.bodystructure;
+			r->header = tmp.header;
+			r->header_len = tmp.header_len;
+			r->sent_date = tmp.sent_date;
+		} else
+			row_cache_free(&tmp);
+		if (need_text)
+			(void)store_text_put(db, r->body_id, &thdr, &tbody);
+	}
+	buf_free(&thdr);
+	buf_free(&tbody);
+	free(path);
+}
+
+/* Fill the cache of rows that lack it, and with with_text their text in
+ * the index. Both can be rebuilt, so their writes skip the fsync
+ * (synchronous=NORMAL). */
+static void
+cache_fill(struct store *st, sqlite3 *db, struct store_row *rows, size_t n,
+    bool with_text)
 {
 	sqlite3_stmt *ins = NULL;
-	char *path;
+	bool need_cache, need_text;
 	size_t i;
 
 	for (i = 0; i < n; i++) {
-		if (rows[i].envelope != NULL)
+		need_cache = rows[i].envelope == NULL;
+		need_text = with_text && !is_indexed(db, rows[i].body_id);
+		if (!need_cache && !need_text)
 			continue;
 		if (ins == NULL) {
 			(void)store_db_exec(db, "PRAGMA synchronous=NORMAL",
@@ -168,11 +239,7 @@ cache_fill(struct store *st, sqlite3 *db, struct store_row *rows, size_t n)
 			if (ins == NULL)
 				break;
 		}
-		if ((path = body_path(st, db, rows[i].body_id)) == NULL)
-			continue;
-		if (cache_build(path, &rows[i]) == 0)
-			cache_insert(ins, &rows[i]);
-		free(path);
+		cache_one(st, db, ins, &rows[i], need_cache, need_text);
 	}
 	if (ins != NULL) {
 		sqlite3_finalize(ins);
@@ -216,7 +283,7 @@ store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
     struct store_row **rows_out, size_t *n_out)
 {
-	bool has_cache = (what & STORE_ROW_CACHE) != 0;
+	bool has_cache = (what & (STORE_ROW_CACHE | STORE_ROW_TEXT)) != 0;
 	struct store_row *rows = NULL;
 	size_t n = 0, cap = 0;
 	sqlite3_stmt *stmt;
@@ -244,7 +311,7 @@ store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
 		return -1;
 	}
 	if (has_cache)
-		cache_fill(st, db, rows, n);
+		cache_fill(st, db, rows, n, (what & STORE_ROW_TEXT) != 0);
 	*rows_out = rows;
 	*n_out = n;
 	return 0;

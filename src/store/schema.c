@@ -103,8 +103,8 @@ static const char *const migrations[] = {
 	"    DELETE FROM text_index WHERE rowid = old.id; END;"
 	"DELETE FROM cache;",
 	/* 5: the webmail walks a mailbox by date (issue 8). */
-	"CREATE INDEX IF NOT EXISTS messages_date ON messages(mailbox_id,"
-	"    internal_date, uid);",
+	("CREATE INDEX IF NOT EXISTS messages_date ON messages(mailbox_id,"
+	"    internal_date, uid);"),
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -272,6 +272,9 @@ struct store_row {
 };
 
 #define STORE_ROW_CACHE		0x01	/* fill the cache fields */
+#define STORE_ROW_TEXT		0x02	/* and index the text of messages
+					 * not in the text index yet (slow:
+					 * each such body is parsed once) */
 
 /* Messages with uid in [lo, hi] and modseq > changedsince, in UID order,
  * at most limit of them; a heap array freed with store_rows_free(). With
@@ -331,6 +334,15 @@ int	store_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
 int	store_append(struct store *st, int64_t mailbox_id, const void *p,
 	    size_t len, uint32_t flags, const char *keywords, time_t date,
 	    uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out);
+
+/* The text index for SEARCH BODY and TEXT: the bodies whose decoded text
+ * (header and text parts, in UTF-8; body_only: without the top-level
+ * header) holds needle, ignoring case, as a sorted heap array of body ids
+ * (struct store_row body_id). Only bodies that store_rows_get() with
+ * STORE_ROW_TEXT saw are indexed. -1 when the index cannot answer (needle under 3 characters,
+ * or an error): the caller then reads the messages. */
+int	store_text_search(struct store *st, const char *needle,
+	    bool body_only, int64_t **ids_out, size_t *n_out);
 
 /* Change notification: a watch calls fn(arg) on base's loop soon after
  * something changed in any mailbox of the account (a delivery, another

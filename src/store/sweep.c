@@ -40,7 +40,8 @@ sweep_dir(struct store *st, unsigned idx, char **names, size_t n)
 		if (de->d_name[0] == '.')
 			continue;
 		key = de->d_name;
-		if (bsearch(&key, names, n, sizeof(*names), cmp_names) != NULL)
+		if (n > 0 && bsearch(&key, names, n, sizeof(*names),
+		    cmp_names) != NULL)
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
 		if (unlink(path) == 0)
@@ -70,7 +71,8 @@ store_sweep_orphans(struct store *st)
 		log_warnx("store event=sweep error=\"cannot list bodies\"");
 		return;
 	}
-	qsort(names, n, sizeof(*names), cmp_names);
+	if (n > 0)
+		qsort(names, n, sizeof(*names), cmp_names);
 	for (i = 0; i < 256; i++)
 		removed += sweep_dir(st, i, names, n);
 	if (removed > 0)

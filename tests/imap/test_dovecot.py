@@ -15,9 +15,26 @@ import lib
 
 FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                         "fixtures", "dovecot.json")
+CORPUS = os.path.join(os.path.dirname(FIXTURES), "corpus")
 
 
 def corpus():
+    """The messages compared: the recorded corpus, so that the fixtures
+    stay valid when the generator changes; RECORD=1 makes it anew."""
+    if os.environ.get("RECORD") != "1" and os.path.isdir(CORPUS):
+        return [open(p, "rb").read() for p in
+                sorted(glob.glob(os.path.join(CORPUS, "*.eml")))]
+    msgs = generate()
+    os.makedirs(CORPUS, exist_ok=True)
+    for old in glob.glob(os.path.join(CORPUS, "*.eml")):
+        os.unlink(old)
+    for i, m in enumerate(msgs):
+        with open(os.path.join(CORPUS, "%03d.eml" % i), "wb") as f:
+            f.write(m)
+    return msgs
+
+
+def generate():
     msgs = []
     for path in sorted(glob.glob(os.path.join(lib.TOP, "tests", "data",
                                               "messages", "*.eml"))):

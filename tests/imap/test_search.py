@@ -108,3 +108,28 @@ def test_uid_search_and_esearch(srv):
     assert lines == [b'* ESEARCH (TAG "%s") UID COUNT 1' % tag(r)], lines
     lines, _ = r.ok("SEARCH RETURN (MIN) DELETED UNDELETED")
     assert lines == [b'* ESEARCH (TAG "%s")' % tag(r)], lines
+
+
+def test_search_decodes_text(srv):
+    import base64
+    u = srv.user()
+    b64 = base64.b64encode("Viele Grüße aus Köln\r\n".encode()).decode()
+    srv.deliver(u, message("b64", b64 + "\r\n", extra=(
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+        "Content-Transfer-Encoding: base64\r\n")))
+    srv.deliver(u, message("=?UTF-8?Q?Gr=C3=B6=C3=9Fe?=", "caf=E9 cr=E8me"
+                           "\r\n", extra=(
+                               "MIME-Version: 1.0\r\nContent-Type: text/plain;"
+                               " charset=iso-8859-1\r\nContent-Transfer-"
+                               "Encoding: quoted-printable\r\n")))
+    r = srv.raw(u)
+    r.ok("SELECT INBOX")
+    for key, word, want in (("BODY", "grüße", b"1"), ("TEXT", "köln", b"1"),
+                            ("BODY", "café", b"2"), ("TEXT", "größe", b"2"),
+                            ("BODY", "größe", b""), ("TEXT", "viele", b"1")):
+        w = word.encode()
+        r.send(b"s1 SEARCH CHARSET UTF-8 %s {%d+}\r\n%s\r\n" % (
+            key.encode(), len(w), w))
+        lines, tagged = r.collect("s1")
+        assert tagged.startswith(b"OK"), tagged
+        assert lines == [(b"* SEARCH " + want).strip()], (key, word, lines)

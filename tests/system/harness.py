@@ -107,6 +107,19 @@ def files_under(path):
     return sorted(out)
 
 
+_TEMPLATES = {}          # users tuple -> provisioned data dir to copy
+_TEMPLATE_ROOT = []
+
+
+def _template_root():
+    if not _TEMPLATE_ROOT:
+        import atexit
+        d = tempfile.mkdtemp(prefix="petrel-sys-templates-")
+        atexit.register(shutil.rmtree, d, True)
+        _TEMPLATE_ROOT.append(d)
+    return _TEMPLATE_ROOT[0]
+
+
 class Server:
     """One petrel instance: config, data dir, CLI, serve process."""
 
@@ -162,6 +175,30 @@ class Server:
         address = "%s@%s" % (local, domain)
         self.cli("user", "add", address, input=(password + "\n").encode())
         return address
+
+    def provision(self, users):
+        """DOMAIN and these users (password PASSWORD) in a fresh data dir;
+        {local: address}. Made once per process with the CLI, then copied:
+        a new store and password hashes cost about a second per test."""
+        addr = {u: "%s@%s" % (u, DOMAIN) for u in users}
+        if os.environ.get("PETREL_NO_TEMPLATE") == "1":
+            self.add_domain()
+            for u in users:
+                self.add_user(u)
+            return addr
+        key = tuple(users)
+        if key not in _TEMPLATES:
+            base = _template_root()
+            tdir = os.path.join(base, "t%d" % len(_TEMPLATES))
+            os.makedirs(tdir)
+            t = Server(tdir, name="template", listen=())
+            t.add_domain()
+            for u in users:
+                t.add_user(u)
+            _TEMPLATES[key] = t.data_dir
+        shutil.copytree(_TEMPLATES[key], self.data_dir, symlinks=True,
+                        dirs_exist_ok=True)
+        return addr
 
     # -- the serve process -------------------------------------------
     def start(self, wait=True):
@@ -413,8 +450,7 @@ class ServerTest(unittest.TestCase):
         self.cleanups_done = False
         if self.start_server:
             self.srv = self.new_server()
-            self.srv.add_domain()
-            self.addr = {u: self.srv.add_user(u) for u in self.users}
+            self.addr = self.srv.provision(self.users)
             self.srv.start()
 
     def new_server(self, **kw):

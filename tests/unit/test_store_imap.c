@@ -384,6 +384,70 @@ test_append_recent(void **state)
 	assert_int_equal(store_recent_take(f->st, f->inbox.id, 0), 2);
 }
 
+static void
+test_text_index(void **state)
+{
+	static const char b64[] = "From: a@example.org\r\nSubject: "
+	    "=?UTF-8?Q?Gr=C3=BC=C3=9Fe?=\r\nContent-Type: text/plain; "
+	    "charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+	    "S8O2bG5lciBEb20K\r\n";	/* "Kölner Dom" */
+	struct fx *f = *state;
+	struct store_row *rows;
+	uint32_t uv, uid;
+	int64_t *ids;
+	char *err = NULL;
+	size_t n, n_ids;
+
+	append(f, f->inbox.id, 0, NULL);
+	assert_int_equal(store_append(f->st, f->inbox.id, b64,
+	    sizeof(b64) - 1, 0, NULL, 0, &uv, &uid, &err), 0);
+	/* Not looked at yet: nothing indexed. */
+	assert_int_equal(store_text_search(f->st, "kölner", false, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 0);
+	free(ids);
+	assert_int_equal(store_rows_get(f->st, f->inbox.id, 1, 2, 0,
+	    STORE_ROW_CACHE, SIZE_MAX, &rows, &n), 0);
+	store_rows_free(rows, n);
+	/* The cache alone does not index; STORE_ROW_TEXT does. */
+	assert_int_equal(store_text_search(f->st, "kölner", false, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 0);
+	free(ids);
+	assert_int_equal(store_rows_get(f->st, f->inbox.id, 1, 2, 0,
+	    STORE_ROW_TEXT, SIZE_MAX, &rows, &n), 0);
+	assert_non_null(rows[1].envelope);
+	assert_int_equal(store_text_search(f->st, "KÖLNER dom", false, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 1);
+	assert_int_equal(ids[0], rows[1].body_id);
+	free(ids);
+	assert_int_equal(store_text_search(f->st, "grüße", true, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 0);		/* header, not body */
+	free(ids);
+	assert_int_equal(store_text_search(f->st, "grüße", false, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 1);
+	free(ids);
+	assert_int_equal(store_text_search(f->st, "body text", true, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 1);
+	assert_int_equal(ids[0], rows[0].body_id);
+	free(ids);
+	assert_int_equal(store_text_search(f->st, "\"q", false, &ids,
+	    &n_ids), -1);			/* too short */
+	store_rows_free(rows, n);
+	/* Expunged and collected: out of the index too. */
+	uid = 1;
+	assert_int_equal(store_msgs_expunge(f->st, f->inbox.id, &uid, 1,
+	    &err), 0);
+	assert_int_equal(store_text_search(f->st, "body text", true, &ids,
+	    &n_ids), 0);
+	assert_int_equal(n_ids, 0);
+	free(ids);
+}
+
 static int fired;
 
 static void
@@ -437,8 +501,10 @@ test_migration(void **state)
 	/* Take it back to version 1. */
 	path = xasprintf("%s/store.db", root);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	/* Later versions' tables go too (aliases, version 3). */
+	/* Later versions' tables go too (aliases 3, text index 4). */
 	assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS aliases; "
+	    "DROP TRIGGER IF EXISTS bodies_text_gc; DROP TABLE IF EXISTS "
+	    "text_index; "
 	    "DROP TABLE cache; DROP TABLE keywords; DROP TRIGGER "
 	    "mailboxes_subscribe; DROP TABLE subscriptions; DROP INDEX "
 	    "messages_unseen; DROP INDEX messages_modseq; ALTER TABLE "
@@ -479,6 +545,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_recent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_text_index, setup,
+		    teardown),
 		cmocka_unit_test(test_migration),
 	};
 
