@@ -9,6 +9,7 @@ SPDX-License-Identifier: ISC
 """
 
 import base64
+import imaplib
 import os
 import poplib
 import shutil
@@ -117,6 +118,7 @@ class Petrel:
         self.data_dir = os.path.join(workdir, name + "-data")
         self.config = os.path.join(workdir, name + ".conf")
         self.pop3_port = common_port([addr])
+        self.imap_port = common_port([addr])
         self.sub_port = common_port([addr])
         self.proc = None
         self.logs = []
@@ -130,6 +132,8 @@ class Petrel:
                  "data_dir = %s" % self.data_dir,
                  "listen.smtp = %s:%d" % (self.addr, self.smtp_port),
                  "listen.pop3 = %s:%d" % (self.addr, self.pop3_port),
+                 "listen.imap = %s:%d" % (self.addr, self.imap_port),
+                 "imap.plaintext_anywhere = yes",
                  "listen.submission = %s:%d" % (self.addr, self.sub_port),
                  "pop3.plaintext_anywhere = yes",
                  "queue.smtp_port = %d" % self.smtp_port,
@@ -138,7 +142,7 @@ class Petrel:
                  "queue.command_timeout = 10s",
                  "queue.idle_time = 2s"]
         for k in LISTEN_KEYS:
-            if k not in ("smtp", "pop3", "submission"):
+            if k not in ("smtp", "pop3", "imap", "submission"):
                 lines.append("listen.%s =" % k)
         with open(self.config, "w") as f:
             f.write("\n".join(lines) + "\n" + self.extra + "\n")
@@ -210,6 +214,18 @@ class Petrel:
             return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
         finally:
             p.quit()
+
+
+    def imap_mailbox(self, user):
+        """The INBOX over IMAP: each message's RFC822 text."""
+        m = imaplib.IMAP4(self.addr, self.imap_port, timeout=timeout(30))
+        try:
+            m.login(user, PASSWORD)
+            m.select("INBOX", readonly=True)
+            _, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            return [part[1] for part in data if isinstance(part, tuple)]
+        finally:
+            m.logout()
 
 
 class Receiver:
