@@ -20,6 +20,9 @@ int	cli_alias(int argc, char **argv);
 int	cli_queue(int argc, char **argv);
 /* petrel config show|schema. */
 int	cli_config(int argc, char **argv);
+/* petrel mail [-A ACCOUNT] [-f FOLDER] COMMAND ...: the mail client
+ * (src/cli/mail*.c, docs/MAIL.md). */
+int	cli_mail(int argc, char **argv);
 /* petrel mime show|json|extract: inspect a message file (src/cli/mime.c). */
 int	cli_mime(int argc, char **argv);
 

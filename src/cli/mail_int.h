@@ -13,10 +13,6 @@
 
 #include "lib/buf.h"
 
-/* petrel mail [-A ACCOUNT] [-f FOLDER] COMMAND ... (mail.c); also to be
- * declared in cli.h. */
-int	 cli_mail(int argc, char **argv);
-
 /* ---- Accounts (mail_account.c) ------------------------------------ */
 
 enum mail_tls {
