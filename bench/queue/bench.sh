@@ -80,10 +80,13 @@ mydestination =
 relayhost = [127.0.0.1]:$SINKPORT
 smtp_tls_security_level = none
 defer_transports = smtp
+maillog_file_prefixes = $pf
 maillog_file = $pf/maillog
 CONF
 	postfix -c "$pf/etc" check >/dev/null 2>&1 || true
-	postfix -c "$pf/etc" start >/dev/null 2>&1
+	# postfix start prints its fatal errors only to a terminal.
+	script -eqc "postfix -c $pf/etc start" /dev/null >"$W/pf-start.log" 2>&1 ||
+	    { cat "$W/pf-start.log" >&2; exit 1; }
 	for i in $(seq "$N"); do msg "$i" | sendmail -C "$pf/etc" -f bench@a.test u@sink.test; done
 	while [ "$(find "$pf/spool/deferred" -type f | wc -l)" != "$N" ]; do sleep 0.2; done
 	postconf -c "$pf/etc" -e 'defer_transports =' && postfix -c "$pf/etc" reload >/dev/null 2>&1
