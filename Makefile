@@ -71,15 +71,17 @@ deps:
 
 # Everything: the plain build, then the ASan+UBSan build, each through the
 # unit and system tests. tests/run prints the one summary line.
+JOBS	?= $(shell nproc 2>/dev/null || echo 2)
+
 check: deps
-	@$(MAKE) --no-print-directory all unit
-	@$(MAKE) --no-print-directory SAN=1 all unit
-	@$(MAKE) --no-print-directory fuzz
+	@$(MAKE) --no-print-directory -j$(JOBS) all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) SAN=1 all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) fuzz
 	@./tests/web/setup.sh >/dev/null
 	@./tests/run all
 
 check-asan: deps
-	@$(MAKE) --no-print-directory SAN=1 all unit
+	@$(MAKE) --no-print-directory -j$(JOBS) SAN=1 all unit
 	@./tests/run asan
 
 fuzz:
