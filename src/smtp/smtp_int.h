@@ -176,10 +176,11 @@ void	smtp_data_too_long(struct smtp_session *s);
 void	smtp_bdat_input(struct smtp_session *s);
 
 /* The message being received, shared by DATA and BDAT (msg.c). begin
- * opens the delivery and writes the trace fields (false, and logged, when
- * the store cannot take a message now); write adds message bytes and checks the size limit; end
- * refuses the message for a recorded error or commits it and replies
- * once the store has answered. */
+ * opens the sink (the store, or the queue when a target is elsewhere) and
+ * writes the trace fields (false, and logged, when no sink can take a
+ * message now); write adds message bytes and checks the size limit; end
+ * refuses the message for a recorded error or commits it and replies once
+ * the sink has answered. */
 bool	smtp_msg_begin(struct smtp_session *s);
 /* True while a message is being received (a sink is open). */
 bool	smtp_msg_is_open(const struct smtp_session *s);
