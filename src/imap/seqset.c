@@ -39,7 +39,8 @@ merge(struct imap_seqset *set)
 {
 	size_t i, j = 0;
 
-	qsort(set->v, set->n, sizeof(*set->v), range_cmp);
+	if (set->n > 0)
+		qsort(set->v, set->n, sizeof(*set->v), range_cmp);
 	for (i = 1; i < set->n; i++) {
 		if (set->v[i].lo <= set->v[j].hi ||
 		    set->v[i].lo - 1 == set->v[j].hi) {

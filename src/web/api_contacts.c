@@ -101,7 +101,8 @@ merge(struct contacts_job *j)
 {
 	size_t i, k = 0;
 
-	qsort(j->v, j->n, sizeof(*j->v), by_address);
+	if (j->n > 0)
+		qsort(j->v, j->n, sizeof(*j->v), by_address);
 	for (i = 0; i < j->n; i++) {
 		if (k > 0 && strcmp(j->v[k - 1].address, j->v[i].address) ==
 		    0) {
@@ -121,7 +122,8 @@ merge(struct contacts_job *j)
 			j->v[k++] = j->v[i];
 	}
 	j->n = k;
-	qsort(j->v, j->n, sizeof(*j->v), by_count);
+	if (j->n > 0)
+		qsort(j->v, j->n, sizeof(*j->v), by_count);
 }
 
 static void

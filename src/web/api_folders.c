@@ -88,7 +88,8 @@ web_api_folders(struct web_req *r)
 		web_reply_error(r, 500, "cannot list the folders");
 		return;
 	}
-	qsort(v, n, sizeof(*v), by_role);
+	if (n > 0)
+		qsort(v, n, sizeof(*v), by_role);
 	list = json_array();
 	for (i = 0; i < n; i++)
 		if (!v[i].is_noselect && (o = folder_json(r, &v[i])) != NULL)

@@ -195,7 +195,8 @@ search_work(void *arg)
 	for (i = 0; i < j->nboxes && j->rc == 0; i++)
 		if (!j->boxes[i].is_noselect)
 			search_box(j, &j->boxes[i]);
-	qsort(j->hits, j->nhits, sizeof(*j->hits), by_date_desc);
+	if (j->nhits > 0)
+		qsort(j->hits, j->nhits, sizeof(*j->hits), by_date_desc);
 }
 
 static void

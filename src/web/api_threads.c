@@ -146,7 +146,8 @@ group(struct thread_job *j, struct keys *k)
 	size_t i, g, e;
 	bool joins;
 
-	qsort(k->v, k->n, sizeof(*k->v), by_key);
+	if (k->n > 0)
+		qsort(k->v, k->n, sizeof(*k->v), by_key);
 	for (g = 0; g < k->n; g = e) {
 		joins = false;
 		for (e = g; e < k->n && strcmp(k->v[e].s, k->v[g].s) == 0; e++)
