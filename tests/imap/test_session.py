@@ -4,6 +4,7 @@ import base64
 import imaplib
 import socket
 import ssl
+import time
 
 from lib import PASSWORD, Raw
 
@@ -185,7 +186,16 @@ def test_connections_per_user(srv):
     lines, tagged = r.cmd("LOGIN %s %s" % (u, PASSWORD))
     assert tagged.startswith(b"NO [LIMIT]"), tagged
     conns.pop().logout()
-    r.ok("LOGIN %s %s" % (u, PASSWORD))
+    # The server frees the slot when it has seen that connection end,
+    # which may come a moment after the client's LOGOUT returns.
+    deadline = time.monotonic() + 10
+    while True:
+        lines, tagged = r.cmd("LOGIN %s %s" % (u, PASSWORD))
+        if tagged.split(b" ", 2)[1:2] == [b"OK"]:
+            break
+        assert tagged.startswith(b"NO [LIMIT]"), tagged
+        assert time.monotonic() < deadline, "the slot was never freed"
+        time.sleep(0.1)
     for c in conns:
         c.logout()
 
