@@ -191,7 +191,7 @@ def test_connections_per_user(srv):
     deadline = time.monotonic() + 10
     while True:
         lines, tagged = r.cmd("LOGIN %s %s" % (u, PASSWORD))
-        if tagged.split(b" ", 2)[1:2] == [b"OK"]:
+        if tagged.startswith(b"OK"):
             break
         assert tagged.startswith(b"NO [LIMIT]"), tagged
         assert time.monotonic() < deadline, "the slot was never freed"
