@@ -20,6 +20,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include "file.h"
 #include "log.h"
 #include "tls.h"
 #include "xalloc.h"
@@ -247,23 +248,6 @@ cert_make(EVP_PKEY *pkey, const char *hostname, char **err_out)
 	return x;
 }
 
-static int
-write_all(int fd, const char *p, size_t len)
-{
-	ssize_t n;
-
-	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
 /* Write data to path through a temporary file that is synced and renamed
  * over it, so that path holds either nothing or the whole data. */
 static bool
@@ -275,7 +259,7 @@ file_write_atomic(const char *path, const char *data, size_t len,
 
 	if ((fd = mkostemp(tmp, O_CLOEXEC)) == -1)
 		goto fail;
-	if (fchmod(fd, mode) == -1 || write_all(fd, data, len) == -1 ||
+	if (fchmod(fd, mode) == -1 || file_write_all(fd, data, len) == -1 ||
 	    fsync(fd) == -1)
 		goto fail;
 	if (close(fd) == -1) {
@@ -323,13 +307,8 @@ pem_write(const char *path, EVP_PKEY *key, X509 *x, mode_t mode,
 static void
 dir_sync(const char *dir)
 {
-	int fd;
-
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
-		return;
-	if (fsync(fd) == -1)
+	if (file_sync_dir(dir) == -1)
 		log_warn("tls dir=%s event=fsync", dir);
-	close(fd);
 }
 
 /* True when hostname is the name or address x was made for. */

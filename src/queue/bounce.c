@@ -11,6 +11,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -262,7 +263,7 @@ queue_inject_bounce(struct queue *q, sqlite3 *db, const char *rcpt,
 		goto fail;
 	}
 	dir = xasprintf("%s/bodies", q->dir);
-	rc = queue_sync_dir(dir);
+	rc = file_sync_dir(dir);
 	free(dir);
 	if (rc == -1) {
 		queue_err(err_out, "queue: fsync: %s", strerror(errno));

@@ -63,10 +63,6 @@ int	 queue_err(char **err_out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Paths as heap strings. */
 char	*queue_tmp_path(struct queue *q, const char *id);
-/* Write all of p; 0 or -1 with errno set. */
-int	 queue_file_write(int fd, const void *p, size_t len);
-/* fsync a directory; 0 or -1 with errno set. */
-int	 queue_sync_dir(const char *path);
 /* Wake the running scheduler, if any (any thread). */
 void	 queue_wake(struct queue *q);
 

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "lib/file.h"
 #include "lib/iopool.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -79,7 +80,7 @@ queue_msg_write(struct queue_msg *m, const void *p, size_t len)
 		errno = m->write_errno;
 		return -1;
 	}
-	if (queue_file_write(m->fd, p, len) == -1) {
+	if (file_write_all(m->fd, p, len) == -1) {
 		m->write_errno = errno;
 		return -1;
 	}
@@ -267,7 +268,7 @@ batch_insert(struct queue *q, sqlite3 *db, struct queue_msg *batch,
 	int rc;
 
 	dir = xasprintf("%s/bodies", q->dir);
-	rc = queue_sync_dir(dir);
+	rc = file_sync_dir(dir);
 	free(dir);
 	if (rc == -1)
 		return queue_err(err_out, "queue: fsync: %s", strerror(errno));

@@ -13,6 +13,7 @@
 
 #include <sqlite3.h>
 
+#include "lib/file.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "store/store_int.h"
@@ -38,9 +39,9 @@ body_write(struct store *st, struct append_msg *m, const void *p,
 	path = store_msgfile_path(st, m->name);
 	dir = store_msgfile_dir(st, m->name);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd != -1 && store_msgfile_write(fd, p, len) == 0 &&
+	if (fd != -1 && file_write_all(fd, p, len) == 0 &&
 	    fsync(fd) == 0 && rename(tmp, path) == 0 &&
-	    store_msgfile_sync_dir(dir) == 0)
+	    file_sync_dir(dir) == 0)
 		rc = 0;
 	if (rc == -1) {
 		store_err(err_out, "append: %s", store_msgfile_reason(errno));

@@ -13,6 +13,7 @@
 
 #include <event2/event.h>
 
+#include "lib/file.h"
 #include "lib/iopool.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -41,7 +42,7 @@ delivery_spill(struct store_delivery *d)
 	d->fd = store_msgfile_open_tmp(d->st, d->name, &d->has_tmp_name);
 	if (d->fd == -1)
 		return -1;
-	if (store_msgfile_write(d->fd, d->mem.data, d->mem.len) == -1)
+	if (file_write_all(d->fd, d->mem.data, d->mem.len) == -1)
 		return -1;
 	buf_free(&d->mem);
 	return 0;
@@ -60,7 +61,7 @@ store_delivery_write(struct store_delivery *d, const void *p, size_t len)
 		return 0;
 	}
 	if ((d->fd == -1 && delivery_spill(d) == -1) ||
-	    store_msgfile_write(d->fd, p, len) == -1) {
+	    file_write_all(d->fd, p, len) == -1) {
 		d->write_errno = errno;
 		return -1;
 	}
@@ -196,7 +197,7 @@ dir_sync(struct store_delivery *d)
 	char *dir = store_msgfile_dir(d->st, d->name);
 	int rc;
 
-	if ((rc = store_msgfile_sync_dir(dir)) == -1)
+	if ((rc = file_sync_dir(dir)) == -1)
 		delivery_error(d, "fsync", errno);
 	free(dir);
 	return rc;

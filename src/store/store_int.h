@@ -131,10 +131,6 @@ int	 store_msgfile_open_tmp(struct store *st, const char *name,
  * link an unnamed one. 0 or -1 with errno set. */
 int	 store_msgfile_link(struct store *st, int fd, const char *name,
 	    bool has_name);
-/* Write all of p; 0 or -1 with errno set. */
-int	 store_msgfile_write(int fd, const void *p, size_t len);
-/* fsync a directory; 0 or -1 with errno set. */
-int	 store_msgfile_sync_dir(const char *path);
 /* Unlink the final files of names[] and free the array. */
 void	 store_msgfile_unlink_names(struct store *st, char **names,
 	    size_t n);
