@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev llvm
 libevent-dev libssl-dev libsqlite3-dev libcrypt-dev libcmocka-dev
 libgmime-3.0-dev python3 swaks curl openssl postfix
 libc-ares-dev dnsmasq-base libjansson-dev libgumbo-dev fetchmail isync
-chromium"
+chromium postgresql libpq-dev"
 
 missing=""
 for p in $PKGS; do
