@@ -366,3 +366,25 @@ store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
 {
 	return st->ops->web_counts(st, mailbox_id, total_out, unseen_out);
 }
+
+int
+store_user_hash(struct store *st, const char *address, char **hash_out)
+{
+	return st->ops->user_hash(st, address, hash_out);
+}
+
+int
+store_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
+{
+	return st->ops->user_restore(st, address, hash, err_out);
+}
+
+int
+store_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	return st->ops->mailbox_set_uids(st, mailbox_id, uidvalidity, uidnext,
+	    highestmodseq, err_out);
+}

@@ -51,4 +51,7 @@ const struct store_ops lite_ops = {
 	.notify_mailbox = lite_notify_mailbox,
 	.web_page = lite_web_page,
 	.web_counts = lite_web_counts,
+	.user_hash = lite_user_hash,
+	.user_restore = lite_user_restore,
+	.mailbox_set_uids = lite_mailbox_set_uids,
 };

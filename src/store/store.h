@@ -377,4 +377,36 @@ int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 int	store_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
 
+/* ---- Copying a whole store (issue 9, src/store/transfer.c) -----------
+ * `petrel store copy` moves every domain, account, alias, mailbox and
+ * message from one store to another (the embedded one to PostgreSQL and
+ * back) with the UIDVALIDITY, UIDs, flags, keywords and internal dates
+ * that clients have cached, so that none of them resynchronises. */
+
+/* The stored password hash of an account: 1 with *hash_out (heap), 0 when
+ * there is no such account, -1 on error. */
+int	store_user_hash(struct store *st, const char *address,
+	    char **hash_out);
+/* Create the account with this password hash (and the standard
+ * mailboxes), or give an existing account this hash. */
+int	store_user_restore(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+/* Give a mailbox this UIDVALIDITY and UIDNEXT, so that the next message
+ * filed into it gets exactly that UID, and raise its HIGHESTMODSEQ to at
+ * least highestmodseq. Refused (-1) when uidnext is not above every UID
+ * the mailbox holds: UIDs never go back (RFC 3501 2.3.1.1). */
+int	store_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
+
+/* Copy everything in from into to. Resumable: what to already holds
+ * (an account, a mailbox with the same UIDVALIDITY, a message with the
+ * same UID) is kept, so running it again after an interruption finishes
+ * the work. Memory is bounded by the largest message and the number of
+ * messages of one account. progress (may be NULL) hears one line per
+ * mailbox. 0, or -1 with *err_out. Blocking. */
+typedef void store_copy_progress_fn(void *arg, const char *line);
+int	store_copy(struct store *from, struct store *to,
+	    store_copy_progress_fn *progress, void *arg, char **err_out);
+
 #endif

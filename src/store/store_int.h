@@ -176,6 +176,12 @@ int	lite_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 	    size_t limit, struct store_row **rows_out, size_t *n_out);
 int	lite_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+int	lite_user_hash(struct store *st, const char *address, char **hash_out);
+int	lite_user_restore(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+int	lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 
 /* schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
