@@ -73,7 +73,11 @@ void	 queue_sched_wake(struct queue_sched *s);
 /* A new connection to queue.db (WAL, synchronous FULL, busy timeout);
  * NULL with *err_out set. */
 sqlite3	*queue_db_open(struct queue *q, char **err_out);
+/* Create or upgrade the schema to this petrel's version; an error when
+ * queue.db is newer. */
 int	 queue_db_schema(sqlite3 *db, char **err_out);
+/* PRAGMA user_version, or -1. */
+int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
 char	*queue_db_errstr(sqlite3 *db);
