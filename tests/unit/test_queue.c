@@ -357,6 +357,74 @@ test_dsn_text(void **state)
 	buf_free(&b);
 }
 
+/* DNS messages built by hand: the TTLs read from them. */
+static void
+test_dns_ttls(void **state)
+{
+	static const unsigned char mx[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
+		1, 'b', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1,
+		0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0x01, 0x2c, 0, 7,
+		0, 10, 2, 'm', 'x', 0xc0, 0x0c,
+		0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0, 120, 0, 7,
+		0, 20, 2, 'm', 'y', 0xc0, 0x0c,
+	};
+	/* NXDOMAIN with an SOA: TTL 3600, MINIMUM 90. */
+	static const unsigned char nx[] = {
+		0x12, 0x34, 0x81, 0x83, 0, 1, 0, 0, 0, 1, 0, 0,
+		1, 'b', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1,
+		0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0x0e, 0x10, 0, 22,
+		0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+		0, 0, 0, 90,
+	};
+	unsigned char buf[sizeof(nx)];
+	long pos, neg;
+
+	(void)state;
+	queue_dns_ttls(mx, sizeof(mx), &pos, &neg);
+	assert_int_equal(pos, 120);
+	assert_int_equal(neg, -1);
+	queue_dns_ttls(nx, sizeof(nx), &pos, &neg);
+	assert_int_equal(pos, -1);
+	assert_int_equal(neg, 90);
+	/* The SOA's own TTL is lower than MINIMUM: it wins (RFC 2308 5). */
+	memcpy(buf, nx, sizeof(nx));
+	buf[32] = 0;
+	buf[33] = 30;
+	queue_dns_ttls(buf, sizeof(buf), &pos, &neg);
+	assert_int_equal(neg, 30);
+	/* A TTL with the top bit set is 0 (RFC 2181 8). */
+	buf[30] = 0x80;
+	queue_dns_ttls(buf, sizeof(buf), &pos, &neg);
+	assert_int_equal(neg, 0);
+	/* Cut short: nothing is read past the end. */
+	queue_dns_ttls(mx, sizeof(mx) - 3, &pos, &neg);
+	assert_int_equal(pos, 300);
+	queue_dns_ttls(mx, 20, &pos, &neg);
+	assert_int_equal(pos, -1);
+	assert_int_equal(neg, -1);
+}
+
+/* How long routing results are kept: the TTL within bounds. */
+static void
+test_route_ttl(void **state)
+{
+	(void)state;
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 300), 300);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 0), ROUTE_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, -1), ROUTE_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 86400), ROUTE_TTL_MAX);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_TEMP, 300), 0);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, 90), 90);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, -1),
+	    NEG_TTL_DEFAULT);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, 1), NEG_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NULLMX, 86400),
+	    NEG_TTL_MAX);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NOHOST, -1),
+	    NEG_TTL_DEFAULT);
+}
+
 /* ---- The scheduler with fake transports --------------------------- */
 
 struct fake {
@@ -715,6 +783,8 @@ main(void)
 		cmocka_unit_test(test_mx_order),
 		cmocka_unit_test(test_reply_status),
 		cmocka_unit_test(test_dsn_text),
+		cmocka_unit_test(test_dns_ttls),
+		cmocka_unit_test(test_route_ttl),
 		cmocka_unit_test_setup_teardown(test_sched_groups_and_bounces,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
