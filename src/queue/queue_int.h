@@ -85,6 +85,10 @@ char	*queue_db_errstr(sqlite3 *db);
 int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
 	    char **err_out);
 
+/* sweep.c: remove tmp/ files and bodies no message refers to. Only while
+ * this process holds the spool lock exclusively. */
+void	 queue_sweep(struct queue *q);
+
 /* spool.c */
 void	*queue_commit_main(void *arg);
 void	 queue_msg_free(struct queue_msg *m);
