@@ -32,6 +32,7 @@ struct fetch_run {
 	size_t		 item;		/* next item of the current row */
 	bool		 in_row;
 	bool		 is_failed;
+	bool		 is_unknown_cte;	/* a BINARY item got NIL */
 	struct fetch_msg msg;
 	uint64_t	 s_off;		/* the range being streamed */
 	uint64_t	 s_left;
@@ -142,7 +143,7 @@ row_begin(struct imap_session *s, struct fetch_run *fr)
 	fr->msg.fd = -1;
 	fr->msg.row = r;
 	fr->msg.msn = imap_view_msn(s->view, r->uid);
-	fr->msg.is_recent = imap_view_is_recent(s->view, r->uid);
+	fr->msg.is_recent = imap_view_shows_recent(s, r->uid);
 	fr->in_row = true;
 	fr->item = 0;
 	buf_addf(&fr->out, "* %u FETCH (", fr->msg.msn);
@@ -195,6 +196,7 @@ step(struct imap_session *s, struct fetch_run *fr)
 			buf_addc(&fr->out, ' ');
 		rc = imap_fetch_item_write(s, it, &fr->msg, &fr->out,
 		    &fr->s_off, &fr->s_left);
+		fr->is_unknown_cte |= fr->msg.is_unknown_cte;
 		if (rc == 1)
 			flush(s, fr);
 		return rc == -1 ? -1 : 0;
@@ -234,8 +236,12 @@ fetch_continue(struct imap_cmd *cmd)
 		imap_session_close(s);
 		return CMD_DONE;
 	}
-	imap_reply_ok(cmd, "%s completed", cmd->is_uid ? "UID FETCH" :
-	    "FETCH");
+	if (fr->is_unknown_cte)
+		imap_reply_no(cmd, "[UNKNOWN-CTE] A part's transfer encoding "
+		    "is unknown");
+	else
+		imap_reply_ok(cmd, "%s completed", cmd->is_uid ?
+		    "UID FETCH" : "FETCH");
 	return CMD_DONE;
 }
 

@@ -216,7 +216,9 @@ imap_cmd_expunge(struct imap_cmd *cmd)
 	}
 	if (!cmd->is_uid)
 		return expunge_start(cmd, NULL, false);
-	if (imap_seqset_parse(a[0].p, a[0].len, s->view->n ?
+	if (a[0].len == 1 && a[0].p[0] == '$')
+		imap_view_saved_seqset(s->view, &set);	/* RFC 5182 */
+	else if (imap_seqset_parse(a[0].p, a[0].len, s->view->n ?
 	    s->view->uids[s->view->n - 1] : 0, &set) == -1) {
 		imap_reply_bad(cmd, "Bad UID set");
 		return CMD_DONE;

@@ -47,6 +47,7 @@ struct imap_search {
 
 struct sparser {
 	struct imap_search	*q;
+	const struct imap_view	*view;
 	const struct imap_arg	*v;
 	size_t			 n;
 	size_t			 i;
@@ -220,6 +221,18 @@ needle:
 	return 0;
 }
 
+/* "$" as a set, with or without UID: the saved result's UIDs (RFC 5182
+ * 2.1). 0 when it was "$", 1 when not. */
+static int
+saved_key(struct sparser *sp, struct skey *k, const struct imap_arg *a)
+{
+	if (a->len != 1 || a->p[0] != '$')
+		return 1;
+	k->kind = SK_UID;
+	imap_view_saved_seqset(sp->view, &k->set);
+	return 0;
+}
+
 static int
 parse_number_key(struct sparser *sp, struct skey *k, const char *name,
     size_t len)
@@ -247,9 +260,11 @@ parse_number_key(struct sparser *sp, struct skey *k, const char *name,
 		return errstr == NULL ? 0 : -1;
 	}
 	if (str_ieq(name, len, "UID")) {
-		k->kind = SK_UID;
 		if ((a = next_arg(sp)) == NULL || a->type != IMAP_ARG_ATOM)
 			return -1;
+		if (saved_key(sp, k, a) == 0)
+			return 0;
+		k->kind = SK_UID;
 		return imap_seqset_parse(a->p, a->len, sp->q->max_uid,
 		    &k->set);
 	}
@@ -334,6 +349,8 @@ parse_key(struct sparser *sp, struct skey *k)
 		sp->depth--;
 		return rc;
 	}
+	if (saved_key(sp, k, a) == 0)
+		return 0;
 	k->kind = SK_SEQ;
 	return imap_seqset_parse(a->p, a->len, sp->q->n_msgs, &k->set);
 }
@@ -366,6 +383,7 @@ imap_search_parse(struct imap_session *s, const struct imap_arg *args,
 
 	memset(&sp, 0, sizeof(sp));
 	sp.q = q;
+	sp.view = s->view;
 	sp.v = args;
 	sp.n = n;
 	q->root.kind = SK_AND;

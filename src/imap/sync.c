@@ -44,6 +44,18 @@ recent_take(struct imap_session *s, struct imap_view *v, uint32_t uidnext)
 		v->recent[v->n_recent - 1].hi = uidnext;
 }
 
+/* "* LIST () "/" name" for the mailbox just selected (RFC 9051 6.3.2). */
+static void
+list_response(struct imap_session *s, const struct imap_view *v)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "LIST () \"/\" ");
+	imap_mailbox_to_client(s, v->mb.name, &b);
+	imap_untagged(s, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
 static void
 flags_response(struct imap_session *s, struct imap_view *v)
 {
@@ -98,7 +110,12 @@ imap_view_open(struct imap_session *s, const char *name, bool is_readonly,
 	s->state = IMAP_ST_SELECTED;
 	flags_response(s, v);
 	imap_untagged(s, "%zu EXISTS", v->n);
-	imap_untagged(s, "%u RECENT", recent_count(v));
+	/* IMAP4rev2 dropped RECENT and wants the name in a LIST response
+	 * (RFC 9051 6.3.2, Appendix E items 10 and 12). */
+	if (s->has_rev2)
+		list_response(s, v);
+	else
+		imap_untagged(s, "%u RECENT", recent_count(v));
 	if (store_mailbox_first_unseen(st, v->mb.id, &unseen) == 1 &&
 	    imap_view_msn(v, unseen) > 0)
 		imap_untagged(s, "OK [UNSEEN %u] First unseen",
@@ -161,7 +178,8 @@ sync_new(struct imap_session *s, struct imap_view *v, uint32_t uidnext)
 		v->n += n_add;
 		recent_take(s, v, uidnext);
 		imap_untagged(s, "%zu EXISTS", v->n);
-		imap_untagged(s, "%u RECENT", recent_count(v));
+		if (!s->has_rev2)
+			imap_untagged(s, "%u RECENT", recent_count(v));
 	}
 	free(add);
 }
@@ -184,7 +202,7 @@ sync_flags(struct imap_session *s, struct imap_view *v, uint32_t last)
 		buf_reset(&b);
 		buf_addf(&b, "%u FETCH (UID %u FLAGS ", msn, rows[i].uid);
 		imap_flags_write(rows[i].flags, rows[i].keywords,
-		    imap_view_is_recent(v, rows[i].uid), &b);
+		    imap_view_shows_recent(s, rows[i].uid), &b);
 		if (s->has_condstore)
 			buf_addf(&b, " MODSEQ (%llu)",
 			    (unsigned long long)rows[i].modseq);
