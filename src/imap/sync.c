@@ -233,10 +233,20 @@ imap_view_sync(struct imap_session *s, bool can_expunge)
 	struct imap_view *v = s->view;
 	uint32_t uidnext, last;
 	uint64_t modseq;
+	int rc;
 
-	if (v == NULL || s->conn == NULL || store_mailbox_state(s->srv->store,
-	    v->mb.id, &uidnext, &modseq) != 1)
+	if (v == NULL || s->conn == NULL || (rc = store_mailbox_state(
+	    s->srv->store, v->mb.id, &uidnext, &modseq)) == -1)
 		return;
+	if (rc == 0) {
+		/* Deleted by another session: nothing left to show or to
+		 * keep in step with, so the session ends as with Dovecot
+		 * (RFC 3501 7.1.5: BYE, the server closes). */
+		imap_untagged(s, "BYE Selected mailbox was deleted, have to "
+		    "disconnect");
+		imap_session_close(s);
+		return;
+	}
 	if (modseq == v->modseq && uidnext == v->uidnext &&
 	    !(v->has_expunges && can_expunge))
 		return;
