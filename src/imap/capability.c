@@ -24,7 +24,8 @@ imap_capability_write(struct imap_session *s, struct buf *out)
 		return;
 	}
 	buf_adds(out, " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE "
-	    "LIST-EXTENDED LIST-STATUS CONDSTORE ESEARCH SEARCHRES BINARY "
+	    "LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC ESEARCH SEARCHRES "
+	    "BINARY "
 	    "STATUS=SIZE");
 	buf_addf(out, " APPENDLIMIT=%llu",
 	    (unsigned long long)s->srv->max_literal);

@@ -23,6 +23,7 @@
 struct fetch_run {
 	struct fetch_spec spec;
 	uint64_t	 changedsince;
+	bool		 has_vanished;	/* VANISHED modifier (RFC 7162) */
 	uint32_t	*uids;		/* what was asked, ascending */
 	size_t		 n;
 	size_t		 pos;		/* next uid to load */
@@ -245,23 +246,56 @@ fetch_continue(struct imap_cmd *cmd)
 	return CMD_DONE;
 }
 
+/* (CHANGEDSINCE modseq [VANISHED]) (RFC 7162 3.1.4.1, 3.2.6): VANISHED
+ * only with UID FETCH, CHANGEDSINCE and QRESYNC enabled. */
 static int
 modifiers(struct imap_cmd *cmd, const struct imap_arg *a,
     struct fetch_run *fr)
 {
 	const char *errstr;
+	size_t i;
 
-	/* RFC 7162 3.1.4.1: (CHANGEDSINCE modseq). */
-	if (a->type != IMAP_ARG_LIST || a->n != 2 ||
-	    !imap_arg_is_atom(&a->list[0], "CHANGEDSINCE") ||
-	    a->list[1].type != IMAP_ARG_ATOM)
+	if (a->type != IMAP_ARG_LIST || a->n == 0)
 		return -1;
-	fr->changedsince = str_to_uint_n(a->list[1].p, a->list[1].len, 1,
-	    INT64_MAX, &errstr);
-	if (errstr != NULL)
+	for (i = 0; i < a->n; i++) {
+		if (imap_arg_is_atom(&a->list[i], "VANISHED") &&
+		    !fr->has_vanished) {
+			fr->has_vanished = true;
+			continue;
+		}
+		if (!imap_arg_is_atom(&a->list[i], "CHANGEDSINCE") ||
+		    fr->changedsince != 0 || i + 1 == a->n ||
+		    a->list[i + 1].type != IMAP_ARG_ATOM)
+			return -1;
+		i++;
+		fr->changedsince = str_to_uint_n(a->list[i].p, a->list[i].len,
+		    1, INT64_MAX, &errstr);
+		if (errstr != NULL)
+			return -1;
+	}
+	if (fr->changedsince == 0 || (fr->has_vanished &&
+	    (!cmd->is_uid || !cmd->session->has_qresync)))
 		return -1;
 	cmd->session->has_condstore = true;
 	imap_fetch_spec_add(&fr->spec, FETCH_MODSEQ);
+	return 0;
+}
+
+/* UID FETCH set (... VANISHED): the UIDs of set expunged since
+ * CHANGEDSINCE, before the FETCH responses (RFC 7162 3.2.6). */
+static int
+vanished_report(struct imap_session *s, const struct imap_arg *a,
+    uint64_t since)
+{
+	struct imap_seqset set;
+	const struct imap_view *v = s->view;
+
+	/* "*" reaches the last UID given out: the last messages may be the
+	 * ones gone. */
+	if (imap_seqset_parse(a->p, a->len, v->uidnext - 1, &set) == -1)
+		return -1;
+	imap_vanished_earlier(s, since, &set);
+	imap_seqset_free(&set);
 	return 0;
 }
 
@@ -288,7 +322,8 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 		return CMD_DONE;
 	}
 	if (imap_view_set(s, a[0].p, a[0].len, cmd->is_uid, &fr->uids,
-	    &fr->n) == -1) {
+	    &fr->n) == -1 || (fr->has_vanished && vanished_report(s, &a[0],
+	    fr->changedsince) == -1)) {
 		imap_reply_bad(cmd, "Invalid message set");
 		return CMD_DONE;
 	}

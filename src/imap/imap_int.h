@@ -192,6 +192,7 @@ struct imap_session {
 	bool			 has_condstore;	/* enabled (RFC 7162 3.1) */
 	bool			 has_utf8;	/* UTF8=ACCEPT (RFC 6855) */
 	bool			 has_rev2;	/* IMAP4rev2 enabled */
+	bool			 has_qresync;	/* enabled (RFC 7162 3.2.3) */
 	bool			 has_user_slot;
 	uint64_t		 lit_skip;	/* literal octets to drop */
 	struct imap_reader	 rd;
@@ -375,6 +376,28 @@ int	imap_status_write(struct imap_session *s, int64_t mailbox_id,
 /* cmd_append.c: an RFC 3501 9 date-time ("17-Jul-1996 02:44:25 -0700")
  * as seconds since the epoch. 0 or -1. */
 int	imap_date_time_parse(const char *p, size_t len, time_t *out);
+
+/* qresync.c (RFC 7162 3.2) */
+struct imap_qresync {
+	uint32_t		 uidvalidity;
+	uint64_t		 modseq;
+	struct imap_seqset	 known;		/* known-uids */
+	bool			 has_known;
+};
+
+/* The QRESYNC parameter of SELECT/EXAMINE. 0, or -1 on bad syntax. */
+int	imap_qresync_parse(const struct imap_arg *a, struct imap_qresync *q);
+void	imap_qresync_free(struct imap_qresync *q);
+/* After SELECT's responses: VANISHED (EARLIER) and the FETCHes of what
+ * changed since the client's modseq, when its UIDVALIDITY still holds. */
+void	imap_qresync_select(struct imap_session *s, struct imap_qresync *q);
+/* "* VANISHED (EARLIER) ..." for the UIDs of set gone at or after since
+ * (UID FETCH's VANISHED modifier). */
+void	imap_vanished_earlier(struct imap_session *s, uint64_t since,
+	    const struct imap_seqset *set);
+/* "* VANISHED [(EARLIER)] 3:5,9" for the ascending uids (none: nothing). */
+void	imap_vanished_write(struct imap_session *s, bool is_earlier,
+	    const uint32_t *uids, size_t n);
 
 /* search.c */
 struct imap_search;

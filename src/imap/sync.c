@@ -133,8 +133,8 @@ static void
 sync_expunges(struct imap_session *s, struct imap_view *v)
 {
 	struct store *st = s->srv->store;
-	uint32_t last, count, *now;
-	size_t n_now, i, j;
+	uint32_t last, count, *now, *gone, t;
+	size_t n_now, i, j, k;
 
 	if (v->n == 0)
 		return;
@@ -144,14 +144,27 @@ sync_expunges(struct imap_session *s, struct imap_view *v)
 		return;
 	if (store_mailbox_uids(st, v->mb.id, 1, last, &now, &n_now) == -1)
 		return;
+	gone = s->has_qresync ? xcalloc(v->n, sizeof(*gone)) : NULL;
 	j = n_now;
-	for (i = v->n; i > 0; i--) {
+	for (i = v->n, k = 0; i > 0; i--) {
 		if (j > 0 && now[j - 1] == v->uids[i - 1]) {
 			j--;
 			continue;
 		}
-		imap_untagged(s, "%zu EXPUNGE", i);
+		/* With QRESYNC, one VANISHED instead (RFC 7162 3.2.10). */
+		if (s->has_qresync)
+			gone[k++] = v->uids[i - 1];
+		else
+			imap_untagged(s, "%zu EXPUNGE", i);
 	}
+	/* Found from the end: put them in ascending order. */
+	for (i = 0; i < k / 2; i++) {
+		t = gone[i];
+		gone[i] = gone[k - 1 - i];
+		gone[k - 1 - i] = t;
+	}
+	imap_vanished_write(s, false, gone, k);
+	free(gone);
 	/* What is left is what the mailbox still holds up to last. */
 	if (n_now > 0)
 		memcpy(v->uids, now, n_now * sizeof(*now));
