@@ -147,7 +147,9 @@ row_begin(struct imap_session *s, struct fetch_run *fr)
 	fr->msg.is_recent = imap_view_shows_recent(s, r->uid);
 	fr->in_row = true;
 	fr->item = 0;
-	buf_addf(&fr->out, "* %u FETCH (", fr->msg.msn);
+	buf_add(&fr->out, "* ", 2);
+	imap_put_uint(&fr->out, fr->msg.msn);
+	buf_add(&fr->out, " FETCH (", 8);
 }
 
 static void
@@ -159,22 +161,23 @@ row_end(struct fetch_run *fr)
 	fr->ri++;
 }
 
-/* Send more of the streamed range. -1 on a read error. */
+/* Send more of the streamed range. A plain connection hands all of it to
+ * the kernel (sendfile, no copy here); under TLS it is read into the
+ * output buffer a chunk at a time, as output drains. -1 on a read
+ * error. */
 static int
 stream_more(struct imap_session *s, struct fetch_run *fr)
 {
-	char *chunk = xmalloc(CHUNK);
-	size_t want = fr->s_left < CHUNK ? (size_t)fr->s_left : CHUNK;
-	ssize_t n;
+	size_t want = (size_t)fr->s_left;
 
-	n = pread(fr->msg.fd, chunk, want, (off_t)fr->s_off);
-	if (n > 0) {
-		imap_write(s, chunk, (size_t)n);
-		fr->s_off += (uint64_t)n;
-		fr->s_left -= (uint64_t)n;
-	}
-	free(chunk);
-	return n > 0 ? 0 : -1;
+	if (conn_is_tls(s->conn) && want > CHUNK)
+		want = CHUNK;
+	if (conn_write_file(s->conn, fr->msg.fd, (off_t)fr->s_off, want) ==
+	    -1)
+		return -1;
+	fr->s_off += want;
+	fr->s_left -= want;
+	return 0;
 }
 
 /* One step: a streamed chunk, an item, or the start or end of a row.

@@ -286,9 +286,13 @@ prepare_work(void *arg)
 	struct search_job *j = arg;
 	const struct imap_view *v = &j->view;
 	struct store_row *rows;
-	size_t from, to, n;
+	size_t from = 0, to, n;
 
-	for (from = 0; from < v->n; from = to) {
+	/* What this session's earlier searches brought in stays there: the
+	 * cache and the index live as long as the bodies. */
+	while (from < v->n && v->uids[from] < v->indexed_below)
+		from++;
+	for (; from < v->n; from = to) {
 		to = from + SEARCH_BATCH < v->n ? from + SEARCH_BATCH : v->n;
 		if (store_rows_get(j->st, v->mb.id, v->uids[from],
 		    v->uids[to - 1], 0, STORE_ROW_CACHE | STORE_ROW_TEXT,
@@ -303,7 +307,11 @@ static void
 prepare_done(void *arg)
 {
 	struct search_job *j = arg;
+	struct imap_view *v = j->cmd->session->view;
 
+	if (!j->cmd->session->is_gone && v != NULL &&
+	    v->mb.id == j->view.mb.id && j->view.n > 0)
+		v->indexed_below = j->view.uids[j->view.n - 1] + 1;
 	parts_start(j, j->base);
 }
 
@@ -312,7 +320,7 @@ search_start(struct imap_session *s, struct search_job *j)
 {
 	j->base = conn_base(s->conn);
 	imap_job_start(s);
-	if (imap_search_needs_body(j->q))
+	if (imap_search_has_text_keys(j->q))
 		iopool_submit(s->srv->pool, j->base, prepare_work,
 		    prepare_done, j);
 	else

@@ -471,7 +471,9 @@ section_mem(struct imap_session *s, const struct fetch_item *it,
 	return 1;
 }
 
-#define INLINE_MAX	(256 * 1024)
+/* A body range up to this is copied into the response; a bigger one is
+ * left to the caller, which streams it from the file. */
+#define INLINE_MAX	(16 * 1024)
 
 static int
 section_write(struct imap_session *s, const struct fetch_item *it,
@@ -524,6 +526,27 @@ date_write(int64_t t, struct buf *out)
 	    tm.tm_sec);
 }
 
+void
+imap_put_uint(struct buf *out, uint64_t v)
+{
+	char t[20];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	buf_add(out, t + i, sizeof(t) - i);
+}
+
+/* "NAME value" for a cached string: no printf, these are long. */
+static void
+cached_write(struct buf *out, const char *name, const char *v)
+{
+	buf_adds(out, name);
+	buf_adds(out, v != NULL ? v : "NIL");
+}
+
 int
 imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
     struct fetch_msg *m, struct buf *out, uint64_t *off_out,
@@ -533,7 +556,8 @@ imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
 
 	switch (it->kind) {
 	case FETCH_UID:
-		buf_addf(out, "UID %u", r->uid);
+		buf_add(out, "UID ", 4);
+		imap_put_uint(out, r->uid);
 		break;
 	case FETCH_FLAGS:
 		buf_adds(out, "FLAGS ");
@@ -544,20 +568,22 @@ imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
 		date_write(r->internal_date, out);
 		break;
 	case FETCH_SIZE:
-		buf_addf(out, "RFC822.SIZE %llu", (unsigned long long)r->size);
+		buf_adds(out, "RFC822.SIZE ");
+		imap_put_uint(out, r->size);
 		break;
 	case FETCH_ENVELOPE:
-		buf_addf(out, "ENVELOPE %s", r->envelope ? r->envelope : "NIL");
+		cached_write(out, "ENVELOPE ", r->envelope);
 		break;
 	case FETCH_BODY:
-		buf_addf(out, "BODY %s", r->body ? r->body : "NIL");
+		cached_write(out, "BODY ", r->body);
 		break;
 	case FETCH_BODYSTRUCTURE:
-		buf_addf(out, "BODYSTRUCTURE %s", r->bodystructure ?
-		    r->bodystructure : "NIL");
+		cached_write(out, "BODYSTRUCTURE ", r->bodystructure);
 		break;
 	case FETCH_MODSEQ:
-		buf_addf(out, "MODSEQ (%llu)", (unsigned long long)r->modseq);
+		buf_adds(out, "MODSEQ (");
+		imap_put_uint(out, r->modseq);
+		buf_addc(out, ')');
 		break;
 	case FETCH_SECTION:
 		return section_write(s, it, m, out, off_out, len_out);

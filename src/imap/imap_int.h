@@ -172,6 +172,8 @@ struct imap_view {
 	size_t			 n_recent;
 	size_t			 n_keywords;	/* in the last FLAGS */
 	bool			 has_expunges;	/* maybe some to report */
+	uint32_t		 indexed_below;	/* UIDs under it are in the
+						 * parse cache and text index */
 	uint32_t		*saved;		/* SEARCH RETURN (SAVE) UIDs,
 						 * ascending (RFC 5182) */
 	size_t			 n_saved;
@@ -347,6 +349,8 @@ int	imap_fetch_item_write(struct imap_session *s,
 	    const struct fetch_item *it, struct fetch_msg *m, struct buf *out,
 	    uint64_t *off_out, uint64_t *len_out);
 void	imap_fetch_msg_fini(struct fetch_msg *m);
+/* Append v in decimal (no printf: FETCH writes many numbers). */
+void	imap_put_uint(struct buf *out, uint64_t v);
 /* Helpers shared with fetch_binary.c: a new item (NULL for a repeated
  * simple one), "<off.len>", cutting a range to it, the message's MIME
  * parse (once), reading [off, off+len) of the body file. */
@@ -406,9 +410,12 @@ struct imap_search;
 struct imap_search *imap_search_parse(struct imap_session *s,
 	    const struct imap_arg *args, size_t n, const char **errstr);
 void	imap_search_free(struct imap_search *q);
-/* Whether the search needs the body files (runs on the pool). */
+/* Whether the search needs the body files (runs on the pool; after
+ * imap_search_prepare(), only for what the text index did not answer),
+ * the parse cache, or the text index (BODY or TEXT keys). */
 bool	imap_search_needs_body(const struct imap_search *q);
 bool	imap_search_needs_cache(const struct imap_search *q);
+bool	imap_search_has_text_keys(const struct imap_search *q);
 /* The highest MODSEQ a key names (for the ESEARCH/SEARCH MODSEQ). */
 bool	imap_search_has_modseq(const struct imap_search *q);
 /* Look BODY and TEXT keys up in the store's text index, once every

@@ -38,8 +38,9 @@ struct skey {
 
 struct imap_search {
 	struct skey	 root;
-	bool		 needs_body;
-	bool		 needs_cache;
+	bool		 needs_body;	/* reading: a BODY/TEXT key unanswered */
+	bool		 needs_cache;	/* keys other than BODY/TEXT */
+	bool		 has_text_keys;	/* BODY or TEXT keys */
 	bool		 has_modseq;
 	uint32_t	 n_msgs;	/* "*" for sequence sets */
 	uint32_t	 max_uid;
@@ -203,7 +204,7 @@ parse_string_key(struct sparser *sp, struct skey *k, const char *name,
 	if (str_ieq(name, len, "BODY") || str_ieq(name, len, "TEXT")) {
 		k->kind = str_ieq(name, len, "BODY") ? SK_BODY : SK_TEXT;
 		sp->q->needs_body = true;
-		sp->q->needs_cache = true;	/* header, BODYSTRUCTURE */
+		sp->q->has_text_keys = true;
 		goto needle;
 	}
 	if (str_ieq(name, len, "KEYWORD") || str_ieq(name, len, "UNKEYWORD")) {
@@ -414,7 +415,14 @@ imap_search_needs_body(const struct imap_search *q)
 bool
 imap_search_needs_cache(const struct imap_search *q)
 {
-	return q->needs_cache;
+	/* Reading BODY/TEXT needs the header and BODYSTRUCTURE. */
+	return q->needs_cache || q->needs_body;
+}
+
+bool
+imap_search_has_text_keys(const struct imap_search *q)
+{
+	return q->has_text_keys;
 }
 
 bool
@@ -796,8 +804,22 @@ prepare_key(struct skey *k, struct store *st)
 		    &k->ids, &k->n_ids) == 0;
 }
 
+/* Whether some BODY/TEXT key must read the messages. */
+static bool
+text_unanswered(const struct skey *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (text_unanswered(&k->kids[i]))
+			return true;
+	return (k->kind == SK_BODY || k->kind == SK_TEXT) && !k->has_ids;
+}
+
 void
 imap_search_prepare(struct imap_search *q, struct store *st)
 {
 	prepare_key(&q->root, st);
+	/* What the index answered needs neither the files nor the cache. */
+	q->needs_body = text_unanswered(&q->root);
 }
