@@ -81,6 +81,9 @@ struct store_ops {
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_count)(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+	/* Optional (NULL: store_vanished() fails, IMAP falls back). */
+	int (*vanished)(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_first_unseen)(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 	int (*mailbox_keywords)(struct store *st, int64_t mailbox_id,

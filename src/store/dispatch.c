@@ -270,6 +270,18 @@ store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 }
 
 int
+store_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
+{
+	*uids_out = NULL;
+	*n_out = 0;
+	if (st->ops->vanished == NULL)
+		return -1;
+	return st->ops->vanished(st, mailbox_id, since, lo, hi, uids_out,
+	    n_out);
+}
+
+int
 store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t *count_out)
 {

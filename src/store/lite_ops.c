@@ -39,6 +39,7 @@ const struct store_ops lite_ops = {
 	.mailbox_state = lite_mailbox_state,
 	.mailbox_uids = lite_mailbox_uids,
 	.mailbox_count = lite_mailbox_count,
+	.vanished = lite_vanished,
 	.mailbox_first_unseen = lite_mailbox_first_unseen,
 	.mailbox_keywords = lite_mailbox_keywords,
 	.recent_take = lite_recent_take,

@@ -235,6 +235,12 @@ int	store_mailbox_state(struct store *st, int64_t mailbox_id,
 /* UIDs of the messages in [lo, hi], ascending, as a heap array. */
 int	store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
+/* UIDs in [lo, hi] expunged (or moved out) at mod-sequence since or
+ * later, ascending, as a heap array, for QRESYNC's VANISHED (RFC 7162
+ * 3.2.5); may hold a UID the client already saw vanish, which the RFC
+ * allows. 0, or -1 (also when the backend keeps no such record). */
+int	store_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 /* Messages with uid in [lo, hi]. */
 int	store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
