@@ -177,20 +177,6 @@ bool	 web_sessions_upload_get(struct web_sessions *t, const char *sid,
 bool	 web_csrf_check(const struct web_login *l, const char *token,
 	    size_t len);
 
-/* ---- Failed sign-ins (throttle.c) ---------------------------------- */
-
-/* Per account, on top of the per-address throttle every protocol shares
- * (auth_throttle_*() in src/auth): one address cannot lock an account, and
- * many addresses cannot guess at one. */
-/* May ip try to sign in as user now? True when neither has reached the
- * limit of failures in the window. */
-bool	 web_throttle_allow(struct web_throttle *t, const char *ip,
-	    const char *user, time_t now);
-/* Count the outcome of an attempt: a failure counts against ip and user,
- * a success clears user's count. */
-void	 web_throttle_record(struct web_throttle *t, const char *ip,
-	    const char *user, bool is_ok, time_t now);
-
 /* ---- multipart/form-data (multipart.c, RFC 7578) ------------------ */
 
 struct web_formpart {
