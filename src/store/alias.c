@@ -26,7 +26,7 @@ alias_address_valid(const char *address, char *out, size_t outsize,
 }
 
 int
-store_alias_add(struct store *st, const char *address, const char *target,
+lite_alias_add(struct store *st, const char *address, const char *target,
     char **err_out)
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
@@ -65,7 +65,7 @@ store_alias_add(struct store *st, const char *address, const char *target,
 }
 
 int
-store_alias_del(struct store *st, const char *address, const char *target,
+lite_alias_del(struct store *st, const char *address, const char *target,
     char **err_out)
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
@@ -99,7 +99,7 @@ store_alias_del(struct store *st, const char *address, const char *target,
 }
 
 int
-store_alias_list(struct store *st, const char *domain, char ***lines_out,
+lite_alias_list(struct store *st, const char *domain, char ***lines_out,
     size_t *n_out)
 {
 	sqlite3_stmt *stmt;
@@ -235,7 +235,7 @@ resolve_address(struct resolve *r, const char *address, int depth)
 }
 
 int
-store_rcpt_resolve(struct store *st, const char *address,
+lite_rcpt_resolve(struct store *st, const char *address,
     char ***targets_out, size_t *n_out)
 {
 	struct resolve r = { NULL, NULL, 0 };

@@ -148,7 +148,7 @@ file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
 }
 
 int
-store_append(struct store *st, int64_t mailbox_id, const void *p,
+lite_append(struct store *st, int64_t mailbox_id, const void *p,
     size_t len, uint32_t flags, const char *keywords, time_t date,
     uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out)
 {

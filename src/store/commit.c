@@ -31,7 +31,7 @@ struct mbox_slot {
 void
 store_commit_enqueue(struct store_delivery *d)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	pthread_mutex_lock(&st->lock);
 	d->next = NULL;
@@ -46,7 +46,7 @@ store_commit_enqueue(struct store_delivery *d)
 
 /* Wait for work; take all of it. NULL when the store closes. */
 static struct store_delivery *
-batch_take(struct store *st)
+batch_take(struct lite_store *st)
 {
 	struct store_delivery *batch;
 
@@ -290,7 +290,7 @@ store_commit_main(void *arg)
 	struct store_delivery *batch;
 	struct commit_stmts cs = { NULL, NULL, NULL, NULL };
 
-	while ((batch = batch_take(st)) != NULL)
+	while ((batch = batch_take(lite_of(st))) != NULL)
 		batch_commit(st, &cs, batch);
 	stmts_free(&cs);
 	return NULL;

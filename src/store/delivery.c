@@ -21,7 +21,7 @@
 #include "store/store_int.h"
 
 struct store_delivery *
-store_delivery_new(struct store *st, char **err_out)
+lite_delivery_new(struct store *st, char **err_out)
 {
 	struct store_delivery *d;
 
@@ -49,7 +49,7 @@ delivery_spill(struct store_delivery *d)
 }
 
 int
-store_delivery_write(struct store_delivery *d, const void *p, size_t len)
+lite_delivery_write(struct store_delivery *d, const void *p, size_t len)
 {
 	if (d->write_errno != 0) {
 		errno = d->write_errno;
@@ -70,13 +70,13 @@ store_delivery_write(struct store_delivery *d, const void *p, size_t len)
 }
 
 uint64_t
-store_delivery_size(const struct store_delivery *d)
+lite_delivery_size(const struct store_delivery *d)
 {
 	return d->size;
 }
 
 void
-store_delivery_add(struct store_delivery *d, int64_t user_id,
+lite_delivery_add(struct store_delivery *d, int64_t user_id,
     const char *mailbox)
 {
 	size_t i;
@@ -94,7 +94,7 @@ store_delivery_add(struct store_delivery *d, int64_t user_id,
 }
 
 void
-store_delivery_set_date(struct store_delivery *d, time_t internal_date)
+lite_delivery_set_date(struct store_delivery *d, time_t internal_date)
 {
 	d->internal_date = (int64_t)internal_date;
 }
@@ -133,7 +133,7 @@ delivery_unlink(struct store_delivery *d)
 }
 
 void
-store_delivery_abort(struct store_delivery *d)
+lite_delivery_abort(struct store_delivery *d)
 {
 	if (d == NULL)
 		return;
@@ -156,7 +156,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 void
 store_delivery_finish(struct store_delivery *d, int result)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	if (result != 0) {
 		if (d->err == NULL)
@@ -262,10 +262,10 @@ sync_done(void *arg)
 }
 
 void
-store_delivery_commit(struct store_delivery *d, struct event_base *base,
+lite_delivery_commit(struct store_delivery *d, struct event_base *base,
     store_delivery_done_fn *done, void *arg)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	d->base = base;
 	d->done = done;

@@ -11,7 +11,7 @@
 #define DOMAIN_BUF	256
 
 int
-store_domain_add(struct store *st, const char *domain, char **err_out)
+lite_domain_add(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
@@ -87,7 +87,7 @@ domain_del_txn(sqlite3 *db, const char *name, char **err_out)
 }
 
 int
-store_domain_del(struct store *st, const char *domain, char **err_out)
+lite_domain_del(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
@@ -107,7 +107,7 @@ store_domain_del(struct store *st, const char *domain, char **err_out)
 }
 
 int
-store_domain_list(struct store *st, char ***names_out, size_t *n_out)
+lite_domain_list(struct store *st, char ***names_out, size_t *n_out)
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
@@ -124,7 +124,7 @@ store_domain_list(struct store *st, char ***names_out, size_t *n_out)
 }
 
 int
-store_domain_find(struct store *st, const char *domain)
+lite_domain_find(struct store *st, const char *domain)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;

@@ -249,7 +249,7 @@ update_txn(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
 }
 
 int
-store_flags_update(struct store *st, int64_t mailbox_id,
+lite_flags_update(struct store *st, int64_t mailbox_id,
     const uint32_t *uids, size_t n, enum store_flags_op op, uint32_t flags,
     const char *const *keywords, size_t n_keywords, uint64_t unchangedsince,
     struct store_flags_result **out, size_t *n_out, char **err_out)

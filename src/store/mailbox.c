@@ -16,7 +16,7 @@
 #include "store/store_int.h"
 
 int
-store_mailbox_find(struct store *st, int64_t user_id, const char *name,
+lite_mailbox_find(struct store *st, int64_t user_id, const char *name,
     struct store_mailbox *out)
 {
 	sqlite3_stmt *stmt;
@@ -63,7 +63,7 @@ msg_read(sqlite3_stmt *stmt, struct store_msg *m)
 }
 
 int
-store_mailbox_messages(struct store *st, int64_t mailbox_id,
+lite_mailbox_messages(struct store *st, int64_t mailbox_id,
     struct store_msg **msgs_out, size_t *n_out)
 {
 	struct store_msg *msgs = NULL;
@@ -100,7 +100,7 @@ store_mailbox_messages(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_msg_open(struct store *st, const struct store_msg *msg)
+lite_msg_open(struct store *st, const struct store_msg *msg)
 {
 	sqlite3_stmt *stmt;
 	char *path = NULL;
@@ -201,7 +201,7 @@ expunge_once(struct store *st, sqlite3 *db, int64_t mailbox_id,
 }
 
 int
-store_msgs_expunge(struct store *st, int64_t mailbox_id,
+lite_msgs_expunge(struct store *st, int64_t mailbox_id,
     const uint32_t *uids, size_t n, char **err_out)
 {
 	char *err = NULL;

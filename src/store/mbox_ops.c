@@ -22,7 +22,7 @@ col_strdup(sqlite3_stmt *stmt, int col)
 }
 
 int
-store_mailbox_list(struct store *st, int64_t user_id,
+lite_mailbox_list(struct store *st, int64_t user_id,
     struct store_mailbox_info **out, size_t *n_out)
 {
 	struct store_mailbox_info *v = NULL, *mi;
@@ -193,7 +193,7 @@ create_parents(sqlite3 *db, int64_t user_id, const char *name,
 }
 
 int
-store_mailbox_create(struct store *st, int64_t user_id, const char *name,
+lite_mailbox_create(struct store *st, int64_t user_id, const char *name,
     const char *special_use, char **err_out)
 {
 	sqlite3 *db;
@@ -292,7 +292,7 @@ delete_txn(sqlite3 *db, int64_t user_id, const char *name, char ***names,
 }
 
 int
-store_mailbox_delete(struct store *st, int64_t user_id, const char *name,
+lite_mailbox_delete(struct store *st, int64_t user_id, const char *name,
     char **err_out)
 {
 	char **names = NULL;
@@ -394,7 +394,7 @@ rename_txn(sqlite3 *db, int64_t user_id, const char *from, const char *to,
 }
 
 int
-store_mailbox_rename(struct store *st, int64_t user_id, const char *from,
+lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
     const char *to, char **err_out)
 {
 	size_t flen = strlen(from);
@@ -424,7 +424,7 @@ store_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 }
 
 int
-store_subscription_list(struct store *st, int64_t user_id,
+lite_subscription_list(struct store *st, int64_t user_id,
     char ***names_out, size_t *n_out)
 {
 	sqlite3_stmt *stmt;
@@ -443,7 +443,7 @@ store_subscription_list(struct store *st, int64_t user_id,
 }
 
 int
-store_subscription_set(struct store *st, int64_t user_id, const char *name,
+lite_subscription_set(struct store *st, int64_t user_id, const char *name,
     bool is_on, char **err_out)
 {
 	sqlite3_stmt *stmt;

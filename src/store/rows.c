@@ -78,7 +78,7 @@ body_path(struct store *st, sqlite3 *db, int64_t body_id)
 }
 
 int
-store_row_open(struct store *st, const struct store_row *row)
+lite_row_open(struct store *st, const struct store_row *row)
 {
 	struct store_msg m;
 
@@ -279,7 +279,7 @@ rows_query(sqlite3 *db, int64_t mailbox_id, uint32_t lo, uint32_t hi,
 }
 
 int
-store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
+lite_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
     struct store_row **rows_out, size_t *n_out)
 {

@@ -1,5 +1,7 @@
-/* Inside the SQLite store: the shared struct store, per-thread connections,
- * SQL helpers, body files and the group committer.
+/* Inside the SQLite store (the embedded backend): its struct, per-thread
+ * connections, SQL helpers, body files and the group committer. Its
+ * implementations of store.h's operations are named lite_* and reach the
+ * callers through lite_ops (backend.h).
  * SPDX-License-Identifier: ISC */
 #ifndef PETREL_STORE_INT_H
 #define PETREL_STORE_INT_H
@@ -11,6 +13,7 @@
 #include <sqlite3.h>
 
 #include "lib/buf.h"
+#include "store/backend.h"
 #include "store/store.h"
 
 /* Body names: 16 random bytes in hex; the first two digits pick the
@@ -19,7 +22,8 @@
 
 struct store_conn;
 
-struct store {
+struct lite_store {
+	struct store		 base;		/* first: ops */
 	char			*dir;
 	struct iopool		*pool;
 	int			 lock_fd;	/* flock on dir/lock */
@@ -67,12 +71,111 @@ struct store_delivery {
 	char			*err;		/* why it failed */
 };
 
+static inline struct lite_store *
+lite_of(struct store *st)
+{
+	return (struct lite_store *)st;
+}
+
 /* store.c */
 /* This thread's connection, opened on first use; NULL (logged) on error. */
 sqlite3	*store_db(struct store *st);
-/* Set *err_out (when not NULL) to a formatted heap string. Returns -1. */
-int	 store_err(char **err_out, const char *fmt, ...)
-	    __attribute__((format(printf, 2, 3)));
+/* Open the store under data_dir, creating it on first use. */
+struct store *lite_open(const char *data_dir, struct iopool *pool,
+	    char **err_out);
+
+/* The operations of store.h, one file per group as in store.h. */
+extern const struct store_ops lite_ops;
+void	lite_close(struct store *st);
+int	lite_domain_add(struct store *st, const char *domain, char **err_out);
+int	lite_domain_del(struct store *st, const char *domain, char **err_out);
+int	lite_domain_list(struct store *st, char ***names_out, size_t *n_out);
+int	lite_domain_find(struct store *st, const char *domain);
+int	lite_user_add(struct store *st, const char *address,
+	    const char *password, char **err_out);
+int	lite_user_del(struct store *st, const char *address, char **err_out);
+int	lite_user_passwd(struct store *st, const char *address,
+	    const char *password, char **err_out);
+int	lite_user_list(struct store *st, const char *domain,
+	    char ***addresses_out, size_t *n_out);
+int	lite_user_find(struct store *st, const char *address,
+	    struct store_user *out);
+int	lite_user_check_password(struct store *st, const char *address,
+	    const char *password, struct store_user *out);
+struct store_delivery *lite_delivery_new(struct store *st, char **err_out);
+int	lite_delivery_write(struct store_delivery *d, const void *p,
+	    size_t len);
+uint64_t	lite_delivery_size(const struct store_delivery *d);
+void	lite_delivery_add(struct store_delivery *d, int64_t user_id,
+	    const char *mailbox);
+void	lite_delivery_set_date(struct store_delivery *d, time_t internal_date);
+void	lite_delivery_commit(struct store_delivery *d, struct event_base *base,
+	    store_delivery_done_fn *done, void *arg);
+void	lite_delivery_abort(struct store_delivery *d);
+int	lite_mailbox_find(struct store *st, int64_t user_id, const char *name,
+	    struct store_mailbox *out);
+int	lite_mailbox_messages(struct store *st, int64_t mailbox_id,
+	    struct store_msg **msgs_out, size_t *n_out);
+int	lite_msg_open(struct store *st, const struct store_msg *msg);
+int	lite_msgs_expunge(struct store *st, int64_t mailbox_id,
+	    const uint32_t *uids, size_t n, char **err_out);
+int	lite_alias_add(struct store *st, const char *address,
+	    const char *target, char **err_out);
+int	lite_alias_del(struct store *st, const char *address,
+	    const char *target, char **err_out);
+int	lite_alias_list(struct store *st, const char *domain, char ***lines_out,
+	    size_t *n_out);
+int	lite_rcpt_resolve(struct store *st, const char *address,
+	    char ***targets_out, size_t *n_out);
+int	lite_mailbox_list(struct store *st, int64_t user_id,
+	    struct store_mailbox_info **out, size_t *n_out);
+int	lite_mailbox_create(struct store *st, int64_t user_id, const char *name,
+	    const char *special_use, char **err_out);
+int	lite_mailbox_delete(struct store *st, int64_t user_id, const char *name,
+	    char **err_out);
+int	lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
+	    const char *to, char **err_out);
+int	lite_subscription_list(struct store *st, int64_t user_id,
+	    char ***names_out, size_t *n_out);
+int	lite_subscription_set(struct store *st, int64_t user_id,
+	    const char *name, bool is_on, char **err_out);
+int	lite_mailbox_status(struct store *st, int64_t mailbox_id,
+	    struct store_status *out);
+int	lite_mailbox_state(struct store *st, int64_t mailbox_id,
+	    uint32_t *uidnext_out, uint64_t *highestmodseq_out);
+int	lite_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
+int	lite_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint32_t *count_out);
+int	lite_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
+	    uint32_t *uid_out);
+int	lite_mailbox_keywords(struct store *st, int64_t mailbox_id,
+	    char ***names_out, size_t *n_out);
+uint32_t	lite_recent_take(struct store *st, int64_t mailbox_id,
+	    uint32_t uidnext);
+int	lite_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
+	    uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
+	    struct store_row **rows_out, size_t *n_out);
+int	lite_row_open(struct store *st, const struct store_row *row);
+int	lite_flags_update(struct store *st, int64_t mailbox_id,
+	    const uint32_t *uids, size_t n, enum store_flags_op op,
+	    uint32_t flags, const char *const *keywords, size_t n_keywords,
+	    uint64_t unchangedsince, struct store_flags_result **out,
+	    size_t *n_out, char **err_out);
+int	lite_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
+	    const uint32_t *uids, size_t n, bool is_move,
+	    uint32_t *uidvalidity_out, uint32_t **src_out, uint32_t **dst_out,
+	    size_t *n_out, char **err_out);
+int	lite_append(struct store *st, int64_t mailbox_id, const void *p,
+	    size_t len, uint32_t flags, const char *keywords, time_t date,
+	    uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out);
+int	lite_text_search(struct store *st, const char *needle, bool body_only,
+	    int64_t **ids_out, size_t *n_out);
+void	lite_notify_mailbox(struct store *st, int64_t mailbox_id);
+int	lite_web_page(struct store *st, int64_t mailbox_id, size_t offset,
+	    size_t limit, struct store_row **rows_out, size_t *n_out);
+int	lite_web_counts(struct store *st, int64_t mailbox_id,
+	    uint32_t *total_out, uint32_t *unseen_out);
 
 /* schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
@@ -100,14 +203,6 @@ int	 store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out);
  * write transaction. */
 int	 store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 	    char ***names, size_t *n_names, char **err_out);
-
-/* valid.c: syntax checks; each copies a lowercase form into out. */
-bool	 store_domain_valid(const char *domain, char *out, size_t outsize,
-	    const char **errstr);
-bool	 store_address_valid(const char *address, char *out, size_t outsize,
-	    const char **errstr);
-/* The domain part of a valid, lowercase address. */
-const char *store_address_domain(const char *address);
 
 /* sweep.c: remove body files no row refers to (a crash between a body's
  * rename and its transaction). Only while no other process has the store. */

@@ -31,7 +31,7 @@ sweep_dir(struct store *st, unsigned idx, char **names, size_t n)
 	size_t removed = 0;
 	DIR *d;
 
-	dir = xasprintf("%s/bodies/%02x", st->dir, idx);
+	dir = xasprintf("%s/bodies/%02x", lite_of(st)->dir, idx);
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
 		return 0;

@@ -121,7 +121,7 @@ utf8_chars(const char *s)
 }
 
 int
-store_text_search(struct store *st, const char *needle, bool body_only,
+lite_text_search(struct store *st, const char *needle, bool body_only,
     int64_t **ids_out, size_t *n_out)
 {
 	struct buf q = BUF_INIT;

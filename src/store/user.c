@@ -1,5 +1,5 @@
 /* Accounts: address, password hash (auth/password.c) and the standard
- * mailboxes every new account gets, with their RFC 6154 special uses.
+ * mailboxes every new account gets (defaults.c).
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -11,18 +11,6 @@
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "store/store_int.h"
-
-static const struct {
-	const char	*name;
-	const char	*special_use;	/* RFC 6154 2 */
-} default_mailboxes[] = {
-	{ "INBOX",	NULL },
-	{ "Sent",	"\\Sent" },
-	{ "Drafts",	"\\Drafts" },
-	{ "Trash",	"\\Trash" },
-	{ "Junk",	"\\Junk" },
-	{ "Archive",	"\\Archive" },
-};
 
 static int
 mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
@@ -92,17 +80,16 @@ user_add_txn(sqlite3 *db, const char *address, const char *hash,
 	if (user_insert(db, address, hash, err_out) == -1)
 		return -1;
 	user_id = sqlite3_last_insert_rowid(db);
-	for (i = 0; i < sizeof(default_mailboxes) /
-	    sizeof(*default_mailboxes); i++) {
-		if (mailbox_create(db, user_id, default_mailboxes[i].name,
-		    default_mailboxes[i].special_use, err_out) == -1)
+	for (i = 0; i < store_n_default_mailboxes; i++) {
+		if (mailbox_create(db, user_id, store_default_mailboxes[i].name,
+		    store_default_mailboxes[i].special_use, err_out) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 int
-store_user_add(struct store *st, const char *address, const char *password,
+lite_user_add(struct store *st, const char *address, const char *password,
     char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -198,7 +185,7 @@ fail:
 }
 
 int
-store_user_del(struct store *st, const char *address, char **err_out)
+lite_user_del(struct store *st, const char *address, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
@@ -246,7 +233,7 @@ passwd_set(sqlite3 *db, const char *address, const char *hash,
 }
 
 int
-store_user_passwd(struct store *st, const char *address,
+lite_user_passwd(struct store *st, const char *address,
     const char *password, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -268,7 +255,7 @@ store_user_passwd(struct store *st, const char *address,
 }
 
 int
-store_user_list(struct store *st, const char *domain, char ***addresses_out,
+lite_user_list(struct store *st, const char *domain, char ***addresses_out,
     size_t *n_out)
 {
 	char name[256];
@@ -330,14 +317,14 @@ user_get(struct store *st, const char *address, struct store_user *out,
 }
 
 int
-store_user_find(struct store *st, const char *address,
+lite_user_find(struct store *st, const char *address,
     struct store_user *out)
 {
 	return user_get(st, address, out, NULL);
 }
 
 int
-store_user_check_password(struct store *st, const char *address,
+lite_user_check_password(struct store *st, const char *address,
     const char *password, struct store_user *out)
 {
 	struct store_user user;

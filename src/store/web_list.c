@@ -108,7 +108,7 @@ rows_for(struct store *st, int64_t mailbox_id, const uint32_t *uids,
 }
 
 int
-store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
+lite_web_page(struct store *st, int64_t mailbox_id, size_t offset,
     size_t limit, struct store_row **rows_out, size_t *n_out)
 {
 	struct store_row *rows;
@@ -140,7 +140,7 @@ store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 }
 
 int
-store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
+lite_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
     uint32_t *unseen_out)
 {
 	sqlite3_stmt *stmt;
