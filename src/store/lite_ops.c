@@ -22,6 +22,7 @@ const struct store_ops lite_ops = {
 	.delivery_commit = lite_delivery_commit,
 	.delivery_abort = lite_delivery_abort,
 	.mailbox_find = lite_mailbox_find,
+	.mailbox_lookup = lite_mailbox_lookup,
 	.mailbox_messages = lite_mailbox_messages,
 	.msg_open = lite_msg_open,
 	.msgs_expunge = lite_msgs_expunge,
@@ -49,6 +50,6 @@ const struct store_ops lite_ops = {
 	.append = lite_append,
 	.text_search = lite_text_search,
 	.notify_mailbox = lite_notify_mailbox,
-	.web_page = lite_web_page,
+	.web_order = lite_web_order,
 	.web_counts = lite_web_counts,
 };

@@ -19,6 +19,7 @@ struct iopool;
 struct queue;
 struct store;
 struct web_sessions;
+struct web_views;
 
 struct web_server {
 	const char		*hostname;
@@ -30,6 +31,7 @@ struct web_server {
 	unsigned		 timeout;	/* idle seconds between requests */
 	uint64_t		 max_body;	/* largest request body */
 	struct web_sessions	*sessions;	/* signed-in users, shared */
+	struct web_views	*views;		/* folder lists, shared */
 	unsigned		 login_delay;	/* seconds after a failure */
 };
 
@@ -46,5 +48,11 @@ void	web_session_start(const struct web_server *srv,
  * web_sessions_free(); NULL is a no-op. */
 struct web_sessions *web_sessions_new(unsigned idle, unsigned lifetime);
 void	web_sessions_free(struct web_sessions *t);
+
+/* The cache of folder views (counts and order of the message list),
+ * shared by every worker thread (it has its own lock). Free with
+ * web_views_free(); NULL is a no-op. */
+struct web_views *web_views_new(void);
+void	web_views_free(struct web_views *vs);
 
 #endif

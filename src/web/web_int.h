@@ -453,6 +453,20 @@ json_t	*web_addr_list_json(const char *v, size_t len);
 /* A JSON string of p[0..len) with ill-formed UTF-8 replaced. */
 json_t	*web_json_str(const char *p, size_t len);
 
+/* ---- Folder views (view.c) ---------------------------------------- */
+
+/* The counts of folder mb (total, without \Seen), cached for the state
+ * mb was read in (store_mailbox_lookup()). 0 or -1. */
+int	 web_view_counts(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, uint32_t *total_out,
+	    uint32_t *unseen_out);
+/* The messages [offset, offset + limit) of folder mb newest first
+ * (internal date, then UID), with the parse cache; the order is cached
+ * for mb's state. A heap array freed with store_rows_free(). 0 or -1. */
+int	 web_view_page(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, size_t offset, size_t limit,
+	    struct store_row **rows_out, size_t *n_out);
+
 /* ---- Conversations (thread.c) and the search query (search.c) ----- */
 
 /* The threads of n messages given in arrival (UID) order: roots[] holds
