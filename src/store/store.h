@@ -132,6 +132,10 @@ void	store_delivery_abort(struct store_delivery *d);
 /* Mailboxes and messages. */
 int	store_mailbox_find(struct store *st, int64_t user_id,
 	    const char *name, struct store_mailbox *out);
+/* As store_mailbox_find() without the message count (out->count is 0):
+ * one indexed lookup, however many messages the mailbox holds. */
+int	store_mailbox_lookup(struct store *st, int64_t user_id,
+	    const char *name, struct store_mailbox *out);
 /* Every message of a mailbox in UID order, as a heap array (free()). */
 int	store_mailbox_messages(struct store *st, int64_t mailbox_id,
 	    struct store_msg **msgs_out, size_t *n_out);
@@ -370,13 +374,11 @@ void	store_notify_mailbox(struct store *st, int64_t mailbox_id);
 /* ---- Webmail support (issue 8) --------------------------------------
  * What the webmail needs beyond the IMAP calls (src/store/web_*.c). */
 
-/* The messages of a mailbox newest first (internal date, then UID), the
- * first offset skipped, at most limit of them, each with the parse cache
- * as store_rows_get() with STORE_ROW_CACHE gives it (a message not yet
- * cached is parsed and cached). A heap array freed with
- * store_rows_free(). 0 or -1. */
-int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-	    size_t limit, struct store_row **rows_out, size_t *n_out);
+/* The UIDs of a mailbox's messages newest first (internal date, then
+ * UID), from one walk of an index: a heap array the caller frees. 0 or
+ * -1. */
+int	store_web_order(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
 /* Messages in the mailbox and those without \Seen, from indexes alone
  * (store_mailbox_status() also sums sizes, which reads every row). 0 or
  * -1. */

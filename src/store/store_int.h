@@ -114,6 +114,8 @@ void	lite_delivery_commit(struct store_delivery *d, struct event_base *base,
 void	lite_delivery_abort(struct store_delivery *d);
 int	lite_mailbox_find(struct store *st, int64_t user_id, const char *name,
 	    struct store_mailbox *out);
+int	lite_mailbox_lookup(struct store *st, int64_t user_id,
+	    const char *name, struct store_mailbox *out);
 int	lite_mailbox_messages(struct store *st, int64_t mailbox_id,
 	    struct store_msg **msgs_out, size_t *n_out);
 int	lite_msg_open(struct store *st, const struct store_msg *msg);
@@ -174,8 +176,8 @@ int	lite_append(struct store *st, int64_t mailbox_id, const void *p,
 int	lite_text_search(struct store *st, const char *needle, bool body_only,
 	    int64_t **ids_out, size_t *n_out);
 void	lite_notify_mailbox(struct store *st, int64_t mailbox_id);
-int	lite_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-	    size_t limit, struct store_row **rows_out, size_t *n_out);
+int	lite_web_order(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
 int	lite_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
 int	lite_user_hash(struct store *st, const char *address, char **hash_out);
