@@ -1,6 +1,8 @@
-/* The group committer: one thread per store takes every delivery whose
- * body is durable (file and directory synced on a pool thread) and files
- * them all in one transaction, so one WAL fsync covers many messages.
+/* The group committer: one thread per store takes every delivery that is
+ * ready (a small body still in memory, or a big one whose file and
+ * directory a pool thread has synced) and files them all in one
+ * transaction, small bodies inline in their rows, so one WAL fsync covers
+ * many messages and their bodies.
  * Each delivery runs in a savepoint: one that cannot be filed (its account
  * vanished) fails alone, while a failure of the transaction itself (disk
  * full, I/O error) fails the whole batch and removes its bodies.
@@ -89,7 +91,7 @@ stmts_prepare(sqlite3 *db, struct commit_stmts *cs, char **err_out)
 	if (cs->body_ins != NULL)
 		return 0;
 	cs->body_ins = prepare_persistent(db, "INSERT INTO bodies(name, "
-	    "size, created) VALUES (?, ?, ?)", err_out);
+	    "size, created, data) VALUES (?, ?, ?, ?)", err_out);
 	cs->mbox_get = prepare_persistent(db, "SELECT id, uidnext, "
 	    "highestmodseq FROM mailboxes WHERE user_id = ? AND name = ?",
 	    err_out);
@@ -177,6 +179,14 @@ file_body(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
 	sqlite3_bind_text(cs->body_ins, 1, d->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(cs->body_ins, 2, (int64_t)d->size);
 	sqlite3_bind_int64(cs->body_ins, 3, (int64_t)time(NULL));
+	/* A blob bound from a NULL pointer would be SQL NULL, a file. */
+	if (d->is_inline && d->mem.len == 0)
+		sqlite3_bind_zeroblob(cs->body_ins, 4, 0);
+	else if (d->is_inline)
+		sqlite3_bind_blob(cs->body_ins, 4, d->mem.data,
+		    (int)d->mem.len, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(cs->body_ins, 4);
 	if (step_done(cs->body_ins) == -1) {
 		d->err = store_db_errstr(db, "store");
 		return -1;

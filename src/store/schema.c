@@ -105,6 +105,9 @@ static const char *const migrations[] = {
 	/* 5: the webmail walks a mailbox by date (issue 8). */
 	("CREATE INDEX IF NOT EXISTS messages_date ON messages(mailbox_id,"
 	"    internal_date, uid);"),
+	/* 6: small bodies inline (issue 4): data holds the body itself;
+	 * NULL means the body is the file bodies/XX/<name>, as before. */
+	"ALTER TABLE bodies ADD COLUMN data BLOB;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
