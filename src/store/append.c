@@ -179,6 +179,7 @@ lite_append(struct store *st, int64_t mailbox_id, const void *p,
 	if ((rc = store_db_begin(db, err_out)) == 0)
 		rc = file_txn(db, mailbox_id, &m, uidvalidity_out, uid_out);
 	if (rc == 0 && store_db_commit(db, err_out) == 0) {
+		store_indexer_kick(st);
 		store_notify_mailbox(st, mailbox_id);
 		return 0;
 	}

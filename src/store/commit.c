@@ -284,6 +284,7 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 		free(err);
 		return;
 	}
+	store_indexer_kick(st);
 	for (d = batch; d != NULL; d = next) {
 		next = d->next;
 		/* Wake the IMAP sessions that watch these accounts (IDLE). */

@@ -1,9 +1,10 @@
 /* Messages as IMAP shows them (FETCH, SEARCH): metadata, keywords and the
  * parse cache, which holds each body's ENVELOPE, BODY and BODYSTRUCTURE
- * (RFC 3501 7.4.2), its raw header and its Date:, filled the first time a
- * message is asked for so that FETCH 1:* ENVELOPE and header searches
- * need no body file; the text index (text.c) is filled when a search
- * asks for it.
+ * (RFC 3501 7.4.2), its raw header and its Date:, so that FETCH 1:*
+ * ENVELOPE and header searches need not read bodies. The indexer
+ * (indexer.c) fills it and the text index (text.c) soon after delivery;
+ * a message it has not reached yet is parsed here when asked for (and its
+ * text indexed when a search asks for that).
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -71,10 +72,8 @@ lite_row_open(struct store *st, const struct store_row *row)
 	return store_msg_open(st, &m);
 }
 
-/* Parse the body and fill r's cache fields, and the text to index when
- * thdr is not NULL. -1 when unreadable. */
-static int
-cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+int
+store_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
     struct buf *thdr, struct buf *tbody)
 {
 	struct buf b = BUF_INIT, msg = BUF_INIT;
@@ -108,8 +107,8 @@ cache_build(struct store *st, sqlite3 *db, struct store_row *r,
 	return 0;
 }
 
-static void
-cache_insert(sqlite3_stmt *ins, const struct store_row *r)
+void
+store_cache_insert(sqlite3_stmt *ins, const struct store_row *r)
 {
 	sqlite3_bind_int64(ins, 1, r->body_id);
 	sqlite3_bind_text(ins, 2, r->envelope, -1, SQLITE_STATIC);
@@ -157,10 +156,10 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.body_id = r->body_id;
-	if (cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
+	if (store_cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
 	    0) {
 		if (need_cache) {
-			cache_insert(ins, &tmp);
+			store_cache_insert(ins, &tmp);
 			r->envelope = tmp.envelope;
 			r->body = tmp.body;
 			r->bodystructure = tmp.bodystructure;

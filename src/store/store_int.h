@@ -39,6 +39,11 @@ struct lite_store {
 	bool			 is_closing;
 	bool			 has_committer;
 	pthread_t		 committer;
+	/* The indexer sleeps on index_cond until is_index_due. */
+	pthread_cond_t		 index_cond;
+	bool			 is_index_due;
+	bool			 has_indexer;
+	pthread_t		 indexer;
 };
 
 struct store_rcpt {
@@ -251,6 +256,21 @@ int	 store_msgfile_init(struct store *st, char **err_out);
 void	 store_msgfile_clean_tmp(struct store *st);
 /* A short reason for errno, for done() and logs. */
 const char *store_msgfile_reason(int errnum);
+
+/* rows.c: the parse cache. build parses body r->body_id into r's cache
+ * fields, and its text into thdr and tbody when thdr is not NULL; -1
+ * when the body is unreadable. insert writes r's cache fields with ins
+ * ("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)"). */
+int	 store_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+	    struct buf *thdr, struct buf *tbody);
+void	 store_cache_insert(sqlite3_stmt *ins, const struct store_row *r);
+
+/* indexer.c: the thread that fills the parse cache and the text index
+ * after delivery; kick says new bodies were committed. start and stop
+ * from lite_open() and lite_close(). */
+void	 store_indexer_start(struct store *st);
+void	 store_indexer_kick(struct store *st);
+void	 store_indexer_stop(struct store *st);
 
 /* delivery.c, commit.c */
 void	 store_delivery_free(struct store_delivery *d);

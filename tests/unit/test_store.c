@@ -1512,6 +1512,61 @@ test_full_disk(void **state)
 	free(g.data);
 }
 
+/* Poll until sql (a count) reaches want, for up to 30 s. */
+static int64_t
+sql_wait(struct fx *f, const char *sql, int64_t want)
+{
+	int64_t got = -1;
+	int i;
+
+	for (i = 0; i < 3000 && (got = sql_int(f, sql)) != want; i++)
+		usleep(10 * 1000);
+	return got;
+}
+
+/* The indexer fills the parse cache and the text index after delivery,
+ * with no FETCH or SEARCH asking; reopened, it works through a backlog
+ * (a store whose caches are empty, as one from before the indexer). */
+static void
+test_indexer(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox mb;
+	struct store_row *rows;
+	int64_t *ids;
+	char text[64];
+	size_t n;
+	int i;
+
+	for (i = 0; i < 40; i++) {
+		snprintf(text, sizeof(text), "Subject: m%d\r\n\r\nword%dword\r\n",
+		    i, i);
+		assert_int_equal(deliver_str(f, f->uid_a, NULL, text), 0);
+	}
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM cache", 40), 40);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM text_index", 40),
+	    40);
+	/* What it wrote is what a FETCH would have built. */
+	mb = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(store_rows_get(f->st, mb.id, 7, 7, 0,
+	    STORE_ROW_CACHE, SIZE_MAX, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(rows[0].envelope, "\"m6\""));
+	store_rows_free(rows, n);
+	assert_int_equal(store_text_search(f->st, "word39word", true, &ids,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	free(ids);
+
+	store_close(f->st);
+	f->st = NULL;
+	sql_exec(f, "DELETE FROM cache; DELETE FROM text_index;");
+	fx_open_store(f);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM cache", 40), 40);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM text_index", 40),
+	    40);
+}
+
 /* A store from before inline bodies (schema version 5) keeps all its
  * bodies as files: after the migration they read as before (the body and
  * the parse cache), new small bodies go inline next to them, and an
@@ -1653,6 +1708,8 @@ main(void)
 		    setup_users, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_all_or_nothing,
 		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_indexer, setup_users,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_file_bodies,
 		    setup_users, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup,
