@@ -269,6 +269,7 @@ lite_delivery_commit(struct store_delivery *d, struct event_base *base,
 	d->done_arg = arg;
 	pthread_mutex_lock(&st->lock);
 	st->in_flight++;
+	st->n_commits_started++;
 	pthread_mutex_unlock(&st->lock);
 	if (d->fd == -1 && d->write_errno == 0 && d->n_rcpts > 0) {
 		/* Nothing to write or sync before the transaction: it

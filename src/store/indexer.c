@@ -16,6 +16,7 @@
 #include <sys/syscall.h>
 
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -33,6 +34,8 @@
 #define INDEX_BATCH	16
 /* Nice value of the thread: acceptance and IMAP come first. */
 #define INDEX_NICE	10
+/* A pause in deliveries this long lets the indexer in (see idle_wait). */
+#define INDEX_QUIET_MS	20
 /* Free space the indexer leaves to mail: it writes only while the disk
  * keeps this much plus INDEX_GROWTH times the text of the batch (trigram
  * rows take several times their text). On a nearly full disk the
@@ -112,6 +115,37 @@ items_store(sqlite3 *db, struct index_item *items, size_t n)
 	return 0;
 }
 
+/* Wait until deliveries have paused for INDEX_QUIET_MS: acceptance has
+ * the disk, the CPU and the write lock first. Under a steady stream the
+ * indexer works in the gaps, after a burst it catches up. False when the
+ * store closes. */
+static bool
+idle_wait(struct lite_store *st)
+{
+	struct timespec until;
+	uint64_t seen;
+	bool is_open;
+
+	pthread_mutex_lock(&st->lock);
+	do {
+		while (st->in_flight > 0 && !st->is_closing)
+			pthread_cond_wait(&st->cond, &st->lock);
+		seen = st->n_commits_started;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += INDEX_QUIET_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		while (!st->is_closing && seen == st->n_commits_started &&
+		    pthread_cond_timedwait(&st->cond, &st->lock, &until) == 0)
+			;
+	} while (!st->is_closing && seen != st->n_commits_started);
+	is_open = !st->is_closing;
+	pthread_mutex_unlock(&st->lock);
+	return is_open;
+}
+
 /* Whether writing `bytes` of cache and text leaves mail its space. */
 static bool
 has_room(struct store *st, uint64_t bytes)
@@ -144,7 +178,9 @@ batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
 			    items[i].row.header_len +
 			    strlen(items[i].row.bodystructure);
 	}
-	if (!has_room(st, bytes))
+	if (!idle_wait(lite_of(st)))
+		;	/* closing: drop the batch, it is only a cache */
+	else if (!has_room(st, bytes))
 		log_debug("store event=index skipped=%zu reason=\"low on "
 		    "disk space\"", n);
 	else if (items_store(db, items, n) == -1)
@@ -176,17 +212,6 @@ work_wait(struct lite_store *st)
 	return is_open;
 }
 
-static bool
-is_closing(struct lite_store *st)
-{
-	bool rc;
-
-	pthread_mutex_lock(&st->lock);
-	rc = st->is_closing;
-	pthread_mutex_unlock(&st->lock);
-	return rc;
-}
-
 static void *
 indexer_main(void *arg)
 {
@@ -205,11 +230,10 @@ indexer_main(void *arg)
 		/* Bodies get growing ids, so a cursor finds the new ones;
 		 * one that slips past (an id reused after the newest body
 		 * went) is filled on its first FETCH. */
-		while ((n = work_find(db, after, ids, INDEX_BATCH)) > 0) {
+		while (idle_wait(lite_of(st)) &&
+		    (n = work_find(db, after, ids, INDEX_BATCH)) > 0) {
 			batch_index(st, db, ids, n);
 			after = ids[n - 1];
-			if (is_closing(lite_of(st)))
-				return NULL;
 		}
 	}
 	return NULL;

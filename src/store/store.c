@@ -20,7 +20,6 @@
 #include "store/store_int.h"
 
 /* How long a writer waits for another's transaction before failing. */
-#define STORE_BUSY_TIMEOUT_MS	30000
 
 struct store_conn {
 	struct store_conn	*next;

@@ -340,9 +340,9 @@ int	store_append(struct store *st, int64_t mailbox_id, const void *p,
  * header) holds needle, ignoring case, as a sorted heap array of body ids
  * (struct store_row body_id). Bodies are indexed soon after delivery
  * (the SQLite store's indexer) or when store_rows_get() with
- * STORE_ROW_TEXT sees them, so a caller fills those first. -1 when the index cannot answer
- * (needle under 3 characters, or an error): the caller then reads the
- * messages. */
+ * STORE_ROW_TEXT sees them, so a caller fills those first. -1 when the
+ * index cannot answer (needle under 3 characters, or an error): the
+ * caller then reads the messages. */
 int	store_text_search(struct store *st, const char *needle,
 	    bool body_only, int64_t **ids_out, size_t *n_out);
 

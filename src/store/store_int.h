@@ -22,6 +22,9 @@
 
 struct store_conn;
 
+/* How long a connection waits for another's write lock. */
+#define STORE_BUSY_TIMEOUT_MS	30000
+
 struct lite_store {
 	struct store		 base;		/* first: ops */
 	char			*dir;
@@ -33,6 +36,7 @@ struct lite_store {
 	pthread_cond_t		 cond;
 	struct store_conn	*conns;		/* every thread's */
 	unsigned		 in_flight;	/* not yet done */
+	uint64_t		 n_commits_started;	/* deliveries ever */
 	/* The committer's queue: deliveries whose body is durable. */
 	struct store_delivery	*pending_head;
 	struct store_delivery	*pending_tail;
