@@ -348,10 +348,11 @@ int	store_append(struct store *st, int64_t mailbox_id, const void *p,
 /* The text index for SEARCH BODY and TEXT: the bodies whose decoded text
  * (header and text parts, in UTF-8; body_only: without the top-level
  * header) holds needle, ignoring case, as a sorted heap array of body ids
- * (struct store_row body_id). Only bodies that store_rows_get() with
- * STORE_ROW_TEXT saw are indexed. -1 when the index cannot answer
- * (needle under 3 characters, or an error): the caller then reads the
- * messages. */
+ * (struct store_row body_id). Bodies are indexed soon after delivery
+ * (the SQLite store's indexer) or when store_rows_get() with
+ * STORE_ROW_TEXT sees them, so a caller fills those first. -1 when the
+ * index cannot answer (needle under 3 characters, or an error): the
+ * caller then reads the messages. */
 int	store_text_search(struct store *st, const char *needle,
 	    bool body_only, int64_t **ids_out, size_t *n_out);
 

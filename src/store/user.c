@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 static int
@@ -299,8 +300,9 @@ user_get(struct store *st, const char *address, struct store_user *out,
 		return 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT id, password FROM users "
-	    "WHERE address = ?", NULL);
+	/* Every RCPT and login asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT id, password FROM users "
+	    "WHERE address = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, addr, -1, SQLITE_STATIC);
@@ -312,7 +314,7 @@ user_get(struct store *st, const char *address, struct store_user *out,
 	if (rc == SQLITE_ROW && hash_out != NULL)
 		*hash_out = xstrdup((const char *)
 		    sqlite3_column_text(stmt, 1));
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
