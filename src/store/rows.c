@@ -111,33 +111,13 @@ static int
 cache_build(const char *path, struct store_row *r, struct buf *thdr,
     struct buf *tbody)
 {
-	struct buf b = BUF_INIT, msg = BUF_INIT;
-	struct mime_part *root;
-	time_t t;
-	int tz;
-	const char *date;
+	struct buf msg = BUF_INIT;
 
 	if (file_slurp(path, &msg) == -1) {
 		buf_free(&msg);
 		return -1;
 	}
-	root = mime_parse(msg.data ? msg.data : "", msg.len, NULL);
-	mime_envelope_write(root, &b);
-	r->envelope = buf_release(&b);
-	mime_bodystructure_write(root, false, &b);
-	r->body = buf_release(&b);
-	mime_bodystructure_write(root, true, &b);
-	r->bodystructure = buf_release(&b);
-	r->header_len = root->body_off;
-	r->header = xstrndup(msg.data ? msg.data : "", r->header_len);
-	date = root->fields[MIME_HF_DATE];
-	r->sent_date = 0;
-	if (date != NULL && mime_date_parse(date, strlen(date), &t, &tz) == 0)
-		r->sent_date = (int64_t)t;
-	if (thdr != NULL)
-		store_text_extract(msg.data ? msg.data : "", msg.len, root,
-		    thdr, tbody);
-	mime_part_free(root);
+	store_cache_build(msg.data ? msg.data : "", msg.len, r, thdr, tbody);
 	buf_free(&msg);
 	return 0;
 }

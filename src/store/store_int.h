@@ -41,11 +41,6 @@ struct lite_store {
 	pthread_t		 committer;
 };
 
-struct store_rcpt {
-	int64_t	 user_id;
-	char	*mailbox;
-};
-
 /* A delivery keeps a body up to this size in memory and writes it on a
  * pool thread at commit, so that an event loop never waits for the disk
  * (creating a file can wait for another thread's fsync). */
@@ -98,10 +93,8 @@ int	lite_user_passwd(struct store *st, const char *address,
 	    const char *password, char **err_out);
 int	lite_user_list(struct store *st, const char *domain,
 	    char ***addresses_out, size_t *n_out);
-int	lite_user_find(struct store *st, const char *address,
-	    struct store_user *out);
-int	lite_user_check_password(struct store *st, const char *address,
-	    const char *password, struct store_user *out);
+int	lite_user_get(struct store *st, const char *address,
+	    struct store_user *out, char **hash_out);
 struct store_delivery *lite_delivery_new(struct store *st, char **err_out);
 int	lite_delivery_write(struct store_delivery *d, const void *p,
 	    size_t len);
@@ -125,7 +118,7 @@ int	lite_alias_del(struct store *st, const char *address,
 	    const char *target, char **err_out);
 int	lite_alias_list(struct store *st, const char *domain, char ***lines_out,
 	    size_t *n_out);
-int	lite_rcpt_resolve(struct store *st, const char *address,
+int	lite_alias_targets(struct store *st, const char *key,
 	    char ***targets_out, size_t *n_out);
 int	lite_mailbox_list(struct store *st, int64_t user_id,
 	    struct store_mailbox_info **out, size_t *n_out);
@@ -172,8 +165,8 @@ int	lite_append(struct store *st, int64_t mailbox_id, const void *p,
 int	lite_text_search(struct store *st, const char *needle, bool body_only,
 	    int64_t **ids_out, size_t *n_out);
 void	lite_notify_mailbox(struct store *st, int64_t mailbox_id);
-int	lite_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-	    size_t limit, struct store_row **rows_out, size_t *n_out);
+int	lite_web_page_uids(struct store *st, int64_t mailbox_id,
+	    size_t offset, size_t limit, uint32_t **uids_out, size_t *n_out);
 int	lite_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
 

@@ -285,8 +285,8 @@ lite_user_list(struct store *st, const char *domain, char ***addresses_out,
 }
 
 /* Read an account: 1, 0 or -1; *hash_out (heap) when hash_out != NULL. */
-static int
-user_get(struct store *st, const char *address, struct store_user *out,
+int
+lite_user_get(struct store *st, const char *address, struct store_user *out,
     char **hash_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -314,32 +314,4 @@ user_get(struct store *st, const char *address, struct store_user *out,
 		    sqlite3_column_text(stmt, 1));
 	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-lite_user_find(struct store *st, const char *address,
-    struct store_user *out)
-{
-	return user_get(st, address, out, NULL);
-}
-
-int
-lite_user_check_password(struct store *st, const char *address,
-    const char *password, struct store_user *out)
-{
-	struct store_user user;
-	char *hash = NULL;
-	int rc;
-
-	rc = user_get(st, address, &user, &hash);
-	if (rc != 1) {
-		/* Unknown or unreadable: spend the time of a real check. */
-		auth_password_check_dummy(password);
-		return rc;
-	}
-	rc = auth_password_check(password, hash) ? 1 : 0;
-	free(hash);
-	if (rc == 1 && out != NULL)
-		*out = user;
-	return rc;
 }
