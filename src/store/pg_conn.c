@@ -212,6 +212,17 @@ prepared_index(struct pg_conn *c, const char *sql, size_t *idx_out)
 	return 0;
 }
 
+/* Whether a failed call may run again on a new connection: the old one
+ * broke (the server restarted) outside a transaction, so nothing of the
+ * caller's work is lost with it. Reconnects when so. */
+static bool
+may_retry(struct pg_conn *c)
+{
+	if (c->in_txn || PQstatus(c->pg) == CONNECTION_OK)
+		return false;
+	return conn_revive(c) == 0;
+}
+
 static PGresult *
 query_v(struct pg_conn *c, int result_format, const char *sql,
     const char *types, va_list ap)
@@ -222,7 +233,7 @@ query_v(struct pg_conn *c, int result_format, const char *sql,
 	ExecStatusType status;
 	PGresult *res;
 	size_t idx;
-	int n = 0;
+	int n = 0, tries;
 
 	for (; *types != '\0'; types++, n++) {
 		if (n == PARAMS_MAX)
@@ -249,18 +260,24 @@ query_v(struct pg_conn *c, int result_format, const char *sql,
 			fatalx("store: bad parameter type %c", *types);
 		}
 	}
-	if (prepared_index(c, sql, &idx) == -1)
-		return NULL;
-	snprintf(name, sizeof(name), "p%zu", idx);
-	res = PQexecPrepared(c->pg, name, n, values, lengths, formats,
-	    result_format);
-	status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
-	if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+	for (tries = 0; tries < 2; tries++) {
+		if (prepared_index(c, sql, &idx) == -1) {
+			if (tries == 0 && may_retry(c))
+				continue;
+			return NULL;
+		}
+		snprintf(name, sizeof(name), "p%zu", idx);
+		res = PQexecPrepared(c->pg, name, n, values, lengths, formats,
+		    result_format);
+		status = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+		if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK)
+			return res;
 		conn_error(c, res);
 		PQclear(res);
-		return NULL;
+		if (tries > 0 || !may_retry(c))
+			break;
 	}
-	return res;
+	return NULL;
 }
 
 PGresult *
@@ -334,7 +351,11 @@ pg_cmd(struct pg_conn *c, const char *sql)
 int
 pg_begin(struct pg_conn *c)
 {
-	return pg_cmd(c, "BEGIN");
+	if (pg_cmd(c, "BEGIN") == -1 && (!may_retry(c) ||
+	    pg_cmd(c, "BEGIN") == -1))
+		return -1;
+	c->in_txn = true;
+	return 0;
 }
 
 int
@@ -342,6 +363,7 @@ pg_commit(struct pg_conn *c)
 {
 	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK: check
 	 * the transaction state first. */
+	c->in_txn = false;
 	if (PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
 		pg_rollback(c);
 		free(c->err);
@@ -361,6 +383,7 @@ pg_rollback(struct pg_conn *c)
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
 	PGresult *res;
 
+	c->in_txn = false;
 	if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
 		res = PQexec(c->pg, "ROLLBACK");
 		PQclear(res);

@@ -61,6 +61,7 @@ struct pg_conn {
 	const char		**prepared;
 	size_t			 n_prepared;
 	char			*err;		/* the last error, heap */
+	bool			 in_txn;	/* between pg_begin and its end */
 	char			 sqlstate[6];	/* of the last error */
 };
 

@@ -1,12 +1,15 @@
 /* Messages as IMAP shows them (FETCH, SEARCH) in the PostgreSQL store, as
  * rows.c and text.c for SQLite: metadata, keywords and the parse cache
  * (cache.c builds it the first time a message is asked for), and the
- * text index, searched through pg_trgm's trigram indexes.
+ * text index, kept lowercase and searched with LIKE through pg_trgm's
+ * trigram indexes.
  * SPDX-License-Identifier: ISC */
-#include <arpa/inet.h>
-
+#include <ctype.h>
+#include <locale.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wctype.h>
 
 #include "lib/buf.h"
 #include "lib/xalloc.h"
@@ -73,16 +76,85 @@ pg_row_open(struct store *st, const struct store_row *row)
 	return pg_body_open(st, row->body_id);
 }
 
-/* Text for a PostgreSQL text column: well-formed UTF-8, no NUL. */
+static locale_t	utf8_locale;
+static pthread_once_t	utf8_once = PTHREAD_ONCE_INIT;
+
+static void
+utf8_locale_make(void)
+{
+	utf8_locale = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+}
+
+/* One character of well-formed UTF-8 at p: its length, *cp set. */
+static size_t
+utf8_get(const unsigned char *p, size_t len, uint32_t *cp)
+{
+	size_t n = *p < 0x80 ? 1 : *p < 0xe0 ? 2 : *p < 0xf0 ? 3 : 4;
+	size_t i;
+
+	if (n > len)
+		n = len;
+	*cp = n == 1 ? *p : (uint32_t)(*p & (0x7f >> n));
+	for (i = 1; i < n; i++)
+		*cp = *cp << 6 | (p[i] & 0x3f);
+	return n;
+}
+
+static void
+utf8_put(uint32_t cp, struct buf *out)
+{
+	if (cp < 0x80) {
+		buf_addc(out, (char)cp);
+	} else if (cp < 0x800) {
+		buf_addc(out, (char)(0xc0 | cp >> 6));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_addc(out, (char)(0xe0 | cp >> 12));
+		buf_addc(out, (char)(0x80 | (cp >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_addc(out, (char)(0xf0 | cp >> 18));
+		buf_addc(out, (char)(0x80 | (cp >> 12 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (cp >> 6 & 0x3f)));
+		buf_addc(out, (char)(0x80 | (cp & 0x3f)));
+	}
+}
+
+/* Lowercase well-formed UTF-8 p[0..len) into out, character by character
+ * (towlower in C.UTF-8; ASCII only when that locale is missing), with NUL
+ * turned into a space: the index is searched case-insensitively
+ * whatever the database's locale (its ILIKE folds ASCII alone in "C"). */
+static void
+text_fold(const char *p, size_t len, struct buf *out)
+{
+	const unsigned char *u = (const unsigned char *)p;
+	uint32_t cp;
+	size_t n;
+
+	(void)pthread_once(&utf8_once, utf8_locale_make);
+	while (len > 0) {
+		n = utf8_get(u, len, &cp);
+		if (cp == 0)
+			cp = ' ';
+		else if (cp < 0x80)
+			cp = (uint32_t)tolower((int)cp);
+		else if (utf8_locale != (locale_t)0)
+			cp = (uint32_t)towlower_l((wint_t)cp, utf8_locale);
+		utf8_put(cp, out);
+		u += n;
+		len -= n;
+	}
+}
+
+/* Text for the index: well-formed UTF-8, lowercase, no NUL. */
 static void
 text_clean(const struct buf *in, struct buf *out)
 {
-	size_t i;
+	struct buf u = BUF_INIT;
 
-	mime_utf8_sanitize(in->data ? in->data : "", in->len, out);
-	for (i = 0; i < out->len; i++)
-		if (out->data[i] == '\0')
-			out->data[i] = ' ';
+	mime_utf8_sanitize(in->data ? in->data : "", in->len, &u);
+	text_fold(u.data ? u.data : "", u.len, out);
+	buf_free(&u);
 }
 
 static int
@@ -222,7 +294,7 @@ int
 pg_text_search(struct store *st, const char *needle, bool body_only,
     int64_t **ids_out, size_t *n_out)
 {
-	struct buf q = BUF_INIT;
+	struct buf q = BUF_INIT, folded = BUF_INIT, raw = BUF_INIT;
 	struct pg_conn *c;
 	PGresult *res;
 	const char *p;
@@ -234,20 +306,25 @@ pg_text_search(struct store *st, const char *needle, bool body_only,
 	/* Trigrams find nothing shorter than three characters. */
 	if (store_utf8_chars(needle) < 3 || (c = pg_conn_get(st)) == NULL)
 		return -1;
-	/* A LIKE pattern: its wildcards and escape taken literally. */
+	/* A LIKE pattern of the folded needle: its wildcards and escape
+	 * taken literally. */
+	raw.data = (char *)needle;
+	raw.len = strlen(needle);
+	text_clean(&raw, &folded);
 	buf_addc(&q, '%');
-	for (p = needle; *p != '\0'; p++) {
+	for (p = buf_cstr(&folded); *p != '\0'; p++) {
 		if (*p == '%' || *p == '_' || *p == '\\')
 			buf_addc(&q, '\\');
 		buf_addc(&q, *p);
 	}
 	buf_addc(&q, '%');
+	buf_free(&folded);
 	if (body_only)
 		res = pg_query(c, "SELECT body_id FROM text_index WHERE "
-		    "body ILIKE $1 ORDER BY body_id", "s", buf_cstr(&q));
+		    "body LIKE $1 ORDER BY body_id", "s", buf_cstr(&q));
 	else
 		res = pg_query(c, "SELECT body_id FROM text_index WHERE "
-		    "hdr ILIKE $1 OR body ILIKE $1 ORDER BY body_id", "s",
+		    "hdr LIKE $1 OR body LIKE $1 ORDER BY body_id", "s",
 		    buf_cstr(&q));
 	buf_free(&q);
 	if (res == NULL)

@@ -173,6 +173,9 @@ int	lite_web_counts(struct store *st, int64_t mailbox_id,
 /* schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
 int	 store_schema_apply(sqlite3 *db, char **err_out);
+/* Apply the migrations up to version only (tests build old schemas). */
+int	 store_schema_apply_upto(sqlite3 *db, int version, char **err_out);
+int	 store_schema_version(void);
 
 /* db.c: small SQL helpers. Each returns 0 or -1 with *err_out set. */
 int	 store_db_exec(sqlite3 *db, const char *sql, char **err_out);

@@ -63,13 +63,7 @@ class PgServer:
                     "host all postgres 127.0.0.1/32 trust\n"
                     "host all all 127.0.0.1/32 scram-sha-256\n")
         self.port = free_port()
-        self._as_pg([BIN + "/pg_ctl", "-D", data, "-w", "-t", "60",
-                     "-l", os.path.join(self.dir, "log"), "-o",
-                     "-p %d -k %s -c listen_addresses=127.0.0.1 "
-                     "-c fsync=on -c max_connections=200"
-                     % (self.port, self.dir), "start"])
-        with open(os.path.join(data, "postmaster.pid")) as f:
-            self.pid = int(f.readline())
+        self.server_start()
         self.psql("CREATE ROLE petrel LOGIN PASSWORD '%s'" % PASSWORD)
         return self
 
@@ -81,11 +75,15 @@ class PgServer:
         self.psql("CREATE DATABASE %s OWNER petrel" % name)
         return self.url(name)
 
-    def restart(self):
-        """Stop and start again on the same port (a database away)."""
+    def server_stop(self):
+        """Stop the server, keeping its data (a database away)."""
+        self._as_pg([BIN + "/pg_ctl", "-D", os.path.join(self.dir, "data"),
+                     "-w", "-m", "fast", "stop"])
+        self.pid = None
+
+    def server_start(self):
+        """Start it again on the same port."""
         data = os.path.join(self.dir, "data")
-        self._as_pg([BIN + "/pg_ctl", "-D", data, "-w", "-m", "fast",
-                     "stop"])
         self._as_pg([BIN + "/pg_ctl", "-D", data, "-w", "-t", "60",
                      "-l", os.path.join(self.dir, "log"), "-o",
                      "-p %d -k %s -c listen_addresses=127.0.0.1 "
