@@ -262,8 +262,9 @@ daemon_serve(struct config *cfg)
 	if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
 		fatal("cannot create data_dir %s", data_dir);
 	pool = iopool_new((int)config_uint(cfg, "io_threads"));
-	if ((st = store_open(data_dir, pool, &err)) == NULL)
-		fatalx("cannot open the store in %s: %s", data_dir, err);
+	if ((st = store_open(daemon_store_location(cfg), pool, &err)) ==
+	    NULL)
+		fatalx("cannot open the store: %s", err);
 	dq = daemon_queue_start(cfg, st, pool);
 	tls = tls_server_ctx_new(config_str(cfg, "tls.cert"),
 	    config_str(cfg, "tls.key"), data_dir, daemon_hostname(cfg), &err);

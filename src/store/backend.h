@@ -30,10 +30,10 @@ struct store_ops {
 	    const char *password, char **err_out);
 	int (*user_list)(struct store *st, const char *domain,
 	    char ***addresses_out, size_t *n_out);
-	int (*user_find)(struct store *st, const char *address,
-	    struct store_user *out);
-	int (*user_check_password)(struct store *st, const char *address,
-	    const char *password, struct store_user *out);
+	/* Read an account: 1, 0 or -1; with hash_out, its password hash
+	 * (heap). store_user_find() and the password check use it. */
+	int (*user_get)(struct store *st, const char *address,
+	    struct store_user *out, char **hash_out);
 	struct store_delivery *(*delivery_new)(struct store *st,
 	    char **err_out);
 	int (*delivery_write)(struct store_delivery *d, const void *p,
@@ -61,7 +61,9 @@ struct store_ops {
 	    const char *target, char **err_out);
 	int (*alias_list)(struct store *st, const char *domain,
 	    char ***lines_out, size_t *n_out);
-	int (*rcpt_resolve)(struct store *st, const char *address,
+	/* The targets of one alias row key ("a@b" or "@b"), sorted; 0 or
+	 * -1. store_rcpt_resolve() (resolve.c) walks them. */
+	int (*alias_targets)(struct store *st, const char *key,
 	    char ***targets_out, size_t *n_out);
 	int (*mailbox_list)(struct store *st, int64_t user_id,
 	    struct store_mailbox_info **out, size_t *n_out);
@@ -115,8 +117,6 @@ struct store_ops {
 	    uint32_t **uids_out, size_t *n_out);
 	int (*web_counts)(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
-	int (*user_hash)(struct store *st, const char *address,
-	    char **hash_out);
 	int (*user_restore)(struct store *st, const char *address,
 	    const char *hash, char **err_out);
 	int (*mailbox_set_uids)(struct store *st, int64_t mailbox_id,
@@ -150,6 +150,11 @@ bool	 store_address_valid(const char *address, char *out, size_t outsize,
 	    const char **errstr);
 /* The domain part of a valid, lowercase address. */
 const char *store_address_domain(const char *address);
+/* Characters, not octets, of UTF-8 text (the text index needs three). */
+size_t	 store_utf8_chars(const char *s);
+/* An alias row key: "@domain" (a catch-all) or a full address. */
+bool	 store_alias_valid(const char *address, char *out, size_t outsize,
+	    const char **errstr);
 
 /* defaults.c: the mailboxes of a new account. */
 struct store_default_mailbox {
@@ -158,6 +163,45 @@ struct store_default_mailbox {
 };
 extern const struct store_default_mailbox store_default_mailboxes[];
 extern const size_t store_n_default_mailboxes;
+
+/* rcpt.c: a delivery's recipients. */
+struct store_rcpt {
+	int64_t	 user_id;
+	char	*mailbox;
+};
+/* Add one unless its user is there already. */
+void	 store_rcpt_add(struct store_rcpt **v, size_t *n, int64_t user_id,
+	    const char *mailbox);
+void	 store_rcpts_free(struct store_rcpt *v, size_t n);
+
+/* cache.c: parse the message msg[0..len) into r's cache fields (heap
+ * strings: envelope, body, bodystructure, header, header_len, sent_date)
+ * and, when thdr is not NULL, the text to index into thdr (the header)
+ * and tbody (the rest). */
+struct buf;
+void	 store_cache_build(const char *msg, size_t len, struct store_row *r,
+	    struct buf *thdr, struct buf *tbody);
+
+/* flagmath.c: what one STORE does to a message. */
+struct store_flags_change {
+	enum store_flags_op	 op;
+	uint32_t		 flags;
+	const char *const	*keywords;
+	size_t			 n_keywords;
+};
+uint32_t store_flags_apply(const struct store_flags_change *ch,
+	    uint32_t old);
+/* The new space-separated keyword list (heap) from the old one. */
+char	*store_keywords_apply(const struct store_flags_change *ch,
+	    const char *old);
+
+/* names.c: mailbox hierarchy names, split at '/'. */
+typedef int store_name_fn(void *arg, const char *name);
+/* Call fn(arg, p) for each superior name p of name, outermost first,
+ * until one returns non-zero; returns that, or 0. */
+int	 store_name_parents(const char *name, store_name_fn *fn, void *arg);
+/* Whether name is a child (at any depth) of parent. */
+bool	 store_name_is_below(const char *name, const char *parent);
 
 /* watch.c: wake the local watches of one account, or of every account
  * (after notifications may have been missed). Any thread. */

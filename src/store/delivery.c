@@ -80,18 +80,7 @@ void
 lite_delivery_add(struct store_delivery *d, int64_t user_id,
     const char *mailbox)
 {
-	size_t i;
-
-	for (i = 0; i < d->n_rcpts; i++)
-		if (d->rcpts[i].user_id == user_id)
-			return;
-	d->rcpts = xreallocarray(d->rcpts, d->n_rcpts + 1, sizeof(*d->rcpts));
-	d->rcpts[d->n_rcpts].user_id = user_id;
-	/* INBOX is case-insensitive, RFC 3501 5.1. */
-	if (mailbox == NULL || strcasecmp(mailbox, "INBOX") == 0)
-		mailbox = "INBOX";
-	d->rcpts[d->n_rcpts].mailbox = xstrdup(mailbox);
-	d->n_rcpts++;
+	store_rcpt_add(&d->rcpts, &d->n_rcpts, user_id, mailbox);
 }
 
 void
@@ -103,14 +92,10 @@ lite_delivery_set_date(struct store_delivery *d, time_t internal_date)
 void
 store_delivery_free(struct store_delivery *d)
 {
-	size_t i;
-
 	if (d->fd != -1)
 		close(d->fd);
 	buf_free(&d->mem);
-	for (i = 0; i < d->n_rcpts; i++)
-		free(d->rcpts[i].mailbox);
-	free(d->rcpts);
+	store_rcpts_free(d->rcpts, d->n_rcpts);
 	free(d->err);
 	free(d);
 }

@@ -8,8 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth/auth.h"
 #include "lib/log.h"
 #include "store/backend.h"
+#include "store/pg_int.h"
 #include "store/store_int.h"
 
 int
@@ -28,9 +30,18 @@ store_err(char **err_out, const char *fmt, ...)
 	return -1;
 }
 
+static bool
+is_postgresql(const char *location)
+{
+	return strncmp(location, "postgresql://", 13) == 0 ||
+	    strncmp(location, "postgres://", 11) == 0;
+}
+
 struct store *
 store_open(const char *location, struct iopool *pool, char **err_out)
 {
+	if (is_postgresql(location))
+		return pg_open(location, pool, err_out);
 	return lite_open(location, pool, err_out);
 }
 
@@ -93,16 +104,31 @@ store_user_list(struct store *st, const char *domain, char ***addresses_out,
 }
 
 int
-store_user_find(struct store *st, const char *address, struct store_user *out)
+store_user_find(struct store *st, const char *address,
+    struct store_user *out)
 {
-	return st->ops->user_find(st, address, out);
+	return st->ops->user_get(st, address, out, NULL);
 }
 
 int
 store_user_check_password(struct store *st, const char *address,
     const char *password, struct store_user *out)
 {
-	return st->ops->user_check_password(st, address, password, out);
+	struct store_user user;
+	char *hash = NULL;
+	int rc;
+
+	rc = st->ops->user_get(st, address, &user, &hash);
+	if (rc != 1) {
+		/* Unknown or unreadable: spend the time of a real check. */
+		auth_password_check_dummy(password);
+		return rc;
+	}
+	rc = auth_password_check(password, hash) ? 1 : 0;
+	free(hash);
+	if (rc == 1 && out != NULL)
+		*out = user;
+	return rc;
 }
 
 struct store_delivery *
@@ -203,13 +229,6 @@ store_alias_list(struct store *st, const char *domain, char ***lines_out,
     size_t *n_out)
 {
 	return st->ops->alias_list(st, domain, lines_out, n_out);
-}
-
-int
-store_rcpt_resolve(struct store *st, const char *address, char ***targets_out,
-    size_t *n_out)
-{
-	return st->ops->rcpt_resolve(st, address, targets_out, n_out);
 }
 
 int
@@ -388,7 +407,8 @@ store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
 int
 store_user_hash(struct store *st, const char *address, char **hash_out)
 {
-	return st->ops->user_hash(st, address, hash_out);
+	*hash_out = NULL;
+	return st->ops->user_get(st, address, NULL, hash_out);
 }
 
 int

@@ -171,7 +171,7 @@ batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
 		items[i].row.body_id = ids[i];
 		buf_init(&items[i].thdr);
 		buf_init(&items[i].tbody);
-		items[i].is_parsed = store_cache_build(st, db, &items[i].row,
+		items[i].is_parsed = lite_cache_build(st, db, &items[i].row,
 		    &items[i].thdr, &items[i].tbody) == 0;
 		if (items[i].is_parsed)
 			bytes += items[i].thdr.len + items[i].tbody.len +

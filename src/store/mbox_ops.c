@@ -172,24 +172,29 @@ create_one(sqlite3 *db, int64_t user_id, const char *name,
 	return set_uidvalidity(db, id, uidvalidity, err_out);
 }
 
+struct parent_ctx {
+	sqlite3	 *db;
+	int64_t	  user_id;
+	char	**err_out;
+};
+
+static int
+create_parent(void *arg, const char *name)
+{
+	struct parent_ctx *pc = arg;
+
+	return create_one(pc->db, pc->user_id, name, NULL, false,
+	    pc->err_out);
+}
+
 /* RFC 3501 6.3.3: create the superior names of name as well. */
 static int
 create_parents(sqlite3 *db, int64_t user_id, const char *name,
     char **err_out)
 {
-	char *copy = xstrdup(name), *slash;
-	int rc = 0;
+	struct parent_ctx pc = { db, user_id, err_out };
 
-	for (slash = strchr(copy, '/'); slash != NULL && rc == 0;
-	    slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (copy[0] != '\0')
-			rc = create_one(db, user_id, copy, NULL, false,
-			    err_out);
-		*slash = '/';
-	}
-	free(copy);
-	return rc;
+	return store_name_parents(name, create_parent, &pc);
 }
 
 int
@@ -397,7 +402,6 @@ int
 lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
     const char *to, char **err_out)
 {
-	size_t flen = strlen(from);
 	sqlite3 *db;
 	int rc;
 
@@ -406,7 +410,7 @@ lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 	if (strcasecmp(to, "INBOX") == 0)
 		return STORE_EXISTS;
 	/* A mailbox cannot become its own child. */
-	if (strncmp(to, from, flen) == 0 && to[flen] == '/')
+	if (store_name_is_below(to, from))
 		return STORE_REFUSED;
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");

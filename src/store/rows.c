@@ -73,36 +73,16 @@ lite_row_open(struct store *st, const struct store_row *row)
 }
 
 int
-store_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+lite_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
     struct buf *thdr, struct buf *tbody)
 {
-	struct buf b = BUF_INIT, msg = BUF_INIT;
-	struct mime_part *root;
-	time_t t;
-	int tz;
-	const char *date;
+	struct buf msg = BUF_INIT;
 
 	if (store_body_read(st, db, r->body_id, &msg) == -1) {
 		buf_free(&msg);
 		return -1;
 	}
-	root = mime_parse(msg.data ? msg.data : "", msg.len, NULL);
-	mime_envelope_write(root, &b);
-	r->envelope = buf_release(&b);
-	mime_bodystructure_write(root, false, &b);
-	r->body = buf_release(&b);
-	mime_bodystructure_write(root, true, &b);
-	r->bodystructure = buf_release(&b);
-	r->header_len = root->body_off;
-	r->header = xstrndup(msg.data ? msg.data : "", r->header_len);
-	date = root->fields[MIME_HF_DATE];
-	r->sent_date = 0;
-	if (date != NULL && mime_date_parse(date, strlen(date), &t, &tz) == 0)
-		r->sent_date = (int64_t)t;
-	if (thdr != NULL)
-		store_text_extract(msg.data ? msg.data : "", msg.len, root,
-		    thdr, tbody);
-	mime_part_free(root);
+	store_cache_build(msg.data ? msg.data : "", msg.len, r, thdr, tbody);
 	buf_free(&msg);
 	return 0;
 }
@@ -156,7 +136,7 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.body_id = r->body_id;
-	if (store_cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
+	if (lite_cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
 	    0) {
 		if (need_cache) {
 			store_cache_insert(ins, &tmp);

@@ -181,7 +181,19 @@ version_set(sqlite3 *db, int version, char **err_out)
 }
 
 int
+store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int
 store_schema_apply(sqlite3 *db, char **err_out)
+{
+	return store_schema_apply_upto(db, SCHEMA_VERSION, err_out);
+}
+
+int
+store_schema_apply_upto(sqlite3 *db, int upto, char **err_out)
 {
 	int version;
 
@@ -194,7 +206,7 @@ store_schema_apply(sqlite3 *db, char **err_out)
 		    "this petrel knows (%d)", version, SCHEMA_VERSION);
 		goto fail;
 	}
-	for (; version < SCHEMA_VERSION; version++) {
+	for (; version < upto; version++) {
 		if (store_db_exec(db, migrations[version], err_out) == -1 ||
 		    version_set(db, version + 1, err_out) == -1)
 			goto fail;

@@ -50,11 +50,6 @@ struct lite_store {
 	pthread_t		 indexer;
 };
 
-struct store_rcpt {
-	int64_t	 user_id;
-	char	*mailbox;
-};
-
 /* A body up to this size is kept in memory while it arrives and then
  * stored inline, as a BLOB in its bodies row, in the committer's
  * transaction: no file to create, no fsync of its own, one WAL fsync for
@@ -115,10 +110,8 @@ int	lite_user_passwd(struct store *st, const char *address,
 	    const char *password, char **err_out);
 int	lite_user_list(struct store *st, const char *domain,
 	    char ***addresses_out, size_t *n_out);
-int	lite_user_find(struct store *st, const char *address,
-	    struct store_user *out);
-int	lite_user_check_password(struct store *st, const char *address,
-	    const char *password, struct store_user *out);
+int	lite_user_get(struct store *st, const char *address,
+	    struct store_user *out, char **hash_out);
 struct store_delivery *lite_delivery_new(struct store *st, char **err_out);
 int	lite_delivery_write(struct store_delivery *d, const void *p,
 	    size_t len);
@@ -144,7 +137,7 @@ int	lite_alias_del(struct store *st, const char *address,
 	    const char *target, char **err_out);
 int	lite_alias_list(struct store *st, const char *domain, char ***lines_out,
 	    size_t *n_out);
-int	lite_rcpt_resolve(struct store *st, const char *address,
+int	lite_alias_targets(struct store *st, const char *key,
 	    char ***targets_out, size_t *n_out);
 int	lite_mailbox_list(struct store *st, int64_t user_id,
 	    struct store_mailbox_info **out, size_t *n_out);
@@ -197,7 +190,6 @@ int	lite_web_order(struct store *st, int64_t mailbox_id,
 	    uint32_t **uids_out, size_t *n_out);
 int	lite_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
-int	lite_user_hash(struct store *st, const char *address, char **hash_out);
 int	lite_user_restore(struct store *st, const char *address,
 	    const char *hash, char **err_out);
 int	lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
@@ -207,6 +199,9 @@ int	lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
 /* schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
 int	 store_schema_apply(sqlite3 *db, char **err_out);
+/* Apply the migrations up to version only (tests build old schemas). */
+int	 store_schema_apply_upto(sqlite3 *db, int version, char **err_out);
+int	 store_schema_version(void);
 
 /* db.c: small SQL helpers. Each returns 0 or -1 with *err_out set. */
 int	 store_db_exec(sqlite3 *db, const char *sql, char **err_out);
@@ -271,11 +266,12 @@ void	 store_msgfile_clean_tmp(struct store *st);
 /* A short reason for errno, for done() and logs. */
 const char *store_msgfile_reason(int errnum);
 
-/* rows.c: the parse cache. build parses body r->body_id into r's cache
- * fields, and its text into thdr and tbody when thdr is not NULL; -1
- * when the body is unreadable. insert writes r's cache fields with ins
- * ("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)"). */
-int	 store_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+/* rows.c: the parse cache. lite_cache_build parses body r->body_id into
+ * r's cache fields, and its text into thdr and tbody when thdr is not
+ * NULL; -1 when the body is unreadable. store_cache_insert writes r's
+ * cache fields with ins ("INSERT OR REPLACE INTO cache VALUES (?, ?, ?,
+ * ?, ?, ?)"). */
+int	 lite_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
 	    struct buf *thdr, struct buf *tbody);
 void	 store_cache_insert(sqlite3_stmt *ins, const struct store_row *r);
 

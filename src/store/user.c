@@ -286,8 +286,8 @@ lite_user_list(struct store *st, const char *domain, char ***addresses_out,
 }
 
 /* Read an account: 1, 0 or -1; *hash_out (heap) when hash_out != NULL. */
-static int
-user_get(struct store *st, const char *address, struct store_user *out,
+int
+lite_user_get(struct store *st, const char *address, struct store_user *out,
     char **hash_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -315,60 +315,6 @@ user_get(struct store *st, const char *address, struct store_user *out,
 		*hash_out = xstrdup((const char *)
 		    sqlite3_column_text(stmt, 1));
 	sqlite3_reset(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-int
-lite_user_find(struct store *st, const char *address,
-    struct store_user *out)
-{
-	return user_get(st, address, out, NULL);
-}
-
-int
-lite_user_check_password(struct store *st, const char *address,
-    const char *password, struct store_user *out)
-{
-	struct store_user user;
-	char *hash = NULL;
-	int rc;
-
-	rc = user_get(st, address, &user, &hash);
-	if (rc != 1) {
-		/* Unknown or unreadable: spend the time of a real check. */
-		auth_password_check_dummy(password);
-		return rc;
-	}
-	rc = auth_password_check(password, hash) ? 1 : 0;
-	free(hash);
-	if (rc == 1 && out != NULL)
-		*out = user;
-	return rc;
-}
-
-int
-lite_user_hash(struct store *st, const char *address, char **hash_out)
-{
-	char addr[STORE_ADDR_MAX];
-	const char *errstr;
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-	int rc;
-
-	*hash_out = NULL;
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return 0;
-	if ((db = store_db(st)) == NULL)
-		return -1;
-	stmt = store_db_prepare(db, "SELECT password FROM users "
-	    "WHERE address = ?", NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, addr, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	if (rc == SQLITE_ROW)
-		*hash_out = xstrdup((const char *)sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 

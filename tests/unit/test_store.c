@@ -1,6 +1,9 @@
-/* Tests for the SQLite store (src/store): every function of store.h, group
- * commit from many threads, single-instance bodies, expunge atomicity and a
- * full disk (on a small tmpfs when we may mount one).
+/* Tests for the store (src/store): every function of store.h, group commit
+ * from many threads, single-instance bodies, expunge atomicity and a full
+ * disk (on a small tmpfs when we may mount one). They run against the
+ * embedded store, and against PostgreSQL when PETREL_TEST_STORE is a URL
+ * (store_loc.h; tests/run pgstore); the few that check what only the
+ * embedded store has (files, SQLite itself) are skipped there.
  * SPDX-License-Identifier: ISC */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include "lib/iopool.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
+#include "store_loc.h"
 
 /* Bigger than what a delivery keeps in memory (store_int.h). */
 #define STORE_MEM_TEST	(300 * 1024)
@@ -35,6 +39,7 @@
 struct fx {
 	char		 root[64];
 	char		*data;
+	char		*loc;		/* what store_open() gets */
 	char		*mnt;		/* tmpfs to unmount */
 	struct iopool	*pool;
 	struct store	*st;
@@ -96,52 +101,55 @@ count_files(const char *dir)
 	return n;
 }
 
+static int64_t	sql_int(struct fx *f, const char *sql);
+
+/* Body files of the embedded store (PostgreSQL keeps none). */
 static size_t
 body_files(struct fx *f)
 {
-	char *path = xasprintf("%s/bodies", f->data);
-	size_t n = count_files(path);
+	char *path;
+	size_t n;
+
+	if (test_store_pg() != NULL)
+		return 0;
+	path = xasprintf("%s/bodies", f->data);
+	n = count_files(path);
 
 	free(path);
 	return n;
 }
 
+/* Temporary body files (PostgreSQL has none). */
 static size_t
 tmp_files(struct fx *f)
 {
-	char *path = xasprintf("%s/tmp", f->data);
-	size_t n = count_files(path);
+	char *path;
+	size_t n;
+
+	if (test_store_pg() != NULL)
+		return 0;
+	path = xasprintf("%s/tmp", f->data);
+	n = count_files(path);
 
 	free(path);
 	return n;
 }
 
-/* Run one SQL query straight on the database file; returns column 0 of the
- * first row as an integer. */
+/* Run one SQL query straight on the store's database; returns column 0 of
+ * the first row as an integer. */
 static int64_t
 sql_int(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	char *path = xasprintf("%s/store.db", f->data);
-	int64_t v = -1;
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	free(path);
-	return v;
+	return test_store_sql_int(f->data, sql);
 }
 
-/* Bodies kept, as files or inline in their rows (small ones). */
+/* Bodies kept, as files or inline in their rows (small ones); rows in
+ * PostgreSQL. */
 static size_t
 stored_bodies(struct fx *f)
 {
+	if (test_store_pg() != NULL)
+		return (size_t)sql_int(f, "SELECT count(*) FROM bodies");
 	return body_files(f) + (size_t)sql_int(f, "SELECT count(*) FROM "
 	    "bodies WHERE data IS NOT NULL");
 }
@@ -149,14 +157,7 @@ stored_bodies(struct fx *f)
 static void
 sql_exec(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	char *path = xasprintf("%s/store.db", f->data);
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	free(path);
+	test_store_sql_exec(f->data, sql);
 }
 
 static void
@@ -276,7 +277,7 @@ fx_open_store(struct fx *f)
 {
 	char *err = NULL;
 
-	f->st = store_open(f->data, f->pool, &err);
+	f->st = store_open(f->loc != NULL ? f->loc : f->data, f->pool, &err);
 	if (f->st == NULL)
 		fail_msg("store_open: %s", err);
 }
@@ -289,6 +290,7 @@ setup(void **state)
 	snprintf(f->root, sizeof(f->root), "/tmp/petrel-test-store-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	f->data = xasprintf("%s/data", f->root);
+	f->loc = test_store_location(f->data);
 	f->pool = iopool_new(4);
 	fx_open_store(f);
 	*state = f;
@@ -334,6 +336,7 @@ teardown(void **state)
 	free(f->mnt);
 	rm_tree(f->root);
 	free(f->data);
+	free(f->loc);
 	free(f);
 	return 0;
 }
@@ -348,12 +351,14 @@ test_open_creates(void **state)
 	int64_t version;
 	char *path;
 
-	path = xasprintf("%s/bodies/ff", f->data);
-	assert_int_equal(stat(path, &sb), 0);
-	free(path);
-	path = xasprintf("%s/tmp", f->data);
-	assert_int_equal(stat(path, &sb), 0);
-	free(path);
+	if (test_store_pg() == NULL) {
+		path = xasprintf("%s/bodies/ff", f->data);
+		assert_int_equal(stat(path, &sb), 0);
+		free(path);
+		path = xasprintf("%s/tmp", f->data);
+		assert_int_equal(stat(path, &sb), 0);
+		free(path);
+	}
 	/* One row per migration applied, each applied once. */
 	version = sql_int(f, "SELECT max(version) FROM schema_version");
 	assert_true(version >= 1);
@@ -372,8 +377,10 @@ test_open_journal_mode(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
-	char *path = xasprintf("%s/store.db", f->data);
+	char *path;
 
+	TEST_STORE_LITE_ONLY();
+	path = xasprintf("%s/store.db", f->data);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 	    &stmt, NULL), SQLITE_OK);
@@ -406,7 +413,7 @@ test_open_newer_schema(void **state)
 
 	sql_exec(f, "INSERT INTO schema_version VALUES (99)");
 	store_close(f->st);
-	f->st = store_open(f->data, f->pool, &err);
+	f->st = store_open(f->loc, f->pool, &err);
 	assert_null(f->st);
 	assert_non_null(strstr(err, "newer"));
 	free(err);
@@ -421,6 +428,7 @@ test_open_cleans_tmp(void **state)
 	char *path;
 	int fd;
 
+	TEST_STORE_LITE_ONLY();
 	path = xasprintf("%s/tmp/leftover", f->data);
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
@@ -439,6 +447,7 @@ test_open_keeps_tmp_of_others(void **state)
 	char *err = NULL, *path;
 	int fd;
 
+	TEST_STORE_LITE_ONLY();
 	/* A second process (here a second store) must not remove the first
 	 * one's files in progress. */
 	path = xasprintf("%s/tmp/in-progress", f->data);
@@ -1080,7 +1089,8 @@ test_delivery_large(void **state)
 	waiter_fini(&w);
 	assert_int_equal(tmp_files(f), 0);
 	/* Too big to keep inline: a file. */
-	assert_int_equal(body_files(f), 1);
+	assert_int_equal(stored_bodies(f), 1);
+	assert_int_equal(body_files(f), test_store_pg() ? 0 : 1);
 	assert_int_equal(store_mailbox_messages(f->st,
 	    mbox_get(f, f->uid_a, "INBOX").id, &msgs, &n), 0);
 	assert_int_equal(n, 1);
@@ -1335,8 +1345,16 @@ test_expunge_all_or_nothing(void **state)
 	mbox = fill_inbox(f, f->uid_a, 5);
 	before = mbox_get(f, f->uid_a, "INBOX");
 	/* Make the third removal fail after two have happened. */
-	sql_exec(f, "CREATE TRIGGER fail_uid5 BEFORE DELETE ON messages "
-	    "WHEN old.uid = 5 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	if (test_store_pg() != NULL)
+		sql_exec(f, "CREATE FUNCTION fail_uid5() RETURNS trigger "
+		    "LANGUAGE plpgsql AS $$BEGIN IF old.uid = 5 THEN RAISE "
+		    "EXCEPTION 'injected'; END IF; RETURN old; END$$; "
+		    "CREATE TRIGGER fail_uid5 BEFORE DELETE ON messages FOR "
+		    "EACH ROW EXECUTE FUNCTION fail_uid5()");
+	else
+		sql_exec(f, "CREATE TRIGGER fail_uid5 BEFORE DELETE ON "
+		    "messages WHEN old.uid = 5 BEGIN SELECT RAISE(ABORT, "
+		    "'injected'); END");
 	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, &err), -1);
 	assert_non_null(err);
 	free(err);
@@ -1345,7 +1363,8 @@ test_expunge_all_or_nothing(void **state)
 	assert_int_equal(after.highestmodseq, before.highestmodseq);
 	assert_int_equal(stored_bodies(f), 5);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 5);
-	sql_exec(f, "DROP TRIGGER fail_uid5");
+	sql_exec(f, test_store_pg() != NULL ? "DROP TRIGGER fail_uid5 ON "
+	    "messages" : "DROP TRIGGER fail_uid5");
 	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, NULL), 0);
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 2);
 	assert_int_equal(stored_bodies(f), 2);
@@ -1455,6 +1474,7 @@ test_full_disk(void **state)
 	struct store_user u;
 	int n, fd;
 
+	TEST_STORE_LITE_ONLY();
 	mnt = xasprintf("%s/mnt", f->root);
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0700") == -1) {
@@ -1538,6 +1558,7 @@ test_indexer(void **state)
 	size_t n;
 	int i;
 
+	TEST_STORE_LITE_ONLY();		/* PostgreSQL caches on first use */
 	for (i = 0; i < 40; i++) {
 		snprintf(text, sizeof(text), "Subject: m%d\r\n\r\nword%dword\r\n",
 		    i, i);
@@ -1585,6 +1606,7 @@ test_migration_file_bodies(void **state)
 	size_t n;
 	int fd;
 
+	TEST_STORE_LITE_ONLY();
 	mb = mbox_get(f, f->uid_a, "INBOX");
 	store_close(f->st);
 	f->st = NULL;

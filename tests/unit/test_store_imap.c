@@ -20,6 +20,7 @@
 #include "lib/iopool.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
+#include "store_loc.h"
 
 struct fx {
 	char		 root[64];
@@ -51,12 +52,14 @@ setup(void **state)
 {
 	struct fx *f = xcalloc(1, sizeof(*f));
 	struct store_user u;
-	char *err = NULL;
+	char *err = NULL, *loc;
 
 	snprintf(f->root, sizeof(f->root), "/tmp/petrel-store-imap-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	f->pool = iopool_new(2);
-	f->st = store_open(f->root, f->pool, &err);
+	loc = test_store_location(f->root);
+	f->st = store_open(loc, f->pool, &err);
+	free(loc);
 	assert_non_null(f->st);
 	assert_int_equal(store_domain_add(f->st, "example.org", &err), 0);
 	assert_int_equal(store_user_add(f->st, "bob@example.org", "pw", &err),
@@ -491,6 +494,7 @@ test_migration(void **state)
 	struct store_mailbox mb;
 
 	(void)state;
+	TEST_STORE_LITE_ONLY();
 	snprintf(root, sizeof(root), "/tmp/petrel-store-mig-XXXXXX");
 	assert_non_null(mkdtemp(root));
 	st = store_open(root, pool, &err);
