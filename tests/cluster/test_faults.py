@@ -110,7 +110,7 @@ class DatabaseRestartTest(ClusterTest):
                         state["errors"],
                         "no temporary failure while the database was away")
 
-        stored = self.nodes[1].mailbox("alice")
+        stored = self.nodes[1].mailbox(self.addr["alice"])
         ids = []
         for raw in stored:
             for line in raw.split(b"\r\n"):
@@ -152,8 +152,8 @@ class BadConfigTest(ClusterTest):
         """A database upgraded by a newer petrel is refused, not used."""
         self.nodes[0].stop()
         version = self.pg.sql(
-            "SELECT max(version) FROM petrel_schema").strip()
-        self.pg.sql("INSERT INTO petrel_schema (version) VALUES (%d)" %
+            "SELECT max(version) FROM schema_version").strip()
+        self.pg.sql("INSERT INTO schema_version (version) VALUES (%d)" %
                     (int(version) + 100))
         rc, out = self.serve_with(self.pg.url)
         self.assertNotEqual(rc, 0)

@@ -34,7 +34,7 @@ class NodesTest(ClusterTest):
         idler.send("DONE")
         idler.wait_for(b"i1 OK", timeout(10))
 
-        stored = n3.mailbox("alice")
+        stored = n3.mailbox(self.addr["alice"])
         self.assertEqual(len(stored), 1)
         self.assertRoundTrip("alice", msg, stored[0], "carol@client.test")
 
