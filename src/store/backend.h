@@ -48,6 +48,8 @@ struct store_ops {
 	void (*delivery_abort)(struct store_delivery *d);
 	int (*mailbox_find)(struct store *st, int64_t user_id, const char *name,
 	    struct store_mailbox *out);
+	int (*mailbox_lookup)(struct store *st, int64_t user_id,
+	    const char *name, struct store_mailbox *out);
 	int (*mailbox_messages)(struct store *st, int64_t mailbox_id,
 	    struct store_msg **msgs_out, size_t *n_out);
 	int (*msg_open)(struct store *st, const struct store_msg *msg);
@@ -109,10 +111,17 @@ struct store_ops {
 	int (*text_search)(struct store *st, const char *needle, bool body_only,
 	    int64_t **ids_out, size_t *n_out);
 	void (*notify_mailbox)(struct store *st, int64_t mailbox_id);
-	int (*web_page)(struct store *st, int64_t mailbox_id, size_t offset,
-	    size_t limit, struct store_row **rows_out, size_t *n_out);
+	int (*web_order)(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
 	int (*web_counts)(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+	int (*user_hash)(struct store *st, const char *address,
+	    char **hash_out);
+	int (*user_restore)(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+	int (*mailbox_set_uids)(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 	/* Optional (NULL: nothing to do): tell the other processes sharing
 	 * the store that an account changed, after the local watches woke. */
 	void (*notify_remote)(struct store *st, int64_t user_id);

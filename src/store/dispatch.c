@@ -158,6 +158,13 @@ store_mailbox_find(struct store *st, int64_t user_id, const char *name,
 }
 
 int
+store_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return st->ops->mailbox_lookup(st, user_id, name, out);
+}
+
+int
 store_mailbox_messages(struct store *st, int64_t mailbox_id,
     struct store_msg **msgs_out, size_t *n_out)
 {
@@ -365,11 +372,10 @@ store_notify_mailbox(struct store *st, int64_t mailbox_id)
 }
 
 int
-store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-    size_t limit, struct store_row **rows_out, size_t *n_out)
+store_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
+    size_t *n_out)
 {
-	return st->ops->web_page(st, mailbox_id, offset, limit, rows_out,
-	    n_out);
+	return st->ops->web_order(st, mailbox_id, uids_out, n_out);
 }
 
 int
@@ -377,4 +383,26 @@ store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
     uint32_t *unseen_out)
 {
 	return st->ops->web_counts(st, mailbox_id, total_out, unseen_out);
+}
+
+int
+store_user_hash(struct store *st, const char *address, char **hash_out)
+{
+	return st->ops->user_hash(st, address, hash_out);
+}
+
+int
+store_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
+{
+	return st->ops->user_restore(st, address, hash, err_out);
+}
+
+int
+store_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	return st->ops->mailbox_set_uids(st, mailbox_id, uidvalidity, uidnext,
+	    highestmodseq, err_out);
 }

@@ -129,6 +129,13 @@ static const char *const migrations[] = {
 	"CREATE TRIGGER mailboxes_vanished_reset AFTER UPDATE OF uidvalidity"
 	"    ON mailboxes BEGIN"
 	"    DELETE FROM vanished WHERE mailbox_id = new.id; END;"),
+	/* 7: small bodies inline (issue 4): data holds the body itself;
+	 * NULL means the body is the file bodies/XX/<name>, as before. */
+	"ALTER TABLE bodies ADD COLUMN data BLOB;",
+	/* 8: ENVELOPE and BODYSTRUCTURE are now written as Dovecot and UW
+	 * IMAP write them (issue 6): empty the parse cache, and the text
+	 * index that is filled with it, so that both refill. */
+	"DELETE FROM cache; DELETE FROM text_index;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -1,5 +1,5 @@
-/* Reading mail: message lists sorted by date and paged (one indexed
- * query and the parse cache, no body file), a message with its headers,
+/* Reading mail: message lists sorted by date and paged (the folder's
+ * cached view and the parse cache, no body file), a message with its headers,
  * text and attachments, its HTML sanitised for a sandboxed frame, parts
  * streamed and decoded, and permanent deletion.
  * SPDX-License-Identifier: ISC */
@@ -26,8 +26,7 @@ void
 web_api_messages(struct web_req *r)
 {
 	struct store_mailbox mb;
-	uint32_t total, unseen, uidnext;
-	uint64_t modseq;
+	uint32_t total, unseen;
 	struct store_row *rows;
 	size_t n, i, off, limit;
 	json_t *list;
@@ -36,11 +35,9 @@ web_api_messages(struct web_req *r)
 		return;
 	off = web_req_query_uint(r, "offset", 0, UINT32_MAX);
 	limit = web_req_query_uint(r, "limit", PAGE_DEFAULT, PAGE_MAX);
-	if (store_mailbox_state(r->srv->store, mb.id, &uidnext,
-	    &modseq) != 1 || store_web_counts(r->srv->store, mb.id, &total,
-	    &unseen) == -1 ||
-	    store_web_page(r->srv->store, mb.id, off, limit, &rows,
-	    &n) == -1) {
+	if (web_view_counts(r->srv->views, r->srv->store, &mb, &total,
+	    &unseen) == -1 || web_view_page(r->srv->views, r->srv->store,
+	    &mb, off, limit, &rows, &n) == -1) {
 		web_reply_error(r, 500, "cannot read the folder");
 		return;
 	}
@@ -51,8 +48,8 @@ web_api_messages(struct web_req *r)
 	web_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, "
 	    "s:I, s:o}", "folder", mb.name, "total", (json_int_t)total,
 	    "unread", (json_int_t)unseen, "offset", (int)off, "limit",
-	    (int)limit, "uidnext", (json_int_t)uidnext, "modseq",
-	    (json_int_t)modseq, "messages", list));
+	    (int)limit, "uidnext", (json_int_t)mb.uidnext, "modseq",
+	    (json_int_t)mb.highestmodseq, "messages", list));
 }
 
 /* The header of the message, for fields the MIME tree does not keep. */

@@ -21,7 +21,7 @@ web_folder_open(struct web_req *r, const char *folder,
 {
 	int found;
 
-	found = store_mailbox_find(r->srv->store, r->login.user_id, folder,
+	found = store_mailbox_lookup(r->srv->store, r->login.user_id, folder,
 	    mb);
 	if (found == 1)
 		return 1;

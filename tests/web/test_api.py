@@ -10,6 +10,7 @@ SPDX-License-Identifier: ISC
 """
 
 import base64
+import imaplib
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from test_http import ATTACHMENT, Web  # noqa: E402
 
 
 class ApiTest(harness.ServerTest):
-    listen = ("smtp", "http")
+    listen = ("smtp", "http", "imap")
 
     def new_server(self, **kw):
         kw.setdefault("extra_config", test_http.WEB_CONFIG)
@@ -106,6 +107,53 @@ class ApiTest(harness.ServerTest):
         self.assertEqual((f["INBOX"]["total"], f["INBOX"]["unread"]), (3, 3))
         self.assertEqual(f["Sent"]["role"], "sent")
         self.assertEqual(f["Trash"]["role"], "trash")
+
+    def test_list_follows_changes(self):
+        # The list's order and counts are cached per folder state: every
+        # delivery, flag change, move and expunge must show at once, also
+        # when another protocol made it, and a folder made again under an
+        # old name starts empty.
+        for s in ("a", "b", "c"):
+            self.deliver(harness.make_message(s, b"x\r\n"))
+        w = self.web()
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["c", "b", "a"])
+        self.assertEqual((data["total"], data["unread"]), (3, 3))
+        self.deliver(harness.make_message("d", b"x\r\n"))
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["d", "c", "b", "a"])
+        self.assertEqual((data["total"], data["unread"]), (4, 4))
+        _, page, _ = w.json("GET", "/api/folders/INBOX/messages?offset=1"
+                            "&limit=2")
+        self.assertEqual([m["subject"] for m in page["messages"]],
+                         ["c", "b"])
+        # Over IMAP: b seen, a expunged.
+        with imaplib.IMAP4("127.0.0.1", self.srv.ports["imap"]) as c:
+            c.login(self.addr["alice"], harness.PASSWORD)
+            c.select("INBOX")
+            c.uid("STORE", str(self.uid_of(w, "b")), "+FLAGS", "(\\Seen)")
+            c.uid("STORE", str(self.uid_of(w, "a")), "+FLAGS",
+                  "(\\Deleted)")
+            c.expunge()
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["d", "c", "b"])
+        self.assertEqual((data["total"], data["unread"]), (3, 2))
+        f = self.folders(w)["INBOX"]
+        self.assertEqual((f["total"], f["unread"]), (3, 2))
+        # A folder deleted and made again is empty, whatever was cached.
+        w.json("POST", "/api/folders", {"name": "Box"})
+        w.json("POST", "/api/messages/move", {
+            "folder": "INBOX", "uids": [self.uid_of(w, "c")], "to": "Box"})
+        self.assertEqual(self.listing(w, "Box")["total"], 1)
+        self.assertEqual(self.folders(w)["Box"]["unread"], 1)
+        self.assertEqual(w.json("DELETE", "/api/folders/Box")[0], 204)
+        w.json("POST", "/api/folders", {"name": "Box"})
+        self.assertEqual(self.listing(w, "Box")["messages"], [])
+        self.assertEqual((self.folders(w)["Box"]["total"],
+                          self.folders(w)["Box"]["unread"]), (0, 0))
 
     # -- changing messages -----------------------------------------------
 
