@@ -120,3 +120,33 @@ def test_vanished_instead_of_expunge(srv):
     r.ok("EXPUNGE")
     lines, _ = p.ok("NOOP")
     assert b"* 1 EXPUNGE" in lines, lines
+
+
+def test_rename_inbox_and_recreated_mailbox(srv):
+    """Messages RENAME takes out of INBOX vanish from it; a mailbox made
+    anew has another UIDVALIDITY, so an old cache gets nothing."""
+    u = fill(srv, 3)
+    r = srv.raw(u)
+    r.ok("ENABLE QRESYNC")
+    uidvalidity, modseq = state(r)
+    r.ok("UNSELECT")
+    other = srv.raw(u)
+    other.ok('RENAME INBOX "Old mail"')
+    lines, _ = r.ok("SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity,
+                                                       modseq))
+    assert b"* VANISHED (EARLIER) 1:3" in lines, lines
+    assert b"* 0 EXISTS" in lines, lines
+    r.ok("CREATE again")
+    r.send(b"x APPEND again {12+}\r\nSubject: x\r\n\r\n")
+    assert r.collect("x")[1].startswith(b"OK")
+    lines, _ = r.ok("SELECT again")
+    text = b"\n".join(lines)
+    uv = int(re.search(rb"UIDVALIDITY (\d+)", text).group(1))
+    ms = int(re.search(rb"HIGHESTMODSEQ (\d+)", text).group(1))
+    r.ok("STORE 1 +FLAGS.SILENT (\\Deleted)")
+    r.ok("EXPUNGE")
+    r.ok("UNSELECT")
+    r.ok("DELETE again")
+    r.ok("CREATE again")
+    lines, _ = r.ok("SELECT again (QRESYNC (%d %d))" % (uv, ms))
+    assert not any(b"VANISHED" in ln for ln in lines), lines

@@ -6,7 +6,7 @@ clients that do not enable rev2."""
 import base64
 import re
 
-from lib import PASSWORD, message
+from lib import message
 
 BIN = bytes(range(256)) * 4
 
@@ -215,10 +215,22 @@ def test_status_size_deleted(srv):
 
 
 def test_imaplib_rev2(srv):
+    """A stock client that enables rev2 keeps working: SELECT, FETCH,
+    ESEARCH through the generic command path."""
     u = fill(srv, 2)
     M = srv.imap(u)
     typ, data = M._simple_command("ENABLE", "IMAP4rev2")
     assert typ == "OK", data
     typ, data = M.select("INBOX")
     assert typ == "OK" and data == [b"2"], data
-    assert PASSWORD
+    typ, data = M.fetch("1:*", "(UID FLAGS)")
+    assert typ == "OK" and len(data) == 2, data
+    assert not any(b"Recent" in d for d in data), data
+    typ, data = M._simple_command("UID", "SEARCH", "ALL")
+    esearch = M.untagged_responses.get("ESEARCH", [])
+    assert typ == "OK" and esearch and esearch[-1].endswith(b"UID ALL 1:2"), \
+        esearch
+    M.logout()
+    # Without ENABLE the same client sees IMAP4rev1.
+    M = srv.imap(u, "INBOX")
+    assert M.search(None, "ALL")[1] == [b"1 2"]
