@@ -145,25 +145,29 @@ backoff(const struct queue_params *p, unsigned attempts)
 	    p->retry_max : (unsigned)d;
 }
 
+/* Write a recipient's attempt: attempts, when to try next, the reply and
+ * relay; dsn is 0 while it stays queued, else QUEUE_DSN_* + 1 when it is
+ * done and owes its sender a DSN (with its status code). */
 static int
-defer_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
-    int64_t now)
+update_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
+    int64_t next_attempt, int dsn, const char *status)
 {
 	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	unsigned attempts = j->attempts[i] + 1;
 	sqlite3_stmt *st;
 	int rc;
 
 	st = queue_db_prepare(s->wdb, "UPDATE rcpts SET attempts = ?, "
-	    "next_attempt = ?, last_reply = ?, last_relay = ? WHERE id = ?",
-	    NULL);
+	    "next_attempt = ?, last_reply = ?, last_relay = ?, dsn = ?, "
+	    "dsn_status = ? WHERE id = ?", NULL);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, (int)attempts);
-	sqlite3_bind_int64(st, 2, now + backoff(&s->p, attempts));
+	sqlite3_bind_int(st, 1, (int)j->attempts[i] + 1);
+	sqlite3_bind_int64(st, 2, next_attempt);
 	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->rowids[i]);
+	sqlite3_bind_int(st, 5, dsn);
+	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, j->rowids[i]);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -196,23 +200,7 @@ static int
 mark_dsn(struct queue_sched *s, struct sched_job *j, size_t i,
     enum queue_dsn_kind kind, const char *status)
 {
-	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	sqlite3_stmt *st;
-	int rc;
-
-	st = queue_db_prepare(s->wdb, "UPDATE rcpts SET dsn = ?, "
-	    "dsn_status = ?, attempts = attempts + 1, last_reply = ?, "
-	    "last_relay = ? WHERE id = ?", NULL);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)kind + 1);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->rowids[i]);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return update_rcpt(s, j, i, 0, (int)kind + 1, status);
 }
 
 /* Record one recipient's outcome. -1 on a database error. */
@@ -253,7 +241,8 @@ record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
 		    j->rowids[i]);
 	}
 	log_rcpt(j, i, "deferred", now);
-	return defer_rcpt(s, j, i, now);
+	return update_rcpt(s, j, i, now + backoff(&s->p, j->attempts[i] + 1),
+	    0, "");
 }
 
 /* Read the original for a DSN: its header (RET=HDRS, or too big), or

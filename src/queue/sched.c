@@ -309,7 +309,11 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	sched_writer_collect(s);
-	if (s->has_more_due || s->nmsgs < SCHED_ACTIVE_MAX / 2)
+	/* Written results make nothing newly due (a deferral is for
+	 * later); only a backlog larger than one pass loaded is waiting,
+	 * and it is loaded once half the room is free: a pass reads every
+	 * due row, so one per finished job would cost O(n^2). */
+	if (s->has_more_due && s->nmsgs < SCHED_ACTIVE_MAX / 2)
 		pass(s);
 }
 
