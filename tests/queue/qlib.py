@@ -231,7 +231,8 @@ class Petrel:
 class Receiver:
     """A scripted SMTP server on addr:port. behave(n) for transaction n
     (0-based) returns a dict: greet, rcpt, data, dot (reply lines), drop
-    ("data": close in the middle of the message). Records sessions,
+    ("data": close in the middle of the message), delay (seconds before
+    the reply to the final dot). Records sessions,
     transactions and accepted messages."""
 
     def __init__(self, addr, port, ext=("PIPELINING", "8BITMIME", "SIZE",
@@ -332,6 +333,7 @@ class Receiver:
                 data = self._read_data(f, c, b)
                 if data is None:
                     return
+                time.sleep(b.get("delay", 0))
                 d = b.get("dot", "250 2.0.0 queued")
                 if d.startswith("2"):
                     with self.lock:
