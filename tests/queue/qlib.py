@@ -93,11 +93,20 @@ class Dns:
                 "--conf-file=/dev/null", "--pid-file=",
                 "--log-facility=" + os.path.join(self.workdir, "dns.log")]
         argv += self.records
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        time.sleep(0.2)
-        assert self.proc.poll() is None, "dnsmasq did not start"
+        # The port was free when chosen; a test that starts its DNS late
+        # may find it taken for a moment by some other process's socket
+        # (it came from the ephemeral range): try again for a while.
+        err = os.path.join(self.workdir, "dns.err")
+        for _ in range(20):
+            with open(err, "ab") as e:
+                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=e)
+            time.sleep(0.2)
+            if self.proc.poll() is None:
+                return
+            time.sleep(0.2)
+        raise AssertionError("dnsmasq did not start: " + open(err).read())
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
