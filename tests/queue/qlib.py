@@ -215,14 +215,21 @@ class Petrel:
                 ln.startswith("Mail queue")]
 
     def mailbox(self, user):
-        p = poplib.POP3(self.addr, self.pop3_port, timeout=timeout(30))
-        try:
-            p.user(user)
-            p.pass_(PASSWORD)
-            n, _ = p.stat()
-            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
-        finally:
-            p.quit()
+        # The maildrop lock of the session just ended may not be
+        # released yet when this one signs in ([IN-USE]): try again.
+        for attempt in range(50):
+            p = poplib.POP3(self.addr, self.pop3_port, timeout=timeout(30))
+            try:
+                p.user(user)
+                p.pass_(PASSWORD)
+                n, _ = p.stat()
+                return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
+            except poplib.error_proto as e:
+                if b"IN-USE" not in str(e).encode() or attempt == 49:
+                    raise
+            finally:
+                p.quit()
+            time.sleep(0.1)
 
 
     def imap_mailbox(self, user):
