@@ -11,7 +11,7 @@
  * How many connections a remote destination opens: one, and another only
  * while the jobs waiting there would keep the open ones busy longer than
  * SCHED_DRAIN_SECONDS, by the destination's average job time over an open
- * connection. A fast host
+ * connection (over new ones only until a connection has been reused). A fast host
  * takes a batch of a thousand messages over one or two connections, a slow
  * one gets up to max_per_destination in parallel, one more a second;
  * like Postfix's slow start, but from the measured time.
@@ -287,12 +287,18 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 	if (d->is_local)
 		return;
 	s->nactive_remote--;
-	/* Only jobs over an open connection measure what another
-	 * connection would add; connecting (and a host that is down) is
-	 * not a reason to open more. */
-	if (!j->job.is_reused)
-		return;
 	secs = mono_now() - j->started;
+	/* Jobs over an open connection measure what another connection
+	 * would add; the first of them replaces what jobs that had to
+	 * connect measured (connecting, TLS, EHLO), which count only for
+	 * a host that never lets a connection be reused. */
+	if (j->job.is_reused && !d->has_reuse_time) {
+		d->has_reuse_time = true;
+		d->job_secs = secs;
+		return;
+	}
+	if (!j->job.is_reused && d->has_reuse_time)
+		return;
 	/* An average over about the last eight jobs. */
 	d->job_secs = d->job_secs <= 0 ? secs :
 	    d->job_secs + (secs - d->job_secs) / 8;

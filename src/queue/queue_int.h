@@ -283,6 +283,8 @@ struct sched_dest {
 						 * finished yet */
 	double			 grown_at;	/* monotonic seconds of the
 						 * last added connection */
+	bool			 has_reuse_time;	/* job_secs is from jobs
+						 * over open connections */
 };
 
 /* A destination opens a further connection only when the jobs waiting
