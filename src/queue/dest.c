@@ -7,6 +7,14 @@
  * negative caching), so the jobs behind it bounce without a lookup each.
  * When the transport finishes a job, the next one starts at once and can
  * take the connection the last one left open.
+ *
+ * How many connections a remote destination opens: one, and another only
+ * while the jobs waiting there would keep the open ones busy longer than
+ * SCHED_DRAIN_SECONDS, by the destination's average job time over an open
+ * connection (over new ones only until a connection has been reused). A fast host
+ * takes a batch of a thousand messages over one or two connections, a slow
+ * one gets up to max_per_destination in parallel, one more a second;
+ * like Postfix's slow start, but from the measured time.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +24,15 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
+
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static unsigned
 key_hash(const char *key)
@@ -94,6 +111,7 @@ sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	j->dest = d;
 	j->is_local = is_local;
 	j->next = NULL;
+	d->nwaiting++;
 	if (d->wait_tail != NULL)
 		d->wait_tail->next = j;
 	else
@@ -140,6 +158,7 @@ fail_waiting(struct sched_dest *d, enum queue_status qs, const char *reply)
 	/* Detach the waiting jobs first: failing them kicks d again. */
 	j = d->wait_head;
 	d->wait_head = d->wait_tail = NULL;
+	d->nwaiting = 0;
 	for (; j != NULL; j = next) {
 		next = j->next;
 		sched_job_fail(j, qs, reply);
@@ -214,8 +233,10 @@ job_start(struct queue_sched *s, struct sched_dest *d)
 	d->wait_head = j->next;
 	if (d->wait_head == NULL)
 		d->wait_tail = NULL;
+	d->nwaiting--;
 	j->next = NULL;
 	j->is_started = true;
+	j->started = mono_now();
 	d->nactive++;
 	s->nstarted++;
 	j->job.nexthop = d->key;
@@ -232,6 +253,57 @@ job_start(struct queue_sched *s, struct sched_dest *d)
 	t->deliver(t->arg, &j->job);
 }
 
+/* true when a further job (connection) at remote d pays; see the top.
+ * Growing one connection a second at most keeps a loaded machine, whose
+ * jobs all take longer, from opening every connection at once: more
+ * connections would not make it faster. */
+static bool
+wants_another(struct sched_dest *d)
+{
+	double now;
+
+	if (d->nactive == 0)
+		return true;
+	if (d->job_secs <= 0)
+		return false;	/* no measure yet: one at a time */
+	if (d->nwaiting * d->job_secs / d->nactive <= SCHED_DRAIN_SECONDS)
+		return false;
+	if ((now = mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
+		return false;
+	d->grown_at = now;
+	return true;
+}
+
+void
+sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
+{
+	struct queue_sched *s = d->sched;
+	double secs;
+
+	if (!j->is_started)
+		return;
+	d->nactive--;
+	s->nstarted--;
+	if (d->is_local)
+		return;
+	s->nactive_remote--;
+	secs = mono_now() - j->started;
+	/* Jobs over an open connection measure what another connection
+	 * would add; the first of them replaces what jobs that had to
+	 * connect measured (connecting, TLS, EHLO), which count only for
+	 * a host that never lets a connection be reused. */
+	if (j->job.is_reused && !d->has_reuse_time) {
+		d->has_reuse_time = true;
+		d->job_secs = secs;
+		return;
+	}
+	if (!j->job.is_reused && d->has_reuse_time)
+		return;
+	/* An average over about the last eight jobs. */
+	d->job_secs = d->job_secs <= 0 ? secs :
+	    d->job_secs + (secs - d->job_secs) / 8;
+}
+
 void
 sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 {
@@ -239,6 +311,8 @@ sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 		if (d->nactive >= s->p.max_per_destination)
 			return;
 		if (!d->is_local) {
+			if (!wants_another(d))
+				return;
 			if (s->nactive_remote >= s->p.max_connections) {
 				s->is_total_blocked = true;
 				return;

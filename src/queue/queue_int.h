@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -252,6 +253,7 @@ struct sched_job {
 	unsigned		*attempts;
 	bool			 is_started;
 	bool			 is_local;
+	double			 started;	/* monotonic seconds */
 	struct sched_job	*next;
 };
 
@@ -275,8 +277,21 @@ struct sched_dest {
 	char			*rfail_reply;
 	struct sched_job	*wait_head;
 	struct sched_job	*wait_tail;
+	unsigned		 nwaiting;
 	unsigned		 nactive;
+	double			 job_secs;	/* average job time, 0: none
+						 * finished yet */
+	double			 grown_at;	/* monotonic seconds of the
+						 * last added connection */
+	bool			 has_reuse_time;	/* job_secs is from jobs
+						 * over open connections */
 };
+
+/* A destination opens a further connection only when the jobs waiting
+ * there would keep the open ones busy longer than SCHED_DRAIN_SECONDS,
+ * and at most one per SCHED_GROW_SECONDS (dest.c). */
+#define SCHED_DRAIN_SECONDS	2.0
+#define SCHED_GROW_SECONDS	1.0
 
 #define SCHED_DEST_BUCKETS	1024
 
@@ -302,8 +317,20 @@ struct queue_sched {
 	bool			 is_stopping;
 	bool			 can_finish;	/* transports told to stop */
 	bool			 is_finished;
-	struct sched_job	*done_head;
+	struct sched_job	*done_head;	/* finished, to write back */
 	struct sched_job	*done_tail;
+	/* The writer thread (writer.c) and what it shares with the loop,
+	 * under w_lock. */
+	sqlite3			*wdb;		/* the writer's connection */
+	pthread_t		 w_thread;
+	bool			 has_writer;
+	pthread_mutex_t		 w_lock;
+	pthread_cond_t		 w_cond;
+	struct sched_job	*w_in;		/* being written */
+	struct sched_job	*w_out;		/* written, to release */
+	bool			 w_is_ok;	/* w_out's transaction */
+	bool			 w_is_stopping;	/* as when w_in was given */
+	bool			 w_quit;
 };
 
 /* dest.c */
@@ -311,6 +338,9 @@ struct queue_sched {
  * limits allow. */
 void	 sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	    const struct queue_nexthop *nh, struct sched_job *job);
+/* A job of d is back from its transport: the counts, and the average
+ * job time that decides how many connections d needs. */
+void	 sched_dest_job_done(struct sched_dest *d, struct sched_job *j);
 /* Start waiting jobs of d, or of every destination. */
 void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
 void	 sched_dest_kick_all(struct queue_sched *s);
@@ -319,10 +349,27 @@ void	 sched_dests_free(struct queue_sched *s);
 void	 sched_route_unref(struct sched_route *r);
 
 /* result.c */
-/* Write the results of the finished jobs (s->done_*), send DSNs, drop
- * what is delivered. */
-void	 sched_flush(struct queue_sched *s);
+/* Write the results of the finished jobs of batch in one transaction on
+ * s->wdb, send DSNs, drop what is delivered. 0, or -1 when nothing was
+ * written. Any thread, one at a time. */
+int	 sched_record(struct queue_sched *s, struct sched_job *batch);
+/* Then, on the loop thread: free the jobs, and the messages they were
+ * the last of (with their bodies when they left the queue and is_ok). */
+void	 sched_release(struct sched_job *batch, bool is_ok);
 void	 sched_job_free(struct sched_job *j);
+/* writer.c: the write-back thread. The loop hands it the finished jobs
+ * while it is idle; it writes them (sched_record) and wakes the loop's
+ * flush_ev, whose handler releases them (sched_writer_collect) and hands
+ * over the next batch. So the loop never waits for a disk sync, and jobs
+ * that finish meanwhile share the next transaction. */
+int	 sched_writer_start(struct queue_sched *s, char **err_out);
+/* Release a written batch, if any, then hand over the finished jobs if
+ * the writer is idle. Loop thread. */
+void	 sched_writer_collect(struct queue_sched *s);
+/* Wait for the batch in the writer, end the thread, then write what is
+ * left on this thread. Loop thread, when no job runs any more. */
+void	 sched_writer_stop(struct queue_sched *s);
+
 /* Drop a job that never ran (the scheduler stops): its recipients stay
  * queued as they were. */
 void	 sched_job_drop(struct sched_job *j);

@@ -145,25 +145,29 @@ backoff(const struct queue_params *p, unsigned attempts)
 	    p->retry_max : (unsigned)d;
 }
 
+/* Write a recipient's attempt: attempts, when to try next, the reply and
+ * relay; dsn is 0 while it stays queued, else QUEUE_DSN_* + 1 when it is
+ * done and owes its sender a DSN (with its status code). */
 static int
-defer_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
-    int64_t now)
+update_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
+    int64_t next_attempt, int dsn, const char *status)
 {
 	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	unsigned attempts = j->attempts[i] + 1;
 	sqlite3_stmt *st;
 	int rc;
 
-	st = queue_db_prepare(s->db, "UPDATE rcpts SET attempts = ?, "
-	    "next_attempt = ?, last_reply = ?, last_relay = ? WHERE id = ?",
-	    NULL);
+	st = queue_db_prepare(s->wdb, "UPDATE rcpts SET attempts = ?, "
+	    "next_attempt = ?, last_reply = ?, last_relay = ?, dsn = ?, "
+	    "dsn_status = ? WHERE id = ?", NULL);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, (int)attempts);
-	sqlite3_bind_int64(st, 2, now + backoff(&s->p, attempts));
+	sqlite3_bind_int(st, 1, (int)j->attempts[i] + 1);
+	sqlite3_bind_int64(st, 2, next_attempt);
 	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->rowids[i]);
+	sqlite3_bind_int(st, 5, dsn);
+	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, j->rowids[i]);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -196,23 +200,7 @@ static int
 mark_dsn(struct queue_sched *s, struct sched_job *j, size_t i,
     enum queue_dsn_kind kind, const char *status)
 {
-	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	sqlite3_stmt *st;
-	int rc;
-
-	st = queue_db_prepare(s->db, "UPDATE rcpts SET dsn = ?, "
-	    "dsn_status = ?, attempts = attempts + 1, last_reply = ?, "
-	    "last_relay = ? WHERE id = ?", NULL);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)kind + 1);
-	sqlite3_bind_text(st, 2, status, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->rowids[i]);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return update_rcpt(s, j, i, 0, (int)kind + 1, status);
 }
 
 /* Record one recipient's outcome. -1 on a database error. */
@@ -227,7 +215,7 @@ record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
 	bool expired = false;
 	char status[16];
 
-	if (st == QUEUE_TEMP && s->is_stopping)
+	if (st == QUEUE_TEMP && s->w_is_stopping)
 		return 0;
 	if (st == QUEUE_TEMP && now - m->created >= (int64_t)s->p.lifetime)
 		expired = true;
@@ -242,18 +230,19 @@ record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
 				return mark_dsn(s, j, i, QUEUE_DSN_RELAYED,
 				    status);
 		}
-		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
 		    j->rowids[i]);
 	}
 	if (st == QUEUE_PERM || expired) {
 		log_rcpt(j, i, expired ? "expired" : "bounced", now);
 		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_FAILURE, true))
 			return mark_dsn(s, j, i, QUEUE_DSN_FAILED, status);
-		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
 		    j->rowids[i]);
 	}
 	log_rcpt(j, i, "deferred", now);
-	return defer_rcpt(s, j, i, now);
+	return update_rcpt(s, j, i, now + backoff(&s->p, j->attempts[i] + 1),
+	    0, "");
 }
 
 /* Read the original for a DSN: its header (RET=HDRS, or too big), or
@@ -301,7 +290,7 @@ send_dsn(struct queue_sched *s, const struct sched_msg *m,
 	dsn.rcpts = rcpts;
 	dsn.nrcpts = n;
 	queue_dsn_write(&dsn, orig->data, orig->len, &b);
-	rc = queue_inject_bounce(s->q, s->db, m->sender, &b, m->is_8bitmime,
+	rc = queue_inject_bounce(s->q, s->wdb, m->sender, &b, m->is_8bitmime,
 	    m->is_utf8, &err);
 	if (rc == -1) {
 		log_warnx("queue event=dsn id=%s error=\"%s\"", m->id, err);
@@ -345,7 +334,7 @@ report_rows_load(struct queue_sched *s, const struct sched_msg *m,
 	size_t n = 0;
 	int rc, dsn;
 
-	st = queue_db_prepare(s->db, "SELECT address, orcpt, last_reply, "
+	st = queue_db_prepare(s->wdb, "SELECT address, orcpt, last_reply, "
 	    "last_relay, dsn_status, dsn, notify FROM rcpts WHERE msg_id = ? "
 	    "AND (dsn != 0 OR (? AND attempts > 0)) ORDER BY id", NULL);
 	if (st == NULL)
@@ -373,7 +362,6 @@ report_rows_load(struct queue_sched *s, const struct sched_msg *m,
 		else
 			snprintf(r->status, sizeof(r->status), "%s",
 			    sqlite3_column_text(st, 4));
-		r->d.status = r->status;
 	}
 	sqlite3_finalize(st);
 	*out = v;
@@ -397,8 +385,11 @@ report_send(struct queue_sched *s, const struct sched_msg *m,
 	read_original(m, &orig);
 	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; k++) {
 		for (i = nv = 0; i < n; i++)
-			if (rows[i].kind == kinds[k])
-				v[nv++] = rows[i].d;
+			if (rows[i].kind == kinds[k]) {
+				v[nv] = rows[i].d;
+				/* Not in d: rows moved while it grew. */
+				v[nv++].status = rows[i].status;
+			}
 		rc = send_dsn(s, m, kinds[k], v, nv, &orig);
 	}
 	buf_free(&orig);
@@ -417,7 +408,7 @@ msg_report(struct queue_sched *s, struct sched_msg *m, int64_t now)
 	size_t n, i;
 	int rc;
 
-	warn = !s->is_stopping && !m->is_warned && m->sender[0] != '\0' &&
+	warn = !s->w_is_stopping && !m->is_warned && m->sender[0] != '\0' &&
 	    s->p.delay_warning > 0 &&
 	    now - m->created >= (int64_t)s->p.delay_warning;
 	if (report_rows_load(s, m, warn, &rows, &n) == -1)
@@ -428,11 +419,11 @@ msg_report(struct queue_sched *s, struct sched_msg *m, int64_t now)
 	report_rows_free(rows, n);
 	if (rc == 0 && warned) {
 		m->is_warned = true;
-		rc = exec_id(s->db, "UPDATE msgs SET warned = 1 WHERE id = ?",
+		rc = exec_id(s->wdb, "UPDATE msgs SET warned = 1 WHERE id = ?",
 		    m->rowid);
 	}
 	if (rc == 0)
-		rc = exec_id(s->db, "DELETE FROM rcpts WHERE msg_id = ? AND "
+		rc = exec_id(s->wdb, "DELETE FROM rcpts WHERE msg_id = ? AND "
 		    "dsn != 0", m->rowid);
 	return rc;
 }
@@ -459,7 +450,7 @@ msg_finish(struct queue_sched *s, struct sched_msg *m, int64_t now)
 	if (msg_report(s, m, now) == -1)
 		return -1;
 
-	st = queue_db_prepare(s->db, "SELECT count(*) FROM rcpts WHERE "
+	st = queue_db_prepare(s->wdb, "SELECT count(*) FROM rcpts WHERE "
 	    "msg_id = ?", NULL);
 	if (st == NULL)
 		return -1;
@@ -469,7 +460,7 @@ msg_finish(struct queue_sched *s, struct sched_msg *m, int64_t now)
 	sqlite3_finalize(st);
 	if (left > 0)
 		return 0;
-	if (exec_id(s->db, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
+	if (exec_id(s->wdb, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
 		return -1;
 	return 1;
 }
@@ -493,8 +484,8 @@ record_batch(struct queue_sched *s, struct sched_job *batch, int64_t now)
 
 /* After the transaction: release the jobs; a failed transaction deleted
  * nothing. */
-static void
-release_batch(struct sched_job *batch, bool is_ok)
+void
+sched_release(struct sched_job *batch, bool is_ok)
 {
 	struct sched_job *j, *next;
 
@@ -506,31 +497,27 @@ release_batch(struct sched_job *batch, bool is_ok)
 	}
 }
 
-void
-sched_flush(struct queue_sched *s)
+int
+sched_record(struct queue_sched *s, struct sched_job *batch)
 {
-	struct sched_job *batch = s->done_head;
 	int64_t now = (int64_t)time(NULL);
 	char *err = NULL;
 	int rc;
 
-	if (batch == NULL)
-		return;
-	s->done_head = s->done_tail = NULL;
-	rc = queue_db_exec(s->db, "BEGIN IMMEDIATE", &err);
+	rc = queue_db_exec(s->wdb, "BEGIN IMMEDIATE", &err);
 	if (rc == 0)
 		rc = record_batch(s, batch, now);
 	if (rc == 0)
-		rc = queue_db_exec(s->db, "COMMIT", &err);
+		rc = queue_db_exec(s->wdb, "COMMIT", &err);
 	if (rc == -1) {
 		/* The recipients stay as they were and are tried again:
 		 * a duplicate rather than a loss. */
 		log_warnx("queue event=flush error=\"%s\"",
-		    err != NULL ? err : sqlite3_errmsg(s->db));
-		if (!sqlite3_get_autocommit(s->db))
-			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+		    err != NULL ? err : sqlite3_errmsg(s->wdb));
+		if (!sqlite3_get_autocommit(s->wdb))
+			(void)sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL,
 			    NULL);
 		free(err);
 	}
-	release_batch(batch, rc == 0);
+	return rc;
 }
