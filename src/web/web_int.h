@@ -472,6 +472,25 @@ int	 web_view_page(struct web_views *vs, struct store *st,
 	    const struct store_mailbox *mb, size_t offset, size_t limit,
 	    struct store_row **rows_out, size_t *n_out);
 
+/* One page of a folder's conversations (web_view_threads()). */
+struct web_thread_page {
+	struct store_row *rows;		/* the threads' messages, thread
+					 * after thread, in arrival order */
+	size_t		 nrows;
+	size_t		*start;		/* thread i: rows[start[i]] up to
+					 * rows[start[i + 1]] */
+	size_t		 nthreads;	/* on this page */
+	size_t		 total;		/* in the folder */
+};
+
+/* Threads [offset, offset + limit) of folder mb, newest activity first
+ * (thread.c), the grouping cached for mb's state: 0, or -1. Release with
+ * web_thread_page_free(). */
+int	 web_view_threads(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, size_t offset, size_t limit,
+	    struct web_thread_page *page);
+void	 web_thread_page_free(struct web_thread_page *page);
+
 /* ---- Conversations (thread.c) and the search query (search.c) ----- */
 
 /* The threads of n messages given in arrival (UID) order: roots[] holds
