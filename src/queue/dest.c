@@ -2,9 +2,11 @@
  * "nh:[192.0.2.1]:2525"). Jobs wait at their destination until the
  * limits let them start: max_per_destination jobs at one destination and
  * max_connections remote jobs in all. A remote destination resolves its
- * route once (DNS, kept for ROUTE_TTL seconds) for all its jobs; when the
- * transport finishes a job, the next one starts at once and can take the
- * connection the last one left open.
+ * route once for all its jobs and keeps it as long as its DNS TTL says
+ * (within bounds); a permanent routing failure is kept too (RFC 2308
+ * negative caching), so the jobs behind it bounce without a lookup each.
+ * When the transport finishes a job, the next one starts at once and can
+ * take the connection the last one left open.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,9 +16,6 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
-
-/* How long a resolved route is used before it is looked up again. */
-#define ROUTE_TTL	60
 
 static unsigned
 key_hash(const char *key)
@@ -55,6 +54,26 @@ dest_get(struct queue_sched *s, const char *key, bool is_local,
 	d->next = s->dests[h];
 	s->dests[h] = d;
 	return d;
+}
+
+unsigned
+queue_route_ttl(enum queue_dns_status st, long ttl)
+{
+	switch (st) {
+	case QUEUE_DNS_OK:
+		if (ttl < ROUTE_TTL_MIN)
+			return ROUTE_TTL_MIN;
+		return ttl > ROUTE_TTL_MAX ? ROUTE_TTL_MAX : (unsigned)ttl;
+	case QUEUE_DNS_TEMP:
+		/* Retries come with the recipients' backoff. */
+		return 0;
+	default:
+		if (ttl < 0)
+			return NEG_TTL_DEFAULT;
+		if (ttl < NEG_TTL_MIN)
+			return NEG_TTL_MIN;
+		return ttl > NEG_TTL_MAX ? NEG_TTL_MAX : (unsigned)ttl;
+	}
 }
 
 void
@@ -112,35 +131,12 @@ route_failure(enum queue_dns_status st, const char *detail,
 	}
 }
 
+/* Fail every job waiting at d with one status and reply. */
 static void
-on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
-    const char *detail)
+fail_waiting(struct sched_dest *d, enum queue_status qs, const char *reply)
 {
-	struct sched_dest *d = arg;
-	struct queue_sched *s = d->sched;
 	struct sched_job *j, *next;
-	enum queue_status qs;
-	char reply[QUEUE_REPLY_MAX];
 
-	d->rstate = SCHED_ROUTE_NONE;
-	if (st == QUEUE_DNS_OK) {
-		sched_route_unref(d->route);
-		d->route = xcalloc(1, sizeof(*d->route));
-		d->route->refs = 1;
-		d->route->r = *route;
-		d->route->r.tls = d->nh.tls;
-		d->route->r.auth_user = d->nh.auth_user;
-		d->route->r.auth_password = d->nh.auth_password;
-		d->rstate = SCHED_ROUTE_OK;
-		d->rexpires = (int64_t)time(NULL) + ROUTE_TTL;
-		sched_dest_kick(s, d);
-		return;
-	}
-	if (s->is_stopping)
-		return;
-	route_failure(st, detail, &qs, reply, sizeof(reply));
-	log_info("queue event=route dest=%s result=fail reply=\"%s\"", d->key,
-	    reply);
 	/* Detach the waiting jobs first: failing them kicks d again. */
 	j = d->wait_head;
 	d->wait_head = d->wait_tail = NULL;
@@ -150,18 +146,63 @@ on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
 	}
 }
 
-/* true when d has a usable route; else its lookup is under way. */
-static bool
+static void
+on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
+    const char *detail, long dns_ttl)
+{
+	struct sched_dest *d = arg;
+	struct queue_sched *s = d->sched;
+	unsigned ttl = queue_route_ttl(st, dns_ttl);
+	enum queue_status qs;
+	char reply[QUEUE_REPLY_MAX];
+
+	d->rstate = SCHED_ROUTE_NONE;
+	d->rexpires = (int64_t)time(NULL) + ttl;
+	if (st == QUEUE_DNS_OK) {
+		sched_route_unref(d->route);
+		d->route = xcalloc(1, sizeof(*d->route));
+		d->route->refs = 1;
+		d->route->r = *route;
+		d->route->r.tls = d->nh.tls;
+		d->route->r.auth_user = d->nh.auth_user;
+		d->route->r.auth_password = d->nh.auth_password;
+		d->rstate = SCHED_ROUTE_OK;
+		log_info("queue event=route dest=%s result=ok hosts=%zu ttl=%u",
+		    d->key, d->route->r.nhosts, ttl);
+		sched_dest_kick(s, d);
+		return;
+	}
+	if (s->is_stopping)
+		return;
+	route_failure(st, detail, &qs, reply, sizeof(reply));
+	log_info("queue event=route dest=%s result=fail ttl=%u reply=\"%s\"",
+	    d->key, ttl, reply);
+	if (ttl > 0) {
+		d->rstate = SCHED_ROUTE_FAILED;
+		d->rfail_status = qs;
+		free(d->rfail_reply);
+		d->rfail_reply = xstrdup(reply);
+	}
+	fail_waiting(d, qs, reply);
+}
+
+/* 1 when d has a usable route, 0 while its lookup is under way, -1 when
+ * a cached failure holds. */
+static int
 route_ready(struct queue_sched *s, struct sched_dest *d)
 {
-	if (d->rstate == SCHED_ROUTE_OK && (int64_t)time(NULL) < d->rexpires)
-		return true;
+	bool is_fresh = (int64_t)time(NULL) < d->rexpires;
+
+	if (d->rstate == SCHED_ROUTE_OK && is_fresh)
+		return 1;
+	if (d->rstate == SCHED_ROUTE_FAILED && is_fresh)
+		return -1;
 	if (d->rstate == SCHED_ROUTE_PENDING)
-		return false;
+		return 0;
 	d->rstate = SCHED_ROUTE_PENDING;
 	queue_dns_resolve(s->dns, d->nh.host, d->nh.port, d->nh.is_mx,
 	    on_route, d);
-	return false;
+	return 0;
 }
 
 static void
@@ -202,8 +243,14 @@ sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 				s->is_total_blocked = true;
 				return;
 			}
-			if (!route_ready(s, d))
+			switch (route_ready(s, d)) {
+			case 0:
 				return;
+			case -1:
+				fail_waiting(d, d->rfail_status,
+				    d->rfail_reply);
+				return;
+			}
 		}
 		job_start(s, d);
 	}
@@ -236,6 +283,7 @@ sched_dests_free(struct queue_sched *s)
 				sched_job_drop(j);
 			}
 			sched_route_unref(d->route);
+			free(d->rfail_reply);
 			queue_nexthop_fini(&d->nh);
 			free(d->key);
 			free(d);

@@ -73,13 +73,21 @@ void	 queue_sched_wake(struct queue_sched *s);
 /* A new connection to queue.db (WAL, synchronous FULL, busy timeout);
  * NULL with *err_out set. */
 sqlite3	*queue_db_open(struct queue *q, char **err_out);
+/* Create or upgrade the schema to this petrel's version; an error when
+ * queue.db is newer. */
 int	 queue_db_schema(sqlite3 *db, char **err_out);
+/* PRAGMA user_version, or -1. */
+int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
 char	*queue_db_errstr(sqlite3 *db);
 /* Insert m (envelope and recipients) inside an open transaction. */
 int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
 	    char **err_out);
+
+/* sweep.c: remove tmp/ files and bodies no message refers to. Only while
+ * this process holds the spool lock exclusively. */
+void	 queue_sweep(struct queue *q);
 
 /* spool.c */
 void	*queue_commit_main(void *arg);
@@ -128,9 +136,11 @@ enum queue_dns_status {
 struct queue_dns;
 
 /* The answer: hosts with addresses in the order to try; the callee owns
- * it (free with queue_route_fini()). */
+ * it (free with queue_route_fini()). ttl is the smallest TTL of the
+ * records used (for a negative answer the RFC 2308 one), -1 when none
+ * was given. */
 typedef void queue_dns_fn(void *arg, enum queue_dns_status status,
-	    struct queue_route *route, const char *detail);
+	    struct queue_route *route, const char *detail, long ttl);
 
 struct queue_dns *queue_dns_new(struct event_base *base, const char *servers,
 	    char **err_out);
@@ -142,6 +152,23 @@ void	 queue_dns_free(struct queue_dns *dns);
 void	 queue_dns_resolve(struct queue_dns *dns, const char *host,
 	    unsigned port, bool is_mx, queue_dns_fn *cb, void *arg);
 void	 queue_route_fini(struct queue_route *route);
+/* The TTLs of the DNS message abuf[0..alen): the smallest of its answer
+ * section in *pos, and the negative-caching TTL of RFC 2308 5 (the lesser
+ * of the authority SOA's TTL and MINIMUM) in *neg; -1 when absent. */
+void	 queue_dns_ttls(const unsigned char *abuf, int alen, long *pos,
+	    long *neg);
+/* How many seconds a destination keeps a routing result with DNS TTL
+ * ttl (-1: none given): a positive route between ROUTE_TTL_MIN and
+ * ROUTE_TTL_MAX; a permanent failure (NXDOMAIN, null MX, no address)
+ * between NEG_TTL_MIN and NEG_TTL_MAX, NEG_TTL_DEFAULT without a TTL; a
+ * temporary failure not at all (0). */
+unsigned queue_route_ttl(enum queue_dns_status st, long ttl);
+
+#define ROUTE_TTL_MIN		10
+#define ROUTE_TTL_MAX		3600
+#define NEG_TTL_MIN		10
+#define NEG_TTL_MAX		300
+#define NEG_TTL_DEFAULT		60
 /* Sort MX records by preference and shuffle equal ones (exposed for
  * tests): prefs[i] belongs to names[i]; both arrays are permuted. */
 void	 queue_mx_order(unsigned *prefs, char **names, size_t n);
@@ -232,6 +259,7 @@ enum sched_route_state {
 	SCHED_ROUTE_NONE,
 	SCHED_ROUTE_PENDING,
 	SCHED_ROUTE_OK,
+	SCHED_ROUTE_FAILED,	/* a cached permanent failure */
 };
 
 struct sched_dest {
@@ -243,6 +271,8 @@ struct sched_dest {
 	enum sched_route_state	 rstate;
 	struct sched_route	*route;
 	int64_t			 rexpires;
+	enum queue_status	 rfail_status;	/* SCHED_ROUTE_FAILED */
+	char			*rfail_reply;
 	struct sched_job	*wait_head;
 	struct sched_job	*wait_tail;
 	unsigned		 nactive;

@@ -44,7 +44,7 @@ struct due_row {
 static const char due_sql[] =
 	"SELECT r.id, r.msg_id, r.address, r.domain, r.orcpt, r.notify, "
 	"r.attempts FROM rcpts r JOIN msgs m ON m.id = r.msg_id "
-	"WHERE r.next_attempt <= ? AND m.held = 0 "
+	"WHERE r.next_attempt <= ? AND r.dsn = 0 AND m.held = 0 "
 	"AND r.msg_id NOT IN (SELECT id FROM temp.busy) "
 	"ORDER BY r.next_attempt LIMIT ?";
 

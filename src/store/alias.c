@@ -8,6 +8,7 @@
 
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define ALIAS_BUF	512
@@ -139,18 +140,19 @@ resolve_add(struct resolve *r, const char *address)
 	r->out[r->n++] = xstrdup(address);
 }
 
-/* 1 when the query with one text parameter yields a row. */
+/* 1 when the query with one text parameter yields a row. sql is a string
+ * literal: every RCPT runs these, so they are kept prepared (stmt.c). */
 static int
 exists(sqlite3 *db, const char *sql, const char *arg)
 {
-	sqlite3_stmt *stmt = store_db_prepare(db, sql, NULL);
+	sqlite3_stmt *stmt = store_stmt(db, sql);
 	int rc;
 
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -167,13 +169,22 @@ resolve_alias(struct resolve *r, const char *key, int depth)
 	size_t n = 0, i;
 	int rc, found = 0;
 
-	stmt = store_db_prepare(r->db, "SELECT target FROM aliases WHERE "
-	    "address = ? ORDER BY target", NULL);
+	/* All targets first: the recursion below uses the same statement. */
+	stmt = store_stmt(r->db, "SELECT target FROM aliases WHERE "
+	    "address = ? ORDER BY target");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	if (store_db_strings(stmt, &targets, &n) == -1)
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		targets = xreallocarray(targets, n + 1, sizeof(*targets));
+		targets[n++] = xstrdup((const char *)
+		    sqlite3_column_text(stmt, 0));
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_strings_free(targets, n);
 		return -1;
+	}
 	for (i = 0; i < n && found >= 0; i++) {
 		rc = exists(r->db, "SELECT 1 FROM domains WHERE name = ?",
 		    store_address_domain(targets[i]));

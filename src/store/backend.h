@@ -83,6 +83,9 @@ struct store_ops {
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_count)(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+	/* Optional (NULL: store_vanished() fails, IMAP falls back). */
+	int (*vanished)(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_first_unseen)(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 	int (*mailbox_keywords)(struct store *st, int64_t mailbox_id,
@@ -112,6 +115,13 @@ struct store_ops {
 	    uint32_t **uids_out, size_t *n_out);
 	int (*web_counts)(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+	int (*user_hash)(struct store *st, const char *address,
+	    char **hash_out);
+	int (*user_restore)(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+	int (*mailbox_set_uids)(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 	/* Optional (NULL: nothing to do): tell the other processes sharing
 	 * the store that an account changed, after the local watches woke. */
 	void (*notify_remote)(struct store *st, int64_t user_id);

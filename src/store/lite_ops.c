@@ -40,6 +40,7 @@ const struct store_ops lite_ops = {
 	.mailbox_state = lite_mailbox_state,
 	.mailbox_uids = lite_mailbox_uids,
 	.mailbox_count = lite_mailbox_count,
+	.vanished = lite_vanished,
 	.mailbox_first_unseen = lite_mailbox_first_unseen,
 	.mailbox_keywords = lite_mailbox_keywords,
 	.recent_take = lite_recent_take,
@@ -52,4 +53,7 @@ const struct store_ops lite_ops = {
 	.notify_mailbox = lite_notify_mailbox,
 	.web_order = lite_web_order,
 	.web_counts = lite_web_counts,
+	.user_hash = lite_user_hash,
+	.user_restore = lite_user_restore,
+	.mailbox_set_uids = lite_mailbox_set_uids,
 };

@@ -122,30 +122,11 @@ lite_mailbox_messages(struct store *st, int64_t mailbox_id,
 int
 lite_msg_open(struct store *st, const struct store_msg *msg)
 {
-	sqlite3_stmt *stmt;
-	char *path = NULL;
 	sqlite3 *db;
-	int fd = -1;
 
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE id = ?",
-	    NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, msg->body_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		path = store_msgfile_path(st, (const char *)
-		    sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	if (path == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("store event=open-body path=%s", path);
-	free(path);
-	return fd;
+	return store_body_open(st, db, msg->body_id);
 }
 
 /* Delete the messages, collecting their bodies' ids. UIDs not (or no

@@ -20,7 +20,6 @@
 #include "store/store_int.h"
 
 /* How long a writer waits for another's transaction before failing. */
-#define STORE_BUSY_TIMEOUT_MS	30000
 
 struct store_conn {
 	struct store_conn	*next;
@@ -189,6 +188,7 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	if (rc != 0)
 		fatalx("store: pthread_create: error %d", rc);
 	st->has_committer = true;
+	store_indexer_start(&st->base);
 	return &st->base;
 fail:
 	lite_close(&st->base);
@@ -215,6 +215,7 @@ lite_close(struct store *base)
 	struct store_conn *c, *next;
 
 	committer_stop(st);
+	store_indexer_stop(base);
 	/* Threads that are still alive keep a dangling key value, but once
 	 * the key is deleted its destructor no longer runs. */
 	pthread_key_delete(st->conn_key);

@@ -22,6 +22,9 @@
 
 struct store_conn;
 
+/* How long a connection waits for another's write lock. */
+#define STORE_BUSY_TIMEOUT_MS	30000
+
 struct lite_store {
 	struct store		 base;		/* first: ops */
 	char			*dir;
@@ -33,12 +36,18 @@ struct lite_store {
 	pthread_cond_t		 cond;
 	struct store_conn	*conns;		/* every thread's */
 	unsigned		 in_flight;	/* not yet done */
+	uint64_t		 n_commits_started;	/* deliveries ever */
 	/* The committer's queue: deliveries whose body is durable. */
 	struct store_delivery	*pending_head;
 	struct store_delivery	*pending_tail;
 	bool			 is_closing;
 	bool			 has_committer;
 	pthread_t		 committer;
+	/* The indexer sleeps on index_cond until is_index_due. */
+	pthread_cond_t		 index_cond;
+	bool			 is_index_due;
+	bool			 has_indexer;
+	pthread_t		 indexer;
 };
 
 struct store_rcpt {
@@ -46,10 +55,17 @@ struct store_rcpt {
 	char	*mailbox;
 };
 
-/* A delivery keeps a body up to this size in memory and writes it on a
- * pool thread at commit, so that an event loop never waits for the disk
- * (creating a file can wait for another thread's fsync). */
-#define STORE_DELIVERY_MEM_MAX	(256 * 1024)
+/* A body up to this size is kept in memory while it arrives and then
+ * stored inline, as a BLOB in its bodies row, in the committer's
+ * transaction: no file to create, no fsync of its own, one WAL fsync for
+ * a whole batch (creating one inode per message was most of the kernel
+ * time of a delivery). Bigger ones become files, written and synced on a
+ * pool thread so that an event loop never waits for the disk. Most mail
+ * is a few KiB; SQLite's "Internal Versus External BLOBs" finds blobs up
+ * to about 100 KiB faster read from the database than from files, and up
+ * to 256 KiB they cost little more, while a big attachment as a file
+ * keeps the WAL and its checkpoint copies short. */
+#define STORE_BODY_INLINE_MAX	(256 * 1024)
 
 struct store_delivery {
 	struct store		*st;
@@ -64,6 +80,7 @@ struct store_delivery {
 	size_t			 n_rcpts;
 	bool			 has_tmp_name;	/* named in tmp/ */
 	bool			 is_renamed;	/* has its final name */
+	bool			 is_inline;	/* stored in its row */
 	bool			 is_full;	/* failed for want of space */
 	struct event_base	*base;
 	store_delivery_done_fn	*done;
@@ -149,6 +166,8 @@ int	lite_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	lite_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+int	lite_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	lite_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 int	lite_mailbox_keywords(struct store *st, int64_t mailbox_id,
@@ -178,6 +197,12 @@ int	lite_web_order(struct store *st, int64_t mailbox_id,
 	    uint32_t **uids_out, size_t *n_out);
 int	lite_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+int	lite_user_hash(struct store *st, const char *address, char **hash_out);
+int	lite_user_restore(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+int	lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 
 /* schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
@@ -201,10 +226,17 @@ int	 store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out);
 /* A fresh, unique UIDVALIDITY; inside a write transaction. */
 int	 store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out);
 /* Delete the rows of bodies in ids[] that no message refers to any more,
- * adding their names to *names (a heap array of heap strings). Inside a
- * write transaction. */
+ * adding the names of those kept as files to *names (a heap array of heap
+ * strings). Inside a write transaction. */
 int	 store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 	    char ***names, size_t *n_names, char **err_out);
+
+/* body.c: a body, inline or a file. open returns a readable descriptor
+ * at offset 0 (a sealed memfd for an inline body), -1 with errno; read
+ * appends the whole body to out, 0 or -1. */
+int	 store_body_open(struct store *st, sqlite3 *db, int64_t body_id);
+int	 store_body_read(struct store *st, sqlite3 *db, int64_t body_id,
+	    struct buf *out);
 
 /* sweep.c: remove body files no row refers to (a crash between a body's
  * rename and its transaction). Only while no other process has the store. */
@@ -238,6 +270,21 @@ int	 store_msgfile_init(struct store *st, char **err_out);
 void	 store_msgfile_clean_tmp(struct store *st);
 /* A short reason for errno, for done() and logs. */
 const char *store_msgfile_reason(int errnum);
+
+/* rows.c: the parse cache. build parses body r->body_id into r's cache
+ * fields, and its text into thdr and tbody when thdr is not NULL; -1
+ * when the body is unreadable. insert writes r's cache fields with ins
+ * ("INSERT OR REPLACE INTO cache VALUES (?, ?, ?, ?, ?, ?)"). */
+int	 store_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+	    struct buf *thdr, struct buf *tbody);
+void	 store_cache_insert(sqlite3_stmt *ins, const struct store_row *r);
+
+/* indexer.c: the thread that fills the parse cache and the text index
+ * after delivery; kick says new bodies were committed. start and stop
+ * from lite_open() and lite_close(). */
+void	 store_indexer_start(struct store *st);
+void	 store_indexer_kick(struct store *st);
+void	 store_indexer_stop(struct store *st);
 
 /* delivery.c, commit.c */
 void	 store_delivery_free(struct store_delivery *d);

@@ -501,8 +501,13 @@ test_migration(void **state)
 	/* Take it back to version 1. */
 	path = xasprintf("%s/store.db", root);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	/* Later versions' tables go too (aliases 3, text index 4). */
-	assert_int_equal(sqlite3_exec(db, "DROP TABLE IF EXISTS aliases; "
+	/* Later versions' tables go too (aliases 3, text index 4,
+	 * vanished 6, inline bodies 7). */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER messages_vanished; "
+	    "DROP TRIGGER messages_moved; DROP TRIGGER mailboxes_vanished_gc; "
+	    "DROP TRIGGER mailboxes_vanished_reset; DROP TABLE vanished; "
+	    "ALTER TABLE bodies DROP COLUMN data; "
+	    "DROP TABLE IF EXISTS aliases; "
 	    "DROP TRIGGER IF EXISTS bodies_text_gc; DROP TABLE IF EXISTS "
 	    "text_index; "
 	    "DROP TABLE cache; DROP TABLE keywords; DROP TRIGGER "
