@@ -3,6 +3,7 @@
  * text and attachments, its HTML sanitised for a sandboxed frame, parts
  * streamed and decoded, and permanent deletion.
  * SPDX-License-Identifier: ISC */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -29,7 +30,7 @@ web_api_messages(struct web_req *r)
 	uint32_t total, unseen;
 	struct store_row *rows;
 	size_t n, i, off, limit;
-	json_t *list;
+	struct buf out = BUF_INIT;
 
 	if (web_folder_open(r, r->params[0], &mb) != 1)
 		return;
@@ -41,15 +42,23 @@ web_api_messages(struct web_req *r)
 		web_reply_error(r, 500, "cannot read the folder");
 		return;
 	}
-	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(list, web_row_json(&rows[i], NULL));
+	/* Written as text: no tree of JSON objects per message. */
+	buf_reserve(&out, 512 + n * 384);
+	buf_adds(&out, "{\"folder\":");
+	web_json_write_str(&out, mb.name, strlen(mb.name));
+	buf_addf(&out, ",\"total\":%" PRIu32 ",\"unread\":%" PRIu32
+	    ",\"offset\":%zu,\"limit\":%zu,\"uidnext\":%" PRIu32
+	    ",\"modseq\":%" PRIu64 ",\"messages\":[", total, unseen, off,
+	    limit, mb.uidnext, mb.highestmodseq);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&out, ',');
+		web_row_write(&out, &rows[i], NULL);
+	}
+	buf_adds(&out, "]}");
 	store_rows_free(rows, n);
-	web_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, "
-	    "s:I, s:o}", "folder", mb.name, "total", (json_int_t)total,
-	    "unread", (json_int_t)unseen, "offset", (int)off, "limit",
-	    (int)limit, "uidnext", (json_int_t)mb.uidnext, "modseq",
-	    (json_int_t)mb.highestmodseq, "messages", list));
+	web_reply(r, 200, "application/json", out.data, out.len);
+	buf_free(&out);
 }
 
 /* The header of the message, for fields the MIME tree does not keep. */

@@ -2,7 +2,8 @@
  * newest first, kept per folder state (UIDVALIDITY, UIDNEXT and
  * HIGHESTMODSEQ, which change with every delivery, flag change and
  * expunge), so that each walks its index once per change and a page of
- * the list costs the same at 100,000 messages as at 100. One cache for
+ * the list costs the same at 100,000 messages as at 100; likewise the
+ * folder's conversations, which need every message's header. One cache for
  * every worker thread behind a mutex; the least recently used folders
  * are forgotten past VIEWS_MAX folders or VIEW_UIDS_MAX UIDs in all.
  * SPDX-License-Identifier: ISC */
@@ -29,13 +30,19 @@ struct view {
 	uint32_t	 total, unseen;
 	uint32_t	*order;		/* newest first, or NULL */
 	size_t		 norder;
+	/* The conversations (thread.c), or NULL: the UIDs of each thread
+	 * in arrival order, thread after thread, newest activity first;
+	 * thread i is thr_uids[thr_start[i]..thr_start[i + 1]). */
+	uint32_t	*thr_uids;
+	size_t		*thr_start;
+	size_t		 nthr, nthr_uids;
 	uint64_t	 used;		/* tick of the last use */
 };
 
 struct web_views {
 	pthread_mutex_t	 lock;
 	struct view	 v[VIEWS_MAX];
-	size_t		 nuids;		/* in every order[] together */
+	size_t		 nuids;		/* in every order[] and thr_*[] */
 	uint64_t	 tick;
 };
 
@@ -49,11 +56,31 @@ web_views_new(void)
 	return vs;
 }
 
+/* The UIDs a view's arrays hold, as VIEW_UIDS_MAX counts them. */
+static size_t
+view_size(const struct view *e)
+{
+	return e->norder + (e->thr_uids != NULL ? e->nthr_uids + e->nthr + 1 :
+	    0);
+}
+
+/* Forget the order and the threads of a view. */
+static void
+view_drop_arrays(struct web_views *vs, struct view *e)
+{
+	vs->nuids -= view_size(e);
+	free(e->order);
+	free(e->thr_uids);
+	free(e->thr_start);
+	e->order = e->thr_uids = NULL;
+	e->thr_start = NULL;
+	e->norder = e->nthr = e->nthr_uids = 0;
+}
+
 static void
 view_clear(struct web_views *vs, struct view *e)
 {
-	vs->nuids -= e->norder;
-	free(e->order);
+	view_drop_arrays(vs, e);
 	memset(e, 0, sizeof(*e));
 }
 
@@ -120,30 +147,24 @@ view_take(struct web_views *vs, const struct store_mailbox *mb)
 	return victim;
 }
 
-/* Keep order[0..n) (taken) in e, forgetting the least recently used
- * orders until all fit; false (order not taken) when it never could. */
+/* Make room for n more UIDs in e, forgetting the arrays of the least
+ * recently used other views; false when they could never fit. */
 static bool
-view_keep_order(struct web_views *vs, struct view *e, uint32_t *order,
-    size_t n)
+view_make_room(struct web_views *vs, struct view *e, size_t n)
 {
 	struct view *lru;
 	size_t i;
 
-	if (n > VIEW_UIDS_MAX)
+	if (view_size(e) + n > VIEW_UIDS_MAX)
 		return false;
 	while (vs->nuids + n > VIEW_UIDS_MAX) {
 		lru = NULL;
 		for (i = 0; i < VIEWS_MAX; i++)
-			if (vs->v[i].order != NULL && &vs->v[i] != e &&
+			if (view_size(&vs->v[i]) > 0 && &vs->v[i] != e &&
 			    (lru == NULL || vs->v[i].used < lru->used))
 				lru = &vs->v[i];
-		vs->nuids -= lru->norder;
-		free(lru->order);
-		lru->order = NULL;
-		lru->norder = 0;
+		view_drop_arrays(vs, lru);
 	}
-	e->order = order;
-	e->norder = n;
 	vs->nuids += n;
 	return true;
 }
@@ -216,8 +237,11 @@ page_uids(struct web_views *vs, struct store *st,
 	*n_out = slice(order, n, offset, limit, uids_out);
 	pthread_mutex_lock(&vs->lock);
 	e = view_take(vs, mb);
-	if (e->order != NULL || !view_keep_order(vs, e, order, n))
-		free(order);		/* another thread was quicker */
+	if (e->order == NULL && view_make_room(vs, e, n)) {
+		e->order = order;
+		e->norder = n;
+	} else
+		free(order);	/* another thread was quicker, or too big */
 	pthread_mutex_unlock(&vs->lock);
 	return 0;
 }
@@ -311,4 +335,136 @@ web_view_page(struct web_views *vs, struct store *st,
 	*rows_out = rows;
 	*n_out = got;
 	return 0;
+}
+
+/* The conversations of folder mb from every message's cached header:
+ * the UIDs thread after thread and where each thread starts. */
+static int
+threads_make(struct store *st, const struct store_mailbox *mb,
+    struct view *out)
+{
+	struct store_row *rows;
+	struct web_threads t;
+	size_t i, k = 0, m, n;
+
+	if (store_rows_get(st, mb->id, 1, UINT32_MAX, 0, STORE_ROW_CACHE,
+	    SIZE_MAX, &rows, &n) == -1)
+		return -1;
+	web_threads_build(rows, n, &t);
+	out->thr_uids = xcalloc(n + 1, sizeof(*out->thr_uids));
+	out->thr_start = xcalloc(t.nthreads + 1, sizeof(*out->thr_start));
+	for (i = 0; i < t.nthreads; i++) {
+		out->thr_start[i] = k;
+		for (m = t.roots[i]; m != SIZE_MAX; m = t.next[m])
+			out->thr_uids[k++] = rows[m].uid;
+	}
+	out->thr_start[t.nthreads] = k;
+	out->nthr = t.nthreads;
+	out->nthr_uids = k;
+	web_threads_free(&t);
+	store_rows_free(rows, n);
+	return 0;
+}
+
+/* Copy threads [offset, offset + limit) of v into the page: their UIDs
+ * in *uids_out, and page->start rebased to them. */
+static size_t
+threads_slice(const struct view *v, size_t offset, size_t limit,
+    struct web_thread_page *page, uint32_t **uids_out)
+{
+	size_t i, lo, end;
+
+	lo = offset < v->nthr ? offset : v->nthr;
+	end = v->nthr - lo > limit ? lo + limit : v->nthr;
+	page->total = v->nthr;
+	page->nthreads = end - lo;
+	page->start = xcalloc(page->nthreads + 1, sizeof(*page->start));
+	for (i = lo; i <= end; i++)
+		page->start[i - lo] = v->thr_start[i] - v->thr_start[lo];
+	return slice(v->thr_uids, v->thr_start[end], v->thr_start[lo],
+	    v->thr_start[end] - v->thr_start[lo], uids_out);
+}
+
+/* The page's threads as UIDs, from the view or made now. */
+static int
+thread_uids(struct web_views *vs, struct store *st,
+    const struct store_mailbox *mb, size_t offset, size_t limit,
+    struct web_thread_page *page, uint32_t **uids_out, size_t *n_out)
+{
+	struct view *e, made;
+
+	pthread_mutex_lock(&vs->lock);
+	if ((e = view_find(vs, mb)) != NULL && e->thr_uids != NULL) {
+		*n_out = threads_slice(e, offset, limit, page, uids_out);
+		pthread_mutex_unlock(&vs->lock);
+		return 0;
+	}
+	pthread_mutex_unlock(&vs->lock);
+	memset(&made, 0, sizeof(made));
+	if (threads_make(st, mb, &made) == -1)
+		return -1;
+	*n_out = threads_slice(&made, offset, limit, page, uids_out);
+	pthread_mutex_lock(&vs->lock);
+	e = view_take(vs, mb);
+	if (e->thr_uids == NULL && view_make_room(vs, e, made.nthr_uids +
+	    made.nthr + 1)) {
+		e->thr_uids = made.thr_uids;
+		e->thr_start = made.thr_start;
+		e->nthr = made.nthr;
+		e->nthr_uids = made.nthr_uids;
+		made.thr_uids = NULL;
+		made.thr_start = NULL;
+	}
+	pthread_mutex_unlock(&vs->lock);
+	free(made.thr_uids);
+	free(made.thr_start);
+	return 0;
+}
+
+/* A message expunged since the view was made has no row: close the
+ * gaps in page->start, given the UIDs asked for. */
+static void
+threads_realign(struct web_thread_page *page, const uint32_t *uids)
+{
+	size_t i, u, k = 0, next;
+
+	for (i = 0, u = 0; i < page->nthreads; i++) {
+		next = page->start[i + 1];
+		page->start[i] = k;
+		for (; u < next; u++)
+			if (k < page->nrows && page->rows[k].uid == uids[u])
+				k++;
+	}
+	page->start[page->nthreads] = k;
+}
+
+int
+web_view_threads(struct web_views *vs, struct store *st,
+    const struct store_mailbox *mb, size_t offset, size_t limit,
+    struct web_thread_page *page)
+{
+	uint32_t *uids;
+	size_t n;
+
+	memset(page, 0, sizeof(*page));
+	if (thread_uids(vs, st, mb, offset, limit, page, &uids, &n) == -1)
+		return -1;
+	page->rows = xcalloc(n + 1, sizeof(*page->rows));
+	if (n > 0 && rows_for(st, mb->id, uids, n, page->rows,
+	    &page->nrows) == -1) {
+		free(uids);
+		web_thread_page_free(page);
+		return -1;
+	}
+	threads_realign(page, uids);
+	free(uids);
+	return 0;
+}
+
+void
+web_thread_page_free(struct web_thread_page *page)
+{
+	store_rows_free(page->rows, page->nrows);
+	free(page->start);
+	memset(page, 0, sizeof(*page));
 }

@@ -435,17 +435,22 @@ struct mime_part *web_msg_parse_fd(int fd);
  * and, with decode, its encoded words decoded; false when absent. */
 bool	 web_hdr_get(const char *head, size_t len, const char *name,
 	    bool decode, struct buf *out);
-/* Subject, from, to and has_attachments of the message whose header is
- * head[0..len) into o. */
-void	 web_msg_summary(const char *head, size_t len, json_t *o);
-/* The list entry of a message: uid, date, size, flags and the summary
- * from its cached header (folder added when folder is not NULL). */
+/* Append the list entry of a message as a JSON object: uid, date, size,
+ * flags, and subject, from, to ({"address", "name"} of the first
+ * mailbox, or {}) and has_attachments from its cached header; folder
+ * too when not NULL (row.c). */
+void	 web_row_write(struct buf *out, const struct store_row *row,
+	    const char *folder);
+/* The same as a JSON object. */
 json_t	*web_row_json(const struct store_row *row, const char *folder);
+/* Append p[0..len) as a JSON string (UTF-8, ill-formed sequences
+ * replaced, quotes, backslashes and controls escaped). */
+void	 web_json_write_str(struct buf *out, const char *p, size_t len);
 /* Free the heap fields of one row taken out of a store_rows_get()
  * array (whose slot was then zeroed). */
 void	 web_row_fini(struct store_row *row);
 /* Flags by name ("seen", "flagged", "answered", "draft", "deleted") to
- * STORE_F_* bits; false on an unknown name. */
+ * STORE_F_* bits; false on an unknown name (row.c). */
 bool	 web_flags_parse(json_t *names, uint32_t *flags_out);
 json_t	*web_flags_json(uint32_t flags);
 /* The mailboxes of an address field as [{"name", "address"}]. */
@@ -466,6 +471,25 @@ int	 web_view_counts(struct web_views *vs, struct store *st,
 int	 web_view_page(struct web_views *vs, struct store *st,
 	    const struct store_mailbox *mb, size_t offset, size_t limit,
 	    struct store_row **rows_out, size_t *n_out);
+
+/* One page of a folder's conversations (web_view_threads()). */
+struct web_thread_page {
+	struct store_row *rows;		/* the threads' messages, thread
+					 * after thread, in arrival order */
+	size_t		 nrows;
+	size_t		*start;		/* thread i: rows[start[i]] up to
+					 * rows[start[i + 1]] */
+	size_t		 nthreads;	/* on this page */
+	size_t		 total;		/* in the folder */
+};
+
+/* Threads [offset, offset + limit) of folder mb, newest activity first
+ * (thread.c), the grouping cached for mb's state: 0, or -1. Release with
+ * web_thread_page_free(). */
+int	 web_view_threads(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, size_t offset, size_t limit,
+	    struct web_thread_page *page);
+void	 web_thread_page_free(struct web_thread_page *page);
 
 /* ---- Conversations (thread.c) and the search query (search.c) ----- */
 

@@ -1,6 +1,7 @@
 /* Unit tests: the webmail's message helpers (src/web/msg.c): flags by
  * name, the list entry's summary from a cached header, address lists,
- * header fields, JSON strings from ill-formed UTF-8, and part ids,
+ * header fields, JSON strings from ill-formed UTF-8, the list entry
+ * written as JSON text (row.c), and part ids,
  * attachments and the parts picked for reading in a parsed message.
  * SPDX-License-Identifier: ISC */
 #include <sys/mman.h>
@@ -81,12 +82,13 @@ test_summary(void **state)
 		{ "From: Ann <ann@example.org>\r\nTo: b@example.org, "
 		  "c@example.org\r\nSubject: =?UTF-8?B?aMOpbGxv?=\r\n"
 		  "Content-Type: multipart/mixed; boundary=x\r\n\r\n",
-		  "{\"from\":{\"address\":\"ann@example.org\",\"name\":\"Ann\"},"
+		  "{\"from\":{\"address\":\"ann@example.org\","
+		  "\"name\":\"Ann\"},"
 		  "\"has_attachments\":true,\"subject\":\"h\xc3\xa9llo\","
 		  "\"to\":{\"address\":\"b@example.org\"}}" },
 		{ "Subject: plain\r\nContent-Type: text/plain\r\n\r\n",
-		  "{\"from\":{},\"has_attachments\":false,\"subject\":\"plain\","
-		  "\"to\":{}}" },
+		  "{\"from\":{},\"has_attachments\":false,"
+		  "\"subject\":\"plain\",\"to\":{}}" },
 		{ "Content-Type: MULTIPART/MIXED;\r\n boundary=y\r\n\r\n",
 		  "{\"from\":{},\"has_attachments\":true,\"subject\":\"\","
 		  "\"to\":{}}" },
@@ -100,16 +102,59 @@ test_summary(void **state)
 		  "{\"from\":{},\"has_attachments\":false,\"subject\":\"\","
 		  "\"to\":{}}" },
 	};
+	struct store_row row;
 	json_t *o;
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < sizeof(v) / sizeof(*v); i++) {
-		o = json_object();
-		web_msg_summary(v[i].head, v[i].head ? strlen(v[i].head) : 0,
-		    o);
+		memset(&row, 0, sizeof(row));
+		row.header = (char *)v[i].head;
+		row.header_len = v[i].head ? strlen(v[i].head) : 0;
+		o = web_row_json(&row, NULL);
+		assert_non_null(o);
+		json_object_del(o, "uid");
+		json_object_del(o, "date");
+		json_object_del(o, "size");
+		json_object_del(o, "flags");
 		assert_json(o, v[i].json);
 	}
+}
+
+/* The text written for the list: exact, escaped, valid UTF-8. */
+static void
+test_row_write(void **state)
+{
+	static const char head[] = "Subject: a \"q\" \\ \x01 \xff\r\n"
+	    "subject: second\r\n"
+	    "from: <x@y>\r\n\r\n";
+	struct store_row row;
+	struct buf b = BUF_INIT;
+
+	(void)state;
+	memset(&row, 0, sizeof(row));
+	row.uid = 42;
+	row.internal_date = 1700000000;
+	row.size = 1234;
+	row.flags = STORE_F_SEEN | STORE_F_DRAFT;
+	row.header = (char *)head;
+	row.header_len = sizeof(head) - 1;
+	web_row_write(&b, &row, "Sent/\"2024\"");
+	assert_string_equal(buf_cstr(&b), "{\"uid\":42,\"date\":1700000000,"
+	    "\"size\":1234,\"flags\":[\"seen\",\"draft\"],"
+	    "\"subject\":\"a \\\"q\\\" \\\\ \\u0001 \xc3\xbf\","
+	    "\"from\":{\"address\":\"x@y\"},\"to\":{},"
+	    "\"has_attachments\":false,\"folder\":\"Sent/\\\"2024\\\"\"}");
+	buf_reset(&b);
+	web_json_write_str(&b, "a\0b\n", 4);
+	assert_string_equal(buf_cstr(&b), "\"a\\u0000b\\u000a\"");
+	buf_reset(&b);
+	web_json_write_str(&b, "a\xff\xc3", 3);
+	assert_string_equal(buf_cstr(&b), "\"a\xef\xbf\xbd\xef\xbf\xbd\"");
+	buf_reset(&b);
+	web_json_write_str(&b, NULL, 0);
+	assert_string_equal(buf_cstr(&b), "\"\"");
+	buf_free(&b);
 }
 
 static void
@@ -248,6 +293,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flags),
 		cmocka_unit_test(test_summary),
+		cmocka_unit_test(test_row_write),
 		cmocka_unit_test(test_addr_list),
 		cmocka_unit_test(test_hdr_get),
 		cmocka_unit_test(test_json_str),

@@ -120,15 +120,28 @@ class ApiTest(harness.ServerTest):
         self.assertEqual([m["subject"] for m in data["messages"]],
                          ["c", "b", "a"])
         self.assertEqual((data["total"], data["unread"]), (3, 3))
+        self.assertEqual(sorted(self.thread_subjects(w)),
+                         [["a"], ["b"], ["c"]])
         self.deliver(harness.make_message("d", b"x\r\n"))
+        self.deliver(harness.make_message("Re: b", b"x\r\n"))
         data = self.listing(w)
         self.assertEqual([m["subject"] for m in data["messages"]],
-                         ["d", "c", "b", "a"])
-        self.assertEqual((data["total"], data["unread"]), (4, 4))
-        _, page, _ = w.json("GET", "/api/folders/INBOX/messages?offset=1"
+                         ["Re: b", "d", "c", "b", "a"])
+        self.assertEqual((data["total"], data["unread"]), (5, 5))
+        _, page, _ = w.json("GET", "/api/folders/INBOX/messages?offset=2"
                             "&limit=2")
         self.assertEqual([m["subject"] for m in page["messages"]],
                          ["c", "b"])
+        # (Threads of one second are in arrival order: compare sorted.)
+        threads = self.thread_subjects(w)
+        self.assertEqual(sorted(threads),
+                         [["a"], ["b", "Re: b"], ["c"], ["d"]])
+        _, page, _ = w.json("GET", "/api/folders/INBOX/threads?offset=1"
+                            "&limit=2")
+        self.assertEqual((page["total"], [[m["subject"] for m in
+                                           t["messages"]] for t in
+                                          page["threads"]]),
+                         (4, threads[1:3]))
         # Over IMAP: b seen, a expunged.
         with imaplib.IMAP4("127.0.0.1", self.srv.ports["imap"]) as c:
             c.login(self.addr["alice"], harness.PASSWORD)
@@ -139,10 +152,14 @@ class ApiTest(harness.ServerTest):
             c.expunge()
         data = self.listing(w)
         self.assertEqual([m["subject"] for m in data["messages"]],
-                         ["d", "c", "b"])
-        self.assertEqual((data["total"], data["unread"]), (3, 2))
+                         ["Re: b", "d", "c", "b"])
+        self.assertEqual((data["total"], data["unread"]), (4, 3))
         f = self.folders(w)["INBOX"]
-        self.assertEqual((f["total"], f["unread"]), (3, 2))
+        self.assertEqual((f["total"], f["unread"]), (4, 3))
+        _, page, _ = w.json("GET", "/api/folders/INBOX/threads")
+        self.assertEqual(sorted((t["subject"], t["count"], t["unread"])
+                                for t in page["threads"]),
+                         [("b", 2, 1), ("c", 1, 1), ("d", 1, 1)])
         # A folder deleted and made again is empty, whatever was cached.
         w.json("POST", "/api/folders", {"name": "Box"})
         w.json("POST", "/api/messages/move", {
@@ -154,6 +171,13 @@ class ApiTest(harness.ServerTest):
         self.assertEqual(self.listing(w, "Box")["messages"], [])
         self.assertEqual((self.folders(w)["Box"]["total"],
                           self.folders(w)["Box"]["unread"]), (0, 0))
+
+    def thread_subjects(self, w, folder="INBOX"):
+        status, data, _ = w.json("GET", "/api/folders/%s/threads?limit=500"
+                                 % folder)
+        self.assertEqual(status, 200)
+        return [[m["subject"] for m in t["messages"]]
+                for t in data["threads"]]
 
     # -- changing messages -----------------------------------------------
 
