@@ -31,7 +31,7 @@
 
 /* Bodies per write transaction: enough to amortise the commit, few
  * enough that the committer never waits long for the write lock. */
-#define INDEX_BATCH	16
+#define INDEX_BATCH	32
 /* Nice value of the thread: acceptance and IMAP come first. */
 #define INDEX_NICE	10
 /* A pause in deliveries this long lets the indexer in (see idle_wait). */
@@ -117,16 +117,23 @@ items_store(sqlite3 *db, struct index_item *items, size_t n)
 
 /* Wait until deliveries have paused for INDEX_QUIET_MS: acceptance has
  * the disk, the CPU and the write lock first. Under a steady stream the
- * indexer works in the gaps, after a burst it catches up. False when the
- * store closes. */
+ * indexer works in the gaps, after a burst it catches up. *seen is the
+ * count of deliveries at the last pause: when none started since, the
+ * pause goes on and there is no need to wait again. False when the store
+ * closes. */
 static bool
-idle_wait(struct lite_store *st)
+idle_wait(struct lite_store *st, uint64_t *seen_io)
 {
 	struct timespec until;
 	uint64_t seen;
 	bool is_open;
 
 	pthread_mutex_lock(&st->lock);
+	if (st->in_flight == 0 && st->n_commits_started == *seen_io) {
+		is_open = !st->is_closing;
+		pthread_mutex_unlock(&st->lock);
+		return is_open;
+	}
 	do {
 		while (st->in_flight > 0 && !st->is_closing)
 			pthread_cond_wait(&st->cond, &st->lock);
@@ -141,6 +148,7 @@ idle_wait(struct lite_store *st)
 		    pthread_cond_timedwait(&st->cond, &st->lock, &until) == 0)
 			;
 	} while (!st->is_closing && seen != st->n_commits_started);
+	*seen_io = seen;
 	is_open = !st->is_closing;
 	pthread_mutex_unlock(&st->lock);
 	return is_open;
@@ -159,7 +167,8 @@ has_room(struct store *st, uint64_t bytes)
 }
 
 static void
-batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
+batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n,
+    uint64_t *seen)
 {
 	struct index_item *items = xcalloc(n, sizeof(*items));
 	uint64_t bytes = 0;
@@ -178,7 +187,7 @@ batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
 			    items[i].row.header_len +
 			    strlen(items[i].row.bodystructure);
 	}
-	if (!idle_wait(lite_of(st)))
+	if (!idle_wait(lite_of(st), seen))
 		;	/* closing: drop the batch, it is only a cache */
 	else if (!has_room(st, bytes))
 		log_debug("store event=index skipped=%zu reason=\"low on "
@@ -217,6 +226,7 @@ indexer_main(void *arg)
 {
 	struct store *st = arg;
 	int64_t ids[INDEX_BATCH], after = 0;
+	uint64_t seen = UINT64_MAX;
 	size_t n;
 	sqlite3 *db;
 
@@ -230,9 +240,9 @@ indexer_main(void *arg)
 		/* Bodies get growing ids, so a cursor finds the new ones;
 		 * one that slips past (an id reused after the newest body
 		 * went) is filled on its first FETCH. */
-		while (idle_wait(lite_of(st)) &&
+		while (idle_wait(lite_of(st), &seen) &&
 		    (n = work_find(db, after, ids, INDEX_BATCH)) > 0) {
-			batch_index(st, db, ids, n);
+			batch_index(st, db, ids, n, &seen);
 			after = ids[n - 1];
 		}
 	}
