@@ -123,12 +123,8 @@ file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
 		sqlite3_bind_text(stmt, 1, m->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, (int64_t)m->size);
 		sqlite3_bind_int64(stmt, 3, (int64_t)time(NULL));
-		/* zeroblob: a NULL pointer would bind SQL NULL, a file. */
-		if (m->data != NULL && m->size == 0)
-			sqlite3_bind_zeroblob(stmt, 4, 0);
-		else if (m->data != NULL)
-			sqlite3_bind_blob(stmt, 4, m->data, (int)m->size,
-			    SQLITE_STATIC);
+		if (m->data != NULL)
+			store_db_bind_body(stmt, 4, m->data, m->size);
 	}
 	if (step_once(db, stmt) == -1)
 		return -1;

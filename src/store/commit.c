@@ -180,12 +180,8 @@ file_body(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
 	sqlite3_bind_text(cs->body_ins, 1, d->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(cs->body_ins, 2, (int64_t)d->size);
 	sqlite3_bind_int64(cs->body_ins, 3, (int64_t)time(NULL));
-	/* A blob bound from a NULL pointer would be SQL NULL, a file. */
-	if (d->is_inline && d->mem.len == 0)
-		sqlite3_bind_zeroblob(cs->body_ins, 4, 0);
-	else if (d->is_inline)
-		sqlite3_bind_blob(cs->body_ins, 4, d->mem.data,
-		    (int)d->mem.len, SQLITE_STATIC);
+	if (d->is_inline)
+		store_db_bind_body(cs->body_ins, 4, d->mem.data, d->mem.len);
 	else
 		sqlite3_bind_null(cs->body_ins, 4);
 	if (step_done(cs->body_ins) == -1) {

@@ -111,6 +111,15 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 	return 0;
 }
 
+void
+store_db_bind_body(sqlite3_stmt *stmt, int col, const void *p, size_t len)
+{
+	if (len == 0)
+		sqlite3_bind_zeroblob(stmt, col, 0);
+	else
+		sqlite3_bind_blob(stmt, col, p, (int)len, SQLITE_STATIC);
+}
+
 static int
 body_gc_one(sqlite3_stmt *del, int64_t id, char ***names, size_t *n_names)
 {

@@ -3,21 +3,21 @@
  * that an IMAP client's first FETCH ENVELOPE or SEARCH BODY of new mail
  * finds them ready instead of parsing a whole mailbox (issue 6). It works
  * off the acknowledgement path: the committer only kicks it after its
- * transaction is durable, it runs at a lower CPU priority than the
- * servers, parses outside any transaction and holds the write lock only
- * to insert a short batch. At start it works through any backlog (a
+ * transaction is durable, it starts a batch only after a pause in
+ * deliveries, parses outside any transaction and holds the write lock
+ * only to insert a short batch. (It does not lower its CPU priority: a
+ * niced thread descheduled under load while it holds the write lock
+ * would stall the committer behind it.) At start it works through any backlog (a
  * store from before the indexer, or bodies a crash left unindexed). Both
  * are caches that can be rebuilt, so its commits skip the fsync
  * (synchronous=NORMAL on its own connection); store_rows_get() still
  * fills whatever it has not reached yet.
  * SPDX-License-Identifier: ISC */
-#include <sys/resource.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
@@ -31,9 +31,7 @@
 
 /* Bodies per write transaction: enough to amortise the commit, few
  * enough that the committer never waits long for the write lock. */
-#define INDEX_BATCH	16
-/* Nice value of the thread: acceptance and IMAP come first. */
-#define INDEX_NICE	10
+#define INDEX_BATCH	32
 /* A pause in deliveries this long lets the indexer in (see idle_wait). */
 #define INDEX_QUIET_MS	20
 /* Free space the indexer leaves to mail: it writes only while the disk
@@ -117,16 +115,23 @@ items_store(sqlite3 *db, struct index_item *items, size_t n)
 
 /* Wait until deliveries have paused for INDEX_QUIET_MS: acceptance has
  * the disk, the CPU and the write lock first. Under a steady stream the
- * indexer works in the gaps, after a burst it catches up. False when the
- * store closes. */
+ * indexer works in the gaps, after a burst it catches up. *seen is the
+ * count of deliveries at the last pause: when none started since, the
+ * pause goes on and there is no need to wait again. False when the store
+ * closes. */
 static bool
-idle_wait(struct lite_store *st)
+idle_wait(struct lite_store *st, uint64_t *seen_io)
 {
 	struct timespec until;
 	uint64_t seen;
 	bool is_open;
 
 	pthread_mutex_lock(&st->lock);
+	if (st->in_flight == 0 && st->n_commits_started == *seen_io) {
+		is_open = !st->is_closing;
+		pthread_mutex_unlock(&st->lock);
+		return is_open;
+	}
 	do {
 		while (st->in_flight > 0 && !st->is_closing)
 			pthread_cond_wait(&st->cond, &st->lock);
@@ -141,6 +146,7 @@ idle_wait(struct lite_store *st)
 		    pthread_cond_timedwait(&st->cond, &st->lock, &until) == 0)
 			;
 	} while (!st->is_closing && seen != st->n_commits_started);
+	*seen_io = seen;
 	is_open = !st->is_closing;
 	pthread_mutex_unlock(&st->lock);
 	return is_open;
@@ -159,7 +165,8 @@ has_room(struct store *st, uint64_t bytes)
 }
 
 static void
-batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
+batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n,
+    uint64_t *seen)
 {
 	struct index_item *items = xcalloc(n, sizeof(*items));
 	uint64_t bytes = 0;
@@ -178,7 +185,7 @@ batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n)
 			    items[i].row.header_len +
 			    strlen(items[i].row.bodystructure);
 	}
-	if (!idle_wait(lite_of(st)))
+	if (!idle_wait(lite_of(st), seen))
 		;	/* closing: drop the batch, it is only a cache */
 	else if (!has_room(st, bytes))
 		log_debug("store event=index skipped=%zu reason=\"low on "
@@ -217,12 +224,10 @@ indexer_main(void *arg)
 {
 	struct store *st = arg;
 	int64_t ids[INDEX_BATCH], after = 0;
+	uint64_t seen = UINT64_MAX;
 	size_t n;
 	sqlite3 *db;
 
-	/* Linux takes a thread id for a per-thread nice value. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    INDEX_NICE);
 	if ((db = store_db(st)) == NULL ||
 	    store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL) == -1)
 		return NULL;
@@ -230,9 +235,9 @@ indexer_main(void *arg)
 		/* Bodies get growing ids, so a cursor finds the new ones;
 		 * one that slips past (an id reused after the newest body
 		 * went) is filled on its first FETCH. */
-		while (idle_wait(lite_of(st)) &&
+		while (idle_wait(lite_of(st), &seen) &&
 		    (n = work_find(db, after, ids, INDEX_BATCH)) > 0) {
-			batch_index(st, db, ids, n);
+			batch_index(st, db, ids, n, &seen);
 			after = ids[n - 1];
 		}
 	}

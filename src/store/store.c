@@ -71,6 +71,7 @@ conn_open(struct lite_store *st)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	store_checkpoint_watch(st, db);
 	/* In WAL mode only FULL syncs the log at each commit; NORMAL would
 	 * let a power cut take back a delivery that was reported done. */
 	if (store_db_exec(db, "PRAGMA synchronous=FULL;"
@@ -169,6 +170,7 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
+	pthread_cond_init(&st->checkpoint_cond, NULL);
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
 	if (store_msgfile_init(&st->base, err_out) == -1 ||
@@ -189,6 +191,7 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 		fatalx("store: pthread_create: error %d", rc);
 	st->has_committer = true;
 	store_indexer_start(&st->base);
+	store_checkpoint_start(st);
 	return &st->base;
 fail:
 	lite_close(&st->base);
@@ -216,6 +219,7 @@ lite_close(struct store *base)
 
 	committer_stop(st);
 	store_indexer_stop(base);
+	store_checkpoint_stop(st);
 	/* Threads that are still alive keep a dangling key value, but once
 	 * the key is deleted its destructor no longer runs. */
 	pthread_key_delete(st->conn_key);
@@ -227,6 +231,7 @@ lite_close(struct store *base)
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->checkpoint_cond);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

@@ -48,6 +48,11 @@ struct lite_store {
 	bool			 is_index_due;
 	bool			 has_indexer;
 	pthread_t		 indexer;
+	/* The checkpointer sleeps on checkpoint_cond. */
+	pthread_cond_t		 checkpoint_cond;
+	bool			 is_checkpoint_due;
+	bool			 has_checkpointer;
+	pthread_t		 checkpointer;
 };
 
 /* A body up to this size is kept in memory while it arrives and then
@@ -218,6 +223,11 @@ char	*store_db_errstr(sqlite3 *db, const char *what);
 /* Step stmt, collecting column 0 of each row into a heap array of heap
  * strings appended to *out; finalizes stmt. 0 or -1 (*out freed). */
 int	 store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out);
+/* Bind an inline body's octets (at most STORE_BODY_INLINE_MAX) to column
+ * col, static: an empty one too, which a NULL pointer would make SQL
+ * NULL, the mark of a body kept as a file. */
+void	 store_db_bind_body(sqlite3_stmt *stmt, int col, const void *p,
+	    size_t len);
 /* A fresh, unique UIDVALIDITY; inside a write transaction. */
 int	 store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out);
 /* Delete the rows of bodies in ids[] that no message refers to any more,
@@ -281,6 +291,13 @@ void	 store_cache_insert(sqlite3_stmt *ins, const struct store_row *r);
 void	 store_indexer_start(struct store *st);
 void	 store_indexer_kick(struct store *st);
 void	 store_indexer_stop(struct store *st);
+
+/* checkpoint.c: WAL checkpoints on their own thread. watch hooks a new
+ * connection's commits; start and stop from lite_open() and lite_close()
+ * (checkpoint_cond is initialised there, before any connection). */
+void	 store_checkpoint_watch(struct lite_store *st, sqlite3 *db);
+void	 store_checkpoint_start(struct lite_store *st);
+void	 store_checkpoint_stop(struct lite_store *st);
 
 /* delivery.c, commit.c */
 void	 store_delivery_free(struct store_delivery *d);

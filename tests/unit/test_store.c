@@ -1588,6 +1588,35 @@ test_indexer(void **state)
 	    40);
 }
 
+/* The checkpointer copies the WAL into the database file on its own
+ * thread once it passes 1,000 pages: after 5 MB of inline bodies the
+ * database file holds them, with no commit having run the checkpoint. */
+static void
+test_checkpointer(void **state)
+{
+	struct fx *f = *state;
+	char *body, *path;
+	struct stat sb;
+	int i;
+
+	TEST_STORE_LITE_ONLY();
+	body = xmalloc(16 * 1024);
+	memset(body, 'c', 16 * 1024);
+	for (i = 0; i < 320; i++)
+		assert_int_equal(deliver(f->st, &f->uid_a, 1, NULL, body,
+		    16 * 1024, NULL, 0), 0);
+	free(body);
+	path = xasprintf("%s/store.db", f->data);
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(stat(path, &sb), 0);
+		if (sb.st_size >= 320 * 16 * 1024)
+			break;
+		usleep(10 * 1000);
+	}
+	free(path);
+	assert_true(sb.st_size >= 320 * 16 * 1024);
+}
+
 /* A store from before inline bodies (schema version 6) keeps all its
  * bodies as files: after the migration they read as before (the body and
  * the parse cache), new small bodies go inline next to them, and an
@@ -1731,6 +1760,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expunge_all_or_nothing,
 		    setup_users, teardown),
 		cmocka_unit_test_setup_teardown(test_indexer, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_checkpointer, setup_users,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_migration_file_bodies,
 		    setup_users, teardown),
