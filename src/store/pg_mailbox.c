@@ -11,9 +11,11 @@
 #include "lib/xalloc.h"
 #include "store/pg_int.h"
 
-int
-pg_mailbox_find(struct store *st, int64_t user_id, const char *name,
-    struct store_mailbox *out)
+/* The mailbox called name; its message count too when with_count (a
+ * count(*) over its messages: the lookup alone skips it). 1, 0 or -1. */
+static int
+mailbox_get(struct store *st, int64_t user_id, const char *name,
+    bool with_count, struct store_mailbox *out)
 {
 	struct pg_conn *c;
 	PGresult *res;
@@ -24,10 +26,15 @@ pg_mailbox_find(struct store *st, int64_t user_id, const char *name,
 		name = "INBOX";
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
-	res = pg_query(c, "SELECT id, uidvalidity, uidnext, highestmodseq, "
-	    "(SELECT count(*) FROM messages WHERE mailbox_id = mailboxes.id) "
-	    "FROM mailboxes WHERE user_id = $1 AND name = $2", "is", user_id,
-	    name);
+	if (with_count)
+		res = pg_query(c, "SELECT id, uidvalidity, uidnext, "
+		    "highestmodseq, (SELECT count(*) FROM messages WHERE "
+		    "mailbox_id = mailboxes.id) FROM mailboxes WHERE "
+		    "user_id = $1 AND name = $2", "is", user_id, name);
+	else
+		res = pg_query(c, "SELECT id, uidvalidity, uidnext, "
+		    "highestmodseq, 0 FROM mailboxes WHERE user_id = $1 AND "
+		    "name = $2", "is", user_id, name);
 	if (res == NULL)
 		return -1;
 	rc = PQntuples(res) > 0;
@@ -42,6 +49,20 @@ pg_mailbox_find(struct store *st, int64_t user_id, const char *name,
 	}
 	PQclear(res);
 	return rc;
+}
+
+int
+pg_mailbox_find(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return mailbox_get(st, user_id, name, true, out);
+}
+
+int
+pg_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return mailbox_get(st, user_id, name, false, out);
 }
 
 int
@@ -147,38 +168,6 @@ pg_msgs_expunge(struct store *st, int64_t mailbox_id, const uint32_t *uids,
 	if (pg_commit(c) == -1)
 		return pg_fail(c, err_out);
 	return 0;
-}
-
-int
-pg_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
-    struct store_mailbox *out)
-{
-	struct pg_conn *c;
-	PGresult *res;
-	int rc;
-
-	/* INBOX is case-insensitive, RFC 3501 5.1. */
-	if (strcasecmp(name, "INBOX") == 0)
-		name = "INBOX";
-	if ((c = pg_conn_get(st)) == NULL)
-		return -1;
-	res = pg_query(c, "SELECT id, uidvalidity, uidnext, highestmodseq "
-	    "FROM mailboxes WHERE user_id = $1 AND name = $2", "is", user_id,
-	    name);
-	if (res == NULL)
-		return -1;
-	rc = PQntuples(res) > 0;
-	if (rc && out != NULL) {
-		out->id = pg_int(res, 0, 0);
-		out->user_id = user_id;
-		(void)str_copy(out->name, name, sizeof(out->name));
-		out->uidvalidity = (uint32_t)pg_int(res, 0, 1);
-		out->uidnext = (uint32_t)pg_int(res, 0, 2);
-		out->highestmodseq = (uint64_t)pg_int(res, 0, 3);
-		out->count = 0;
-	}
-	PQclear(res);
-	return rc;
 }
 
 int
