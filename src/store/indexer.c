@@ -16,8 +16,8 @@
 #include <sys/syscall.h>
 
 #include <stdlib.h>
-#include <time.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
