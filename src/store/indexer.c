@@ -3,17 +3,17 @@
  * that an IMAP client's first FETCH ENVELOPE or SEARCH BODY of new mail
  * finds them ready instead of parsing a whole mailbox (issue 6). It works
  * off the acknowledgement path: the committer only kicks it after its
- * transaction is durable, it runs at a lower CPU priority than the
- * servers, parses outside any transaction and holds the write lock only
- * to insert a short batch. At start it works through any backlog (a
+ * transaction is durable, it starts a batch only after a pause in
+ * deliveries, parses outside any transaction and holds the write lock
+ * only to insert a short batch. (It does not lower its CPU priority: a
+ * niced thread descheduled under load while it holds the write lock
+ * would stall the committer behind it.) At start it works through any backlog (a
  * store from before the indexer, or bodies a crash left unindexed). Both
  * are caches that can be rebuilt, so its commits skip the fsync
  * (synchronous=NORMAL on its own connection); store_rows_get() still
  * fills whatever it has not reached yet.
  * SPDX-License-Identifier: ISC */
-#include <sys/resource.h>
 #include <sys/statvfs.h>
-#include <sys/syscall.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,8 +32,6 @@
 /* Bodies per write transaction: enough to amortise the commit, few
  * enough that the committer never waits long for the write lock. */
 #define INDEX_BATCH	32
-/* Nice value of the thread: acceptance and IMAP come first. */
-#define INDEX_NICE	10
 /* A pause in deliveries this long lets the indexer in (see idle_wait). */
 #define INDEX_QUIET_MS	20
 /* Free space the indexer leaves to mail: it writes only while the disk
@@ -230,9 +228,6 @@ indexer_main(void *arg)
 	size_t n;
 	sqlite3 *db;
 
-	/* Linux takes a thread id for a per-thread nice value. */
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid),
-	    INDEX_NICE);
 	if ((db = store_db(st)) == NULL ||
 	    store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL) == -1)
 		return NULL;
