@@ -11,10 +11,10 @@
  * How many connections a remote destination opens: one, and another only
  * while the jobs waiting there would keep the open ones busy longer than
  * SCHED_DRAIN_SECONDS, by the destination's average job time over an open
- * connection (over new ones only until a connection has been reused). A fast host
- * takes a batch of a thousand messages over one or two connections, a slow
- * one gets up to max_per_destination in parallel, one more a second;
- * like Postfix's slow start, but from the measured time.
+ * connection (over new ones only until a connection has been reused). A
+ * fast host takes a batch of a thousand messages over one or two
+ * connections, a slow one gets up to max_per_destination in parallel, one
+ * more a second; like Postfix's slow start, but from the measured time.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>

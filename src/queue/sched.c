@@ -3,9 +3,10 @@
  * already in flight), groups each message's recipients by destination
  * into jobs, and hands the jobs to the destinations (dest.c), which start
  * them within the concurrency limits. Finished jobs are written back in
- * batches (result.c) by a thread of their own (writer.c). A pass runs when woken (a commit, a finished
- * batch) and at least once a second, which is how `petrel queue flush`
- * and friends reach a running server.
+ * batches (result.c) by a thread of their own (writer.c). A pass runs
+ * when a commit wakes the scheduler, when a backlog larger than one pass
+ * has room again, and at least once a second, which is how `petrel queue
+ * flush` and friends reach a running server.
  * SPDX-License-Identifier: ISC */
 #include <sys/file.h>
 
