@@ -235,6 +235,7 @@ query_v(struct pg_conn *c, int result_format, const char *sql,
 	size_t idx;
 	int n = 0, tries;
 
+	c->sqlstate[0] = '\0';		/* no stale cause of a later error */
 	for (; *types != '\0'; types++, n++) {
 		if (n == PARAMS_MAX)
 			fatalx("store: too many parameters");
@@ -337,7 +338,10 @@ pg_exec_n(struct pg_conn *c, uint64_t *n_out, const char *sql,
 int
 pg_cmd(struct pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res;
+
+	c->sqlstate[0] = '\0';
+	res = PQexec(c->pg, sql);
 
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		conn_error(c, res);
