@@ -25,14 +25,22 @@ notice_drop(void *arg, const char *message)
 	(void)message;
 }
 
+/* Defaults first, then the URL (dbname, expanded), whose settings win. A
+ * server that does not answer must not hang an event loop for long, and
+ * a dead peer must show on an idle connection (the listener's). */
+static const char *const conn_keys[] = { "connect_timeout", "keepalives",
+	"keepalives_idle", "keepalives_interval", "keepalives_count",
+	"dbname", NULL };
+
 PGconn *
 pg_connect(const char *url, char **err_out)
 {
+	const char *values[] = { "5", "1", "30", "10", "3", url, NULL };
 	PGresult *res;
 	PGconn *pg;
 	char *msg, *nl;
 
-	pg = PQconnectdb(url);
+	pg = PQconnectdbParams(conn_keys, values, 1);
 	if (pg == NULL) {
 		store_err(err_out, "store: out of memory connecting");
 		return NULL;
