@@ -31,32 +31,7 @@ struct mbox_slot {
 void
 store_commit_enqueue(struct store_delivery *d)
 {
-	struct lite_store *st = lite_of(d->st);
-
-	pthread_mutex_lock(&st->lock);
-	d->next = NULL;
-	if (st->pending_tail != NULL)
-		st->pending_tail->next = d;
-	else
-		st->pending_head = d;
-	st->pending_tail = d;
-	pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
-}
-
-/* Wait for work; take all of it. NULL when the store closes. */
-static struct store_delivery *
-batch_take(struct lite_store *st)
-{
-	struct store_delivery *batch;
-
-	pthread_mutex_lock(&st->lock);
-	while (st->pending_head == NULL && !st->is_closing)
-		pthread_cond_wait(&st->cond, &st->lock);
-	batch = st->pending_head;
-	st->pending_head = st->pending_tail = NULL;
-	pthread_mutex_unlock(&st->lock);
-	return batch;
+	store_queue_push(&lite_of(d->st)->commits, d);
 }
 
 static void
@@ -290,7 +265,7 @@ store_commit_main(void *arg)
 	struct store_delivery *batch;
 	struct commit_stmts cs = { NULL, NULL, NULL, NULL };
 
-	while ((batch = batch_take(lite_of(st))) != NULL)
+	while ((batch = store_queue_take(&lite_of(st)->commits)) != NULL)
 		batch_commit(st, &cs, batch);
 	stmts_free(&cs);
 	return NULL;

@@ -160,10 +160,7 @@ store_delivery_finish(struct store_delivery *d, int result)
 	else if (event_base_once(d->base, -1, EV_TIMEOUT, done_cb, d,
 	    NULL) == -1)
 		fatalx("store: event_base_once failed");
-	pthread_mutex_lock(&st->lock);
-	if (--st->in_flight == 0)
-		pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
+	store_queue_release(&st->commits);
 }
 
 /* Record why the body could not be made durable; a full disk is told
@@ -255,8 +252,6 @@ lite_delivery_commit(struct store_delivery *d, struct event_base *base,
 	d->base = base;
 	d->done = done;
 	d->done_arg = arg;
-	pthread_mutex_lock(&st->lock);
-	st->in_flight++;
-	pthread_mutex_unlock(&st->lock);
+	store_queue_hold(&st->commits);
 	iopool_submit(st->pool, NULL, sync_work, sync_done, d);
 }

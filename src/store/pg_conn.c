@@ -462,3 +462,22 @@ pg_conn_key_destroy(void *arg)
 {
 	conn_destroy(arg);
 }
+
+int
+pg_uids(PGresult *res, uint32_t **uids_out, size_t *n_out)
+{
+	uint32_t *uids;
+	int i, n;
+
+	if (res == NULL)
+		return -1;
+	/* Never NULL: store_web_page() frees it even when empty. */
+	n = PQntuples(res);
+	uids = xcalloc(n ? (size_t)n : 1, sizeof(*uids));
+	for (i = 0; i < n; i++)
+		uids[i] = (uint32_t)pg_int(res, i, 0);
+	PQclear(res);
+	*uids_out = uids;
+	*n_out = (size_t)n;
+	return 0;
+}

@@ -345,27 +345,15 @@ pg_web_page_uids(struct store *st, int64_t mailbox_id, size_t offset,
     size_t limit, uint32_t **uids_out, size_t *n_out)
 {
 	struct pg_conn *c;
-	PGresult *res;
-	uint32_t *uids;
-	int i, n;
 
 	*uids_out = NULL;
 	*n_out = 0;
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
-	res = pg_query(c, "SELECT uid FROM messages WHERE mailbox_id = $1 "
-	    "ORDER BY internal_date DESC, uid DESC LIMIT $2 OFFSET $3", "iii",
-	    mailbox_id, (int64_t)limit, (int64_t)offset);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	uids = xcalloc(n ? (size_t)n : 1, sizeof(*uids));
-	for (i = 0; i < n; i++)
-		uids[i] = (uint32_t)pg_int(res, i, 0);
-	PQclear(res);
-	*uids_out = uids;
-	*n_out = (size_t)n;
-	return 0;
+	return pg_uids(pg_query(c, "SELECT uid FROM messages WHERE "
+	    "mailbox_id = $1 ORDER BY internal_date DESC, uid DESC LIMIT $2 "
+	    "OFFSET $3", "iii", mailbox_id, (int64_t)limit, (int64_t)offset),
+	    uids_out, n_out);
 }
 
 int

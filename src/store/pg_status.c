@@ -67,28 +67,14 @@ pg_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
 	struct pg_conn *c;
-	PGresult *res;
-	uint32_t *uids;
-	int i, n;
 
 	*uids_out = NULL;
 	*n_out = 0;
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
-	res = pg_query(c, "SELECT uid FROM messages WHERE mailbox_id = $1 AND "
-	    "uid BETWEEN $2 AND $3 ORDER BY uid", "iii", mailbox_id,
-	    (int64_t)lo, (int64_t)hi);
-	if (res == NULL)
-		return -1;
-	if ((n = PQntuples(res)) > 0) {
-		uids = xcalloc((size_t)n, sizeof(*uids));
-		for (i = 0; i < n; i++)
-			uids[i] = (uint32_t)pg_int(res, i, 0);
-		*uids_out = uids;
-		*n_out = (size_t)n;
-	}
-	PQclear(res);
-	return 0;
+	return pg_uids(pg_query(c, "SELECT uid FROM messages WHERE "
+	    "mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid", "iii",
+	    mailbox_id, (int64_t)lo, (int64_t)hi), uids_out, n_out);
 }
 
 int

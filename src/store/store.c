@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -169,7 +170,7 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	st->pool = pool;
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
+	store_queue_init(&st->commits, offsetof(struct store_delivery, next));
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
 	if (store_msgfile_init(&st->base, err_out) == -1 ||
@@ -198,12 +199,7 @@ fail:
 static void
 committer_stop(struct lite_store *st)
 {
-	pthread_mutex_lock(&st->lock);
-	while (st->in_flight > 0)
-		pthread_cond_wait(&st->cond, &st->lock);
-	st->is_closing = true;
-	pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
+	store_queue_close(&st->commits);
 	if (st->has_committer)
 		pthread_join(st->committer, NULL);
 }
@@ -225,7 +221,7 @@ lite_close(struct store *base)
 	}
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
-	pthread_cond_destroy(&st->cond);
+	store_queue_fini(&st->commits);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

@@ -28,15 +28,11 @@ struct lite_store {
 	struct iopool		*pool;
 	int			 lock_fd;	/* flock on dir/lock */
 	pthread_key_t		 conn_key;
-	/* lock guards the fields below it. */
+	/* lock guards conns. */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
 	struct store_conn	*conns;		/* every thread's */
-	unsigned		 in_flight;	/* not yet done */
 	/* The committer's queue: deliveries whose body is durable. */
-	struct store_delivery	*pending_head;
-	struct store_delivery	*pending_tail;
-	bool			 is_closing;
+	struct store_queue	 commits;
 	bool			 has_committer;
 	pthread_t		 committer;
 };
