@@ -57,7 +57,7 @@ struct pg_conn {
 	const char		**prepared;
 	size_t			 n_prepared;
 	char			*err;		/* the last error, heap */
-	bool			 in_txn;	/* between pg_begin and its end */
+	bool			 in_txn;	/* since pg_begin() */
 	char			 sqlstate[6];	/* of the last error */
 };
 
