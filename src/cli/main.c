@@ -26,8 +26,6 @@ static const struct {
 	  "queue list | queue show|delete|hold|release ID | "
 	  "queue flush [ID] | queue inject -f SENDER RCPT..." },
 	{ "config",	cli_config,	"config show | config schema" },
-	{ "store",	cli_store,
-	  "store copy --from DATA-DIR-OR-URL --to DATA-DIR-OR-URL" },
 	{ "mail",	cli_mail,
 	  "mail [-A ACCOUNT] [-f FOLDER] send|list|read|save|reply|reply-all|"
 	  "forward|delete|move|flag|search|folders|mkdir|rename|rmdir ..." },

@@ -1,8 +1,7 @@
 /* APPEND (RFC 3501 6.3.11): the body is written to a temporary file,
  * made durable and renamed like a delivery's, then filed into one mailbox
  * with its flags, keywords and internal date in one transaction, which
- * yields the UID for APPENDUID (RFC 4315 3). A store copy files its
- * messages the same way, with the source's UIDs (lite_copy_message).
+ * yields the UID for APPENDUID (RFC 4315 3).
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -181,75 +180,4 @@ lite_append(struct store *st, int64_t mailbox_id, const void *p,
 	names[0] = xstrdup(m.name);
 	store_msgfile_unlink_names(st, names, 1);
 	return rc == 0 ? -1 : rc;
-}
-
-/* A copied message (store_copy.c): the source's UID, flags, keywords,
- * MODSEQ and date; its body durable first, as for APPEND. */
-static int
-copy_txn(sqlite3 *db, int64_t mailbox_id, const struct store_row *row,
-    const struct append_msg *m)
-{
-	sqlite3_stmt *stmt;
-	int64_t body_id;
-
-	stmt = store_db_prepare(db, "INSERT INTO bodies(name, size, created)"
-	    " VALUES (?, ?, ?)", NULL);
-	if (stmt != NULL) {
-		sqlite3_bind_text(stmt, 1, m->name, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(stmt, 2, (int64_t)m->size);
-		sqlite3_bind_int64(stmt, 3, (int64_t)time(NULL));
-	}
-	if (step_once(db, stmt) == -1)
-		return -1;
-	body_id = sqlite3_last_insert_rowid(db);
-	stmt = store_db_prepare(db, "INSERT INTO messages(mailbox_id, uid, "
-	    "body_id, flags, modseq, internal_date, size, keywords) VALUES "
-	    "(?, ?, ?, ?, ?, ?, ?, ?)", NULL);
-	if (stmt != NULL) {
-		sqlite3_bind_int64(stmt, 1, mailbox_id);
-		sqlite3_bind_int64(stmt, 2, row->uid);
-		sqlite3_bind_int64(stmt, 3, body_id);
-		sqlite3_bind_int64(stmt, 4, row->flags);
-		sqlite3_bind_int64(stmt, 5, (int64_t)row->modseq);
-		sqlite3_bind_int64(stmt, 6, row->internal_date);
-		sqlite3_bind_int64(stmt, 7, (int64_t)m->size);
-		sqlite3_bind_text(stmt, 8, m->keywords, -1, SQLITE_STATIC);
-	}
-	if (step_once(db, stmt) == -1)
-		return -1;
-	return keywords_add(db, mailbox_id, m->keywords);
-}
-
-int
-lite_copy_message(struct store *st, int64_t mailbox_id,
-    const struct store_row *row, const void *p, size_t len, char **err_out)
-{
-	struct append_msg m;
-	uint32_t count = 0;
-	char **names;
-	sqlite3 *db;
-
-	if (lite_mailbox_count(st, mailbox_id, row->uid, row->uid,
-	    &count) == -1)
-		return store_err(err_out, "store: cannot read the mailbox");
-	if (count > 0)
-		return 0;	/* copied before */
-	memset(&m, 0, sizeof(m));
-	m.size = len;
-	m.keywords = row->keywords != NULL ? row->keywords : "";
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
-	if (body_write(st, &m, p, len, err_out) == -1)
-		return -1;
-	if (store_db_begin(db, err_out) == 0) {
-		if (copy_txn(db, mailbox_id, row, &m) == 0 &&
-		    store_db_commit(db, err_out) == 0)
-			return 0;
-		store_err(err_out, "%s", sqlite3_errmsg(db));
-		store_db_rollback(db);
-	}
-	names = xmalloc(sizeof(*names));
-	names[0] = xstrdup(m.name);
-	store_msgfile_unlink_names(st, names, 1);
-	return -1;
 }

@@ -18,15 +18,6 @@
 
 #include "store/store.h"
 
-struct store_copy_mailbox {
-	const char	*name;
-	const char	*special_use;	/* or NULL */
-	uint32_t	 uidvalidity;
-	uint32_t	 uidnext;
-	uint64_t	 highestmodseq;
-	bool		 is_noselect;
-};
-
 struct store_ops {
 	void (*close)(struct store *st);
 	int (*domain_add)(struct store *st, const char *domain, char **err_out);
@@ -125,23 +116,6 @@ struct store_ops {
 	    size_t offset, size_t limit, uint32_t **uids_out, size_t *n_out);
 	int (*web_counts)(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
-	/* Copying a whole store (store_copy.c) keeps the source's numbers.
-	 * Each leaves alone what is there already, so that a copy that
-	 * stopped runs again to its end. An account without its default
-	 * mailboxes (they come from the source); 0 with *id_out, or -1. */
-	int (*copy_user)(struct store *st, const char *address,
-	    const char *hash, int64_t *id_out, char **err_out);
-	/* A mailbox; one there already keeps its UIDVALIDITY and takes the
-	 * higher UIDNEXT and HIGHESTMODSEQ. 0 with *id_out, or -1. */
-	int (*copy_mailbox)(struct store *st, int64_t user_id,
-	    const struct store_copy_mailbox *mb, int64_t *id_out,
-	    char **err_out);
-	/* A message with row's UID, flags, keywords, MODSEQ and internal
-	 * date and the body p[0..len), durable when this returns 0; none
-	 * when its UID is taken. 0 or -1. */
-	int (*copy_message)(struct store *st, int64_t mailbox_id,
-	    const struct store_row *row, const void *p, size_t len,
-	    char **err_out);
 	/* Optional (NULL: nothing to do): tell the other processes sharing
 	 * the store that an account changed, after the local watches woke. */
 	void (*notify_remote)(struct store *st, int64_t user_id);

@@ -50,7 +50,4 @@ const struct store_ops lite_ops = {
 	.notify_mailbox = lite_notify_mailbox,
 	.web_page_uids = lite_web_page_uids,
 	.web_counts = lite_web_counts,
-	.copy_user = lite_copy_user,
-	.copy_mailbox = lite_copy_mailbox,
-	.copy_message = lite_copy_message,
 };

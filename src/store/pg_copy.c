@@ -1,8 +1,7 @@
 /* COPY and MOVE between mailboxes of one account (RFC 3501 6.4.7,
  * RFC 6851), where a copy shares the body of the original, and APPEND
  * (RFC 3501 6.3.11), in the PostgreSQL store, as copy.c and append.c for
- * SQLite. The target mailbox row is locked for its UIDs (RFC 4315). A
- * store copy files its messages here too, with the source's UIDs.
+ * SQLite. The target mailbox row is locked for its UIDs (RFC 4315).
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -232,63 +231,4 @@ pg_append(struct store *st, int64_t mailbox_id, const void *p, size_t len,
 		pg_fail(c, err_out);
 	pg_rollback(c);
 	return rc == 0 ? -1 : rc;
-}
-
-/* A copied message (store_copy.c), under the mailbox's row lock: none
- * when its UID is there already. */
-static int
-copy_message_txn(struct pg_conn *c, int64_t mailbox_id,
-    const struct store_row *row, const void *p, size_t len)
-{
-	const char *kw = row->keywords != NULL ? row->keywords : "";
-	PGresult *res;
-	int64_t body_id;
-	int rc;
-
-	res = pg_query(c, "SELECT 1 FROM mailboxes WHERE id = $1 FOR UPDATE",
-	    "i", mailbox_id);
-	rc = res != NULL && PQntuples(res) == 1 ? 0 : -1;
-	PQclear(res);
-	if (rc == -1)
-		return -1;
-	res = pg_query(c, "SELECT 1 FROM messages WHERE mailbox_id = $1 AND "
-	    "uid = $2", "ii", mailbox_id, (int64_t)row->uid);
-	if (res == NULL || PQntuples(res) > 0) {
-		rc = res == NULL ? -1 : 1;
-		PQclear(res);
-		return rc;
-	}
-	PQclear(res);
-	res = pg_query(c, "INSERT INTO bodies(size, created, data) VALUES "
-	    "($1, $2, $3) RETURNING id", "iib", (int64_t)len,
-	    (int64_t)time(NULL), p, len);
-	if (res == NULL)
-		return -1;
-	body_id = pg_int(res, 0, 0);
-	PQclear(res);
-	if (pg_exec(c, "INSERT INTO messages(mailbox_id, uid, body_id, flags, "
-	    "modseq, internal_date, size, keywords) VALUES ($1, $2, $3, $4, "
-	    "$5, $6, $7, $8)", "iiiiiiis", mailbox_id, (int64_t)row->uid,
-	    body_id, (int64_t)row->flags, (int64_t)row->modseq,
-	    row->internal_date, (int64_t)len, kw) == -1)
-		return -1;
-	return keywords_add(c, mailbox_id, kw);
-}
-
-int
-pg_copy_message(struct store *st, int64_t mailbox_id,
-    const struct store_row *row, const void *p, size_t len, char **err_out)
-{
-	struct pg_conn *c;
-	int rc;
-
-	if ((c = pg_conn_get(st)) == NULL)
-		return pg_fail(NULL, err_out);
-	if ((rc = pg_begin(c)) == 0)
-		rc = copy_message_txn(c, mailbox_id, row, p, len);
-	if (rc >= 0 && pg_commit(c) == 0)
-		return 0;
-	pg_fail(c, err_out);
-	pg_rollback(c);
-	return -1;
 }

@@ -148,14 +148,6 @@ struct store *pg_open(const char *url, struct iopool *pool, char **err_out);
 extern const struct store_ops pg_ops;
 
 /* The operations of store.h (pg_*.c, one file per group). */
-int	pg_copy_user(struct store *st, const char *address,
-	    const char *hash, int64_t *id_out, char **err_out);
-int	pg_copy_mailbox(struct store *st, int64_t user_id,
-	    const struct store_copy_mailbox *mb, int64_t *id_out,
-	    char **err_out);
-int	pg_copy_message(struct store *st, int64_t mailbox_id,
-	    const struct store_row *row, const void *p, size_t len,
-	    char **err_out);
 void	pg_close(struct store *st);
 int	pg_domain_add(struct store *st, const char *domain, char **err_out);
 int	pg_domain_del(struct store *st, const char *domain, char **err_out);

@@ -51,7 +51,4 @@ const struct store_ops pg_ops = {
 	.web_page_uids = pg_web_page_uids,
 	.web_counts = pg_web_counts,
 	.notify_remote = pg_notify_remote,
-	.copy_user = pg_copy_user,
-	.copy_mailbox = pg_copy_mailbox,
-	.copy_message = pg_copy_message,
 };

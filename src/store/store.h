@@ -377,17 +377,4 @@ int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
 int	store_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
 
-/* ---- Copying a store (issue 9) -------------------------------------- */
-
-/* Called after each account: its address, mailboxes and messages. */
-typedef void store_copy_fn(void *arg, const char *address,
-	    size_t n_mailboxes, size_t n_messages);
-
-/* Copy everything of from into to (any two backends), keeping password
- * hashes, UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ, UIDs, flags, keywords and
- * dates; bounded memory; what to has already stays, so that running it
- * again after an interruption completes the copy. Blocking. 0 or -1. */
-int	store_copy(struct store *from, struct store *to,
-	    store_copy_fn *progress, void *arg, char **err_out);
-
 #endif

@@ -76,14 +76,6 @@ struct store *lite_open(const char *data_dir, struct iopool *pool,
 	    char **err_out);
 
 /* The operations of store.h, one file per group as in store.h. */
-int	lite_copy_user(struct store *st, const char *address,
-	    const char *hash, int64_t *id_out, char **err_out);
-int	lite_copy_mailbox(struct store *st, int64_t user_id,
-	    const struct store_copy_mailbox *mb, int64_t *id_out,
-	    char **err_out);
-int	lite_copy_message(struct store *st, int64_t mailbox_id,
-	    const struct store_row *row, const void *p, size_t len,
-	    char **err_out);
 extern const struct store_ops lite_ops;
 void	lite_close(struct store *st);
 int	lite_domain_add(struct store *st, const char *domain, char **err_out);
