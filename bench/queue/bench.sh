@@ -3,7 +3,8 @@
 # loopback; petrel and a private Postfix instance side by side, each
 # measured from "deliver now" to the sink's last message, with the sink's
 # count of SMTP sessions (connections). Usage: bench.sh [N] [SIZE]
-# Env: PETREL_BIN (default ./petrel). Prints one Markdown table row each.
+# Env: PETREL_BIN (default ./petrel); PETREL_CONF: extra petrel.conf lines;
+# ONLY=petrel|postfix to run one side. Prints one Markdown table row each.
 # SPDX-License-Identifier: ISC
 set -eu
 N=${1:-2000}
@@ -47,6 +48,7 @@ listen.imap =
 listen.imaps =
 listen.http =
 transport_map = $W/p/map
+${PETREL_CONF:-}
 CONF
 	for i in $(seq "$N"); do echo "$i"; done | xargs -P 4 -I{} sh -c \
 	    "$(declare -f msg); SIZE=$SIZE msg {} | '$PETREL' -c '$W/p/petrel.conf' queue inject -f bench@a.test u@sink.test >/dev/null 2>&1"
@@ -105,5 +107,6 @@ CONF
 
 echo "| MTA | messages | body bytes | seconds | messages/s | connections |"
 echo "|---|---|---|---|---|---|"
-run_petrel
-run_postfix
+[ "${ONLY:-petrel}" = petrel ] && run_petrel
+[ "${ONLY:-postfix}" = postfix ] && run_postfix
+true

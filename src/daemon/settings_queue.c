@@ -18,7 +18,7 @@ const struct config_key queue_config_keys[] = {
 	  "Outgoing SMTP deliveries at once, in total" },
 	{ "queue.max_per_destination", CONFIG_UINT, "20", 1, 10000,
 	  "Outgoing SMTP deliveries at once to one destination" },
-	{ "queue.messages_per_connection", CONFIG_UINT, "100", 0, 1000000,
+	{ "queue.messages_per_connection", CONFIG_UINT, "1000", 0, 1000000,
 	  "Messages sent over one connection before it is closed; 0: no cap" },
 	{ "queue.idle_time", CONFIG_DURATION, "5s", 0, 3600,
 	  "How long an idle outgoing connection is kept for the next message" },

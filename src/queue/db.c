@@ -17,7 +17,11 @@
  * scheduler) before it fails. */
 #define QUEUE_BUSY_TIMEOUT_MS	30000
 
-static const char schema_sql[] =
+/* The schema, one step per version (PRAGMA user_version counts the steps
+ * applied). A step is never changed once released: a new version is a
+ * new step, so that every older queue.db can be brought up to date. */
+static const char *const schema_steps[] = {
+	/* 1: messages and the recipients still to deliver. */
 	"CREATE TABLE IF NOT EXISTS msgs ("
 	" id INTEGER PRIMARY KEY,"
 	" qid TEXT NOT NULL UNIQUE,"
@@ -42,8 +46,15 @@ static const char schema_sql[] =
 	" last_reply TEXT NOT NULL DEFAULT '',"
 	" last_relay TEXT NOT NULL DEFAULT '');"
 	"CREATE INDEX IF NOT EXISTS rcpts_due ON rcpts(next_attempt);"
-	"CREATE INDEX IF NOT EXISTS rcpts_msg ON rcpts(msg_id);"
-	"PRAGMA user_version = 1;";
+	"CREATE INDEX IF NOT EXISTS rcpts_msg ON rcpts(msg_id);",
+	/* 2: a recipient that is done but still owes its sender a DSN
+	 * (one DSN per message, sent when the message's last job is
+	 * written back): dsn is QUEUE_DSN_* + 1, 0 while it is queued. */
+	"ALTER TABLE rcpts ADD COLUMN dsn INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE rcpts ADD COLUMN dsn_status TEXT NOT NULL DEFAULT '';",
+};
+
+#define SCHEMA_VERSION	(int)(sizeof(schema_steps) / sizeof(schema_steps[0]))
 
 char *
 queue_db_errstr(sqlite3 *db)
@@ -116,9 +127,60 @@ queue_db_open(struct queue *q, char **err_out)
 }
 
 int
+queue_db_version(sqlite3 *db)
+{
+	sqlite3_stmt *st;
+	int v = -1;
+
+	if ((st = queue_db_prepare(db, "PRAGMA user_version", NULL)) == NULL)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Apply the missing steps, each in a transaction of its own that also
+ * moves user_version: a crash leaves a database at some whole version.
+ * The version is read again under the write lock, so two processes
+ * opening an old queue.db at once do not both upgrade it. */
+int
 queue_db_schema(sqlite3 *db, char **err_out)
 {
-	return queue_db_exec(db, schema_sql, err_out);
+	char *sql;
+	int v, rc;
+
+	for (;;) {
+		if (queue_db_exec(db, "BEGIN IMMEDIATE", err_out) == -1)
+			return -1;
+		if ((v = queue_db_version(db)) == -1) {
+			rc = queue_err(err_out, "queue: cannot read the "
+			    "schema version");
+			break;
+		}
+		if (v > SCHEMA_VERSION) {
+			rc = queue_err(err_out, "queue: queue.db has schema "
+			    "version %d, newer than this petrel's %d", v,
+			    SCHEMA_VERSION);
+			break;
+		}
+		if (v == SCHEMA_VERSION) {
+			(void)sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+			return 0;
+		}
+		sql = xasprintf("%sPRAGMA user_version = %d;",
+		    schema_steps[v], v + 1);
+		rc = queue_db_exec(db, sql, err_out);
+		free(sql);
+		if (rc == 0 && queue_db_exec(db, "COMMIT", err_out) == 0) {
+			log_info("queue event=schema version=%d", v + 1);
+			continue;
+		}
+		break;
+	}
+	if (!sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	return -1;
 }
 
 static const char *

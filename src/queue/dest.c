@@ -2,9 +2,19 @@
  * "nh:[192.0.2.1]:2525"). Jobs wait at their destination until the
  * limits let them start: max_per_destination jobs at one destination and
  * max_connections remote jobs in all. A remote destination resolves its
- * route once (DNS, kept for ROUTE_TTL seconds) for all its jobs; when the
- * transport finishes a job, the next one starts at once and can take the
- * connection the last one left open.
+ * route once for all its jobs and keeps it as long as its DNS TTL says
+ * (within bounds); a permanent routing failure is kept too (RFC 2308
+ * negative caching), so the jobs behind it bounce without a lookup each.
+ * When the transport finishes a job, the next one starts at once and can
+ * take the connection the last one left open.
+ *
+ * How many connections a remote destination opens: one, and another only
+ * while the jobs waiting there would keep the open ones busy longer than
+ * SCHED_DRAIN_SECONDS, by the destination's average job time over an open
+ * connection (over new ones only until a connection has been reused). A fast host
+ * takes a batch of a thousand messages over one or two connections, a slow
+ * one gets up to max_per_destination in parallel, one more a second;
+ * like Postfix's slow start, but from the measured time.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,8 +25,14 @@
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
 
-/* How long a resolved route is used before it is looked up again. */
-#define ROUTE_TTL	60
+static double
+mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
 
 static unsigned
 key_hash(const char *key)
@@ -57,6 +73,26 @@ dest_get(struct queue_sched *s, const char *key, bool is_local,
 	return d;
 }
 
+unsigned
+queue_route_ttl(enum queue_dns_status st, long ttl)
+{
+	switch (st) {
+	case QUEUE_DNS_OK:
+		if (ttl < ROUTE_TTL_MIN)
+			return ROUTE_TTL_MIN;
+		return ttl > ROUTE_TTL_MAX ? ROUTE_TTL_MAX : (unsigned)ttl;
+	case QUEUE_DNS_TEMP:
+		/* Retries come with the recipients' backoff. */
+		return 0;
+	default:
+		if (ttl < 0)
+			return NEG_TTL_DEFAULT;
+		if (ttl < NEG_TTL_MIN)
+			return NEG_TTL_MIN;
+		return ttl > NEG_TTL_MAX ? NEG_TTL_MAX : (unsigned)ttl;
+	}
+}
+
 void
 sched_route_unref(struct sched_route *r)
 {
@@ -75,6 +111,7 @@ sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	j->dest = d;
 	j->is_local = is_local;
 	j->next = NULL;
+	d->nwaiting++;
 	if (d->wait_tail != NULL)
 		d->wait_tail->next = j;
 	else
@@ -112,17 +149,34 @@ route_failure(enum queue_dns_status st, const char *detail,
 	}
 }
 
+/* Fail every job waiting at d with one status and reply. */
+static void
+fail_waiting(struct sched_dest *d, enum queue_status qs, const char *reply)
+{
+	struct sched_job *j, *next;
+
+	/* Detach the waiting jobs first: failing them kicks d again. */
+	j = d->wait_head;
+	d->wait_head = d->wait_tail = NULL;
+	d->nwaiting = 0;
+	for (; j != NULL; j = next) {
+		next = j->next;
+		sched_job_fail(j, qs, reply);
+	}
+}
+
 static void
 on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
-    const char *detail)
+    const char *detail, long dns_ttl)
 {
 	struct sched_dest *d = arg;
 	struct queue_sched *s = d->sched;
-	struct sched_job *j, *next;
+	unsigned ttl = queue_route_ttl(st, dns_ttl);
 	enum queue_status qs;
 	char reply[QUEUE_REPLY_MAX];
 
 	d->rstate = SCHED_ROUTE_NONE;
+	d->rexpires = (int64_t)time(NULL) + ttl;
 	if (st == QUEUE_DNS_OK) {
 		sched_route_unref(d->route);
 		d->route = xcalloc(1, sizeof(*d->route));
@@ -132,36 +186,42 @@ on_route(void *arg, enum queue_dns_status st, struct queue_route *route,
 		d->route->r.auth_user = d->nh.auth_user;
 		d->route->r.auth_password = d->nh.auth_password;
 		d->rstate = SCHED_ROUTE_OK;
-		d->rexpires = (int64_t)time(NULL) + ROUTE_TTL;
+		log_info("queue event=route dest=%s result=ok hosts=%zu ttl=%u",
+		    d->key, d->route->r.nhosts, ttl);
 		sched_dest_kick(s, d);
 		return;
 	}
 	if (s->is_stopping)
 		return;
 	route_failure(st, detail, &qs, reply, sizeof(reply));
-	log_info("queue event=route dest=%s result=fail reply=\"%s\"", d->key,
-	    reply);
-	/* Detach the waiting jobs first: failing them kicks d again. */
-	j = d->wait_head;
-	d->wait_head = d->wait_tail = NULL;
-	for (; j != NULL; j = next) {
-		next = j->next;
-		sched_job_fail(j, qs, reply);
+	log_info("queue event=route dest=%s result=fail ttl=%u reply=\"%s\"",
+	    d->key, ttl, reply);
+	if (ttl > 0) {
+		d->rstate = SCHED_ROUTE_FAILED;
+		d->rfail_status = qs;
+		free(d->rfail_reply);
+		d->rfail_reply = xstrdup(reply);
 	}
+	fail_waiting(d, qs, reply);
 }
 
-/* true when d has a usable route; else its lookup is under way. */
-static bool
+/* 1 when d has a usable route, 0 while its lookup is under way, -1 when
+ * a cached failure holds. */
+static int
 route_ready(struct queue_sched *s, struct sched_dest *d)
 {
-	if (d->rstate == SCHED_ROUTE_OK && (int64_t)time(NULL) < d->rexpires)
-		return true;
+	bool is_fresh = (int64_t)time(NULL) < d->rexpires;
+
+	if (d->rstate == SCHED_ROUTE_OK && is_fresh)
+		return 1;
+	if (d->rstate == SCHED_ROUTE_FAILED && is_fresh)
+		return -1;
 	if (d->rstate == SCHED_ROUTE_PENDING)
-		return false;
+		return 0;
 	d->rstate = SCHED_ROUTE_PENDING;
 	queue_dns_resolve(s->dns, d->nh.host, d->nh.port, d->nh.is_mx,
 	    on_route, d);
-	return false;
+	return 0;
 }
 
 static void
@@ -173,8 +233,10 @@ job_start(struct queue_sched *s, struct sched_dest *d)
 	d->wait_head = j->next;
 	if (d->wait_head == NULL)
 		d->wait_tail = NULL;
+	d->nwaiting--;
 	j->next = NULL;
 	j->is_started = true;
+	j->started = mono_now();
 	d->nactive++;
 	s->nstarted++;
 	j->job.nexthop = d->key;
@@ -191,6 +253,57 @@ job_start(struct queue_sched *s, struct sched_dest *d)
 	t->deliver(t->arg, &j->job);
 }
 
+/* true when a further job (connection) at remote d pays; see the top.
+ * Growing one connection a second at most keeps a loaded machine, whose
+ * jobs all take longer, from opening every connection at once: more
+ * connections would not make it faster. */
+static bool
+wants_another(struct sched_dest *d)
+{
+	double now;
+
+	if (d->nactive == 0)
+		return true;
+	if (d->job_secs <= 0)
+		return false;	/* no measure yet: one at a time */
+	if (d->nwaiting * d->job_secs / d->nactive <= SCHED_DRAIN_SECONDS)
+		return false;
+	if ((now = mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
+		return false;
+	d->grown_at = now;
+	return true;
+}
+
+void
+sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
+{
+	struct queue_sched *s = d->sched;
+	double secs;
+
+	if (!j->is_started)
+		return;
+	d->nactive--;
+	s->nstarted--;
+	if (d->is_local)
+		return;
+	s->nactive_remote--;
+	secs = mono_now() - j->started;
+	/* Jobs over an open connection measure what another connection
+	 * would add; the first of them replaces what jobs that had to
+	 * connect measured (connecting, TLS, EHLO), which count only for
+	 * a host that never lets a connection be reused. */
+	if (j->job.is_reused && !d->has_reuse_time) {
+		d->has_reuse_time = true;
+		d->job_secs = secs;
+		return;
+	}
+	if (!j->job.is_reused && d->has_reuse_time)
+		return;
+	/* An average over about the last eight jobs. */
+	d->job_secs = d->job_secs <= 0 ? secs :
+	    d->job_secs + (secs - d->job_secs) / 8;
+}
+
 void
 sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 {
@@ -198,12 +311,20 @@ sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 		if (d->nactive >= s->p.max_per_destination)
 			return;
 		if (!d->is_local) {
+			if (!wants_another(d))
+				return;
 			if (s->nactive_remote >= s->p.max_connections) {
 				s->is_total_blocked = true;
 				return;
 			}
-			if (!route_ready(s, d))
+			switch (route_ready(s, d)) {
+			case 0:
 				return;
+			case -1:
+				fail_waiting(d, d->rfail_status,
+				    d->rfail_reply);
+				return;
+			}
 		}
 		job_start(s, d);
 	}
@@ -236,6 +357,7 @@ sched_dests_free(struct queue_sched *s)
 				sched_job_drop(j);
 			}
 			sched_route_unref(d->route);
+			free(d->rfail_reply);
 			queue_nexthop_fini(&d->nh);
 			free(d->key);
 			free(d);

@@ -3,7 +3,9 @@
  * per socket feeds ares_process_fd(), one timer serves ares_timeout().
  * MX lookup per RFC 5321 5.1 (preference order, equal preferences
  * shuffled, no MX records means the domain itself), null MX per RFC 7505,
- * then A and AAAA for every host.
+ * then A and AAAA for every host. Every answer's TTL is carried along, so
+ * that the route is kept as long as DNS allows (dest.c, RFC 2308 for
+ * negative answers).
  * SPDX-License-Identifier: ISC */
 #include <sys/socket.h>
 
@@ -52,8 +54,16 @@ struct lookup {
 	size_t			 pending;
 	bool			 had_temp;
 	bool			 is_implicit;	/* no MX: the domain itself */
+	long			 ttl;		/* smallest seen, -1: none */
 	char			 detail[128];
 };
+
+static void
+ttl_min(long *ttl, long v)
+{
+	if (v >= 0 && (*ttl < 0 || v < *ttl))
+		*ttl = v;
+}
 
 static pthread_once_t	 ares_once = PTHREAD_ONCE_INIT;
 
@@ -271,11 +281,11 @@ lookup_finish(struct lookup *l)
 		route.hosts[route.nhosts++] = l->hosts[i];
 	}
 	if (route.nhosts > 0)
-		l->cb(l->arg, QUEUE_DNS_OK, &route, "");
+		l->cb(l->arg, QUEUE_DNS_OK, &route, "", l->ttl);
 	else {
 		queue_route_fini(&route);
 		l->cb(l->arg, l->had_temp ? QUEUE_DNS_TEMP : QUEUE_DNS_NOHOST,
-		    NULL, l->detail);
+		    NULL, l->detail, l->ttl);
 	}
 	lookup_free(l);
 }
@@ -314,12 +324,17 @@ on_addrinfo(void *arg, int status, int timeouts, struct ares_addrinfo *res)
 	struct lookup *l = req->l;
 	struct queue_host *h = &l->hosts[req->idx];
 	struct ares_addrinfo_node *n;
+	struct ares_addrinfo_cname *c;
 
 	(void)timeouts;
 	if (status == ARES_SUCCESS && res != NULL) {
-		for (n = res->nodes; n != NULL; n = n->ai_next)
+		for (n = res->nodes; n != NULL; n = n->ai_next) {
 			add_addr(h, n->ai_addr, (socklen_t)n->ai_addrlen,
 			    l->port);
+			ttl_min(&l->ttl, n->ai_ttl);
+		}
+		for (c = res->cnames; c != NULL; c = c->next)
+			ttl_min(&l->ttl, c->ttl);
 	} else if (status != ARES_ENOTFOUND && status != ARES_ENODATA) {
 		l->had_temp = true;
 		snprintf(l->detail, sizeof(l->detail), "%s: %s", h->name,
@@ -379,7 +394,7 @@ take_mx(struct lookup *l, unsigned char *abuf, int alen)
 	/* RFC 7505 3: one MX with preference 0 and the root as exchange. */
 	if (n == 1 && (mx->host[0] == '\0' || strcmp(mx->host, ".") == 0)) {
 		ares_free_data(mx);
-		l->cb(l->arg, QUEUE_DNS_NULLMX, NULL, "null MX");
+		l->cb(l->arg, QUEUE_DNS_NULLMX, NULL, "null MX", l->ttl);
 		return -1;
 	}
 	l->names = xcalloc(n, sizeof(*l->names));
@@ -400,15 +415,21 @@ static void
 on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 {
 	struct lookup *l = arg;
+	long pos, neg;
 
 	(void)timeouts;
+	if (abuf != NULL && alen > 0) {
+		queue_dns_ttls(abuf, alen, &pos, &neg);
+		ttl_min(&l->ttl, status == ARES_SUCCESS ? pos : neg);
+	}
 	if (status == ARES_ENOTFOUND) {
-		l->cb(l->arg, QUEUE_DNS_NXDOMAIN, NULL, "no such domain");
+		l->cb(l->arg, QUEUE_DNS_NXDOMAIN, NULL, "no such domain",
+		    l->ttl);
 		lookup_free(l);
 		return;
 	}
 	if (status != ARES_SUCCESS && status != ARES_ENODATA) {
-		l->cb(l->arg, QUEUE_DNS_TEMP, NULL, ares_strerror(status));
+		l->cb(l->arg, QUEUE_DNS_TEMP, NULL, ares_strerror(status), -1);
 		lookup_free(l);
 		return;
 	}
@@ -424,6 +445,73 @@ on_mx(void *arg, int status, int timeouts, unsigned char *abuf, int alen)
 	resolve_hosts(l);
 }
 
+/* The length of the (possibly compressed) name at p, or 0 when it runs
+ * past end. */
+static size_t
+name_skip(const unsigned char *p, const unsigned char *end)
+{
+	const unsigned char *q = p;
+
+	while (q < end) {
+		if ((*q & 0xc0) == 0xc0)
+			return q + 2 <= end ? (size_t)(q + 2 - p) : 0;
+		if (*q == 0)
+			return (size_t)(q + 1 - p);
+		q += *q + 1;
+	}
+	return 0;
+}
+
+static uint32_t
+get32(const unsigned char *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
+	    (uint32_t)p[2] << 8 | p[3];
+}
+
+void
+queue_dns_ttls(const unsigned char *abuf, int alen, long *pos, long *neg)
+{
+	const unsigned char *p = abuf, *end = abuf + alen, *rd;
+	unsigned qd, an, ns, i, type, rdlen;
+	size_t n;
+	long ttl;
+
+	*pos = *neg = -1;
+	if (alen < HFIXEDSZ)
+		return;
+	qd = (unsigned)(p[4] << 8 | p[5]);
+	an = (unsigned)(p[6] << 8 | p[7]);
+	ns = (unsigned)(p[8] << 8 | p[9]);
+	p += HFIXEDSZ;
+	for (i = 0; i < qd; i++) {
+		if ((n = name_skip(p, end)) == 0 || p + n + QFIXEDSZ > end)
+			return;
+		p += n + QFIXEDSZ;
+	}
+	for (i = 0; i < an + ns; i++) {
+		if ((n = name_skip(p, end)) == 0 || p + n + RRFIXEDSZ > end)
+			return;
+		p += n;
+		type = (unsigned)(p[0] << 8 | p[1]);
+		/* RFC 2181 8: a TTL with the top bit set counts as 0. */
+		ttl = get32(p + 4) & 0x80000000u ? 0 : (long)get32(p + 4);
+		rdlen = (unsigned)(p[8] << 8 | p[9]);
+		rd = p + RRFIXEDSZ;
+		if (rd + rdlen > end)
+			return;
+		if (i < an)
+			ttl_min(pos, ttl);
+		else if (type == T_SOA && rdlen >= 20) {
+			/* RFC 2308 5: the lesser of the SOA's own TTL and
+			 * its MINIMUM field (the last of its rdata). */
+			ttl_min(&ttl, (long)get32(rd + rdlen - 4));
+			ttl_min(neg, ttl);
+		}
+		p = rd + rdlen;
+	}
+}
+
 void
 queue_dns_resolve(struct queue_dns *dns, const char *host, unsigned port,
     bool is_mx, queue_dns_fn *cb, void *arg)
@@ -435,6 +523,7 @@ queue_dns_resolve(struct queue_dns *dns, const char *host, unsigned port,
 	l->port = port;
 	l->cb = cb;
 	l->arg = arg;
+	l->ttl = -1;
 	if (is_mx)
 		ares_query(dns->channel, host, C_IN, T_MX, on_mx, l);
 	else {

@@ -1,11 +1,11 @@
 /* Opening and closing the queue: the spool directories under
  * data_dir/queue (tmp/ for files being written, bodies/ for committed
- * ones), the database, leftovers of a crash, and the committer thread.
+ * ones), the database and its schema, the start-up sweep, and the
+ * committer thread.
  * SPDX-License-Identifier: ISC */
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -78,49 +78,6 @@ make_dirs(struct queue *q, const char *data_dir, char **err_out)
 	return 0;
 }
 
-/* Remove what a crash left in tmp/: those messages were never
- * acknowledged. Only when no other process has the queue open. */
-static void
-clean_tmp(struct queue *q)
-{
-	struct dirent *de;
-	char *dir, *path;
-	DIR *d;
-
-	dir = xasprintf("%s/tmp", q->dir);
-	if ((d = opendir(dir)) != NULL) {
-		while ((de = readdir(d)) != NULL) {
-			if (de->d_name[0] == '.')
-				continue;
-			path = xasprintf("%s/%s", dir, de->d_name);
-			if (unlink(path) == 0)
-				log_info("queue event=cleanup file=%s", path);
-			free(path);
-		}
-		closedir(d);
-	}
-	free(dir);
-}
-
-static int
-lock_and_clean(struct queue *q, char **err_out)
-{
-	char *path;
-
-	path = xasprintf("%s/lock", q->dir);
-	q->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	free(path);
-	if (q->lock_fd == -1)
-		return queue_err(err_out, "%s/lock: %s", q->dir,
-		    strerror(errno));
-	if (flock(q->lock_fd, LOCK_EX | LOCK_NB) == 0)
-		clean_tmp(q);
-	if (flock(q->lock_fd, LOCK_SH) == -1)
-		return queue_err(err_out, "%s/lock: %s", q->dir,
-		    strerror(errno));
-	return 0;
-}
-
 static int
 db_init(struct queue *q, char **err_out)
 {
@@ -132,6 +89,32 @@ db_init(struct queue *q, char **err_out)
 	rc = queue_db_schema(db, err_out);
 	sqlite3_close_v2(db);
 	return rc;
+}
+
+/* Take the spool lock, shared in the end. The first process to open the
+ * queue gets it exclusively for a moment: it brings the schema up to date
+ * and sweeps what a crash left (sweep.c) while no one else writes. */
+static int
+lock_and_init(struct queue *q, char **err_out)
+{
+	char *path;
+	bool is_alone;
+
+	path = xasprintf("%s/lock", q->dir);
+	q->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	free(path);
+	if (q->lock_fd == -1)
+		return queue_err(err_out, "%s/lock: %s", q->dir,
+		    strerror(errno));
+	is_alone = flock(q->lock_fd, LOCK_EX | LOCK_NB) == 0;
+	if (db_init(q, err_out) == -1)
+		return -1;
+	if (is_alone)
+		queue_sweep(q);
+	if (flock(q->lock_fd, LOCK_SH) == -1)
+		return queue_err(err_out, "%s/lock: %s", q->dir,
+		    strerror(errno));
+	return 0;
 }
 
 struct queue *
@@ -147,7 +130,7 @@ queue_open(const char *data_dir, struct iopool *pool, char **err_out)
 	pthread_mutex_init(&q->lock, NULL);
 	pthread_cond_init(&q->cond, NULL);
 	if (make_dirs(q, data_dir, err_out) == -1 ||
-	    lock_and_clean(q, err_out) == -1 || db_init(q, err_out) == -1)
+	    lock_and_init(q, err_out) == -1)
 		goto fail;
 	rc = pthread_create(&q->committer, NULL, queue_commit_main, q);
 	if (rc != 0)

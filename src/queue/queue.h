@@ -149,6 +149,8 @@ struct queue_job {
 	size_t		 nrcpts;
 	char		 relay[QUEUE_RELAY_MAX];	/* set by the transport:
 					 * "mx.example.org[192.0.2.1]:25" */
+	bool		 is_reused;	/* set by the transport: it went over
+					 * a connection already open */
 	void		*priv;		/* the scheduler's */
 };
 

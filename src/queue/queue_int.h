@@ -7,6 +7,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -73,13 +74,21 @@ void	 queue_sched_wake(struct queue_sched *s);
 /* A new connection to queue.db (WAL, synchronous FULL, busy timeout);
  * NULL with *err_out set. */
 sqlite3	*queue_db_open(struct queue *q, char **err_out);
+/* Create or upgrade the schema to this petrel's version; an error when
+ * queue.db is newer. */
 int	 queue_db_schema(sqlite3 *db, char **err_out);
+/* PRAGMA user_version, or -1. */
+int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
 char	*queue_db_errstr(sqlite3 *db);
 /* Insert m (envelope and recipients) inside an open transaction. */
 int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
 	    char **err_out);
+
+/* sweep.c: remove tmp/ files and bodies no message refers to. Only while
+ * this process holds the spool lock exclusively. */
+void	 queue_sweep(struct queue *q);
 
 /* spool.c */
 void	*queue_commit_main(void *arg);
@@ -128,9 +137,11 @@ enum queue_dns_status {
 struct queue_dns;
 
 /* The answer: hosts with addresses in the order to try; the callee owns
- * it (free with queue_route_fini()). */
+ * it (free with queue_route_fini()). ttl is the smallest TTL of the
+ * records used (for a negative answer the RFC 2308 one), -1 when none
+ * was given. */
 typedef void queue_dns_fn(void *arg, enum queue_dns_status status,
-	    struct queue_route *route, const char *detail);
+	    struct queue_route *route, const char *detail, long ttl);
 
 struct queue_dns *queue_dns_new(struct event_base *base, const char *servers,
 	    char **err_out);
@@ -142,6 +153,23 @@ void	 queue_dns_free(struct queue_dns *dns);
 void	 queue_dns_resolve(struct queue_dns *dns, const char *host,
 	    unsigned port, bool is_mx, queue_dns_fn *cb, void *arg);
 void	 queue_route_fini(struct queue_route *route);
+/* The TTLs of the DNS message abuf[0..alen): the smallest of its answer
+ * section in *pos, and the negative-caching TTL of RFC 2308 5 (the lesser
+ * of the authority SOA's TTL and MINIMUM) in *neg; -1 when absent. */
+void	 queue_dns_ttls(const unsigned char *abuf, int alen, long *pos,
+	    long *neg);
+/* How many seconds a destination keeps a routing result with DNS TTL
+ * ttl (-1: none given): a positive route between ROUTE_TTL_MIN and
+ * ROUTE_TTL_MAX; a permanent failure (NXDOMAIN, null MX, no address)
+ * between NEG_TTL_MIN and NEG_TTL_MAX, NEG_TTL_DEFAULT without a TTL; a
+ * temporary failure not at all (0). */
+unsigned queue_route_ttl(enum queue_dns_status st, long ttl);
+
+#define ROUTE_TTL_MIN		10
+#define ROUTE_TTL_MAX		3600
+#define NEG_TTL_MIN		10
+#define NEG_TTL_MAX		300
+#define NEG_TTL_DEFAULT		60
 /* Sort MX records by preference and shuffle equal ones (exposed for
  * tests): prefs[i] belongs to names[i]; both arrays are permuted. */
 void	 queue_mx_order(unsigned *prefs, char **names, size_t n);
@@ -225,6 +253,7 @@ struct sched_job {
 	unsigned		*attempts;
 	bool			 is_started;
 	bool			 is_local;
+	double			 started;	/* monotonic seconds */
 	struct sched_job	*next;
 };
 
@@ -232,6 +261,7 @@ enum sched_route_state {
 	SCHED_ROUTE_NONE,
 	SCHED_ROUTE_PENDING,
 	SCHED_ROUTE_OK,
+	SCHED_ROUTE_FAILED,	/* a cached permanent failure */
 };
 
 struct sched_dest {
@@ -243,10 +273,25 @@ struct sched_dest {
 	enum sched_route_state	 rstate;
 	struct sched_route	*route;
 	int64_t			 rexpires;
+	enum queue_status	 rfail_status;	/* SCHED_ROUTE_FAILED */
+	char			*rfail_reply;
 	struct sched_job	*wait_head;
 	struct sched_job	*wait_tail;
+	unsigned		 nwaiting;
 	unsigned		 nactive;
+	double			 job_secs;	/* average job time, 0: none
+						 * finished yet */
+	double			 grown_at;	/* monotonic seconds of the
+						 * last added connection */
+	bool			 has_reuse_time;	/* job_secs is from jobs
+						 * over open connections */
 };
+
+/* A destination opens a further connection only when the jobs waiting
+ * there would keep the open ones busy longer than SCHED_DRAIN_SECONDS,
+ * and at most one per SCHED_GROW_SECONDS (dest.c). */
+#define SCHED_DRAIN_SECONDS	2.0
+#define SCHED_GROW_SECONDS	1.0
 
 #define SCHED_DEST_BUCKETS	1024
 
@@ -272,8 +317,20 @@ struct queue_sched {
 	bool			 is_stopping;
 	bool			 can_finish;	/* transports told to stop */
 	bool			 is_finished;
-	struct sched_job	*done_head;
+	struct sched_job	*done_head;	/* finished, to write back */
 	struct sched_job	*done_tail;
+	/* The writer thread (writer.c) and what it shares with the loop,
+	 * under w_lock. */
+	sqlite3			*wdb;		/* the writer's connection */
+	pthread_t		 w_thread;
+	bool			 has_writer;
+	pthread_mutex_t		 w_lock;
+	pthread_cond_t		 w_cond;
+	struct sched_job	*w_in;		/* being written */
+	struct sched_job	*w_out;		/* written, to release */
+	bool			 w_is_ok;	/* w_out's transaction */
+	bool			 w_is_stopping;	/* as when w_in was given */
+	bool			 w_quit;
 };
 
 /* dest.c */
@@ -281,6 +338,9 @@ struct queue_sched {
  * limits allow. */
 void	 sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	    const struct queue_nexthop *nh, struct sched_job *job);
+/* A job of d is back from its transport: the counts, and the average
+ * job time that decides how many connections d needs. */
+void	 sched_dest_job_done(struct sched_dest *d, struct sched_job *j);
 /* Start waiting jobs of d, or of every destination. */
 void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
 void	 sched_dest_kick_all(struct queue_sched *s);
@@ -289,10 +349,27 @@ void	 sched_dests_free(struct queue_sched *s);
 void	 sched_route_unref(struct sched_route *r);
 
 /* result.c */
-/* Write the results of the finished jobs (s->done_*), send DSNs, drop
- * what is delivered. */
-void	 sched_flush(struct queue_sched *s);
+/* Write the results of the finished jobs of batch in one transaction on
+ * s->wdb, send DSNs, drop what is delivered. 0, or -1 when nothing was
+ * written. Any thread, one at a time. */
+int	 sched_record(struct queue_sched *s, struct sched_job *batch);
+/* Then, on the loop thread: free the jobs, and the messages they were
+ * the last of (with their bodies when they left the queue and is_ok). */
+void	 sched_release(struct sched_job *batch, bool is_ok);
 void	 sched_job_free(struct sched_job *j);
+/* writer.c: the write-back thread. The loop hands it the finished jobs
+ * while it is idle; it writes them (sched_record) and wakes the loop's
+ * flush_ev, whose handler releases them (sched_writer_collect) and hands
+ * over the next batch. So the loop never waits for a disk sync, and jobs
+ * that finish meanwhile share the next transaction. */
+int	 sched_writer_start(struct queue_sched *s, char **err_out);
+/* Release a written batch, if any, then hand over the finished jobs if
+ * the writer is idle. Loop thread. */
+void	 sched_writer_collect(struct queue_sched *s);
+/* Wait for the batch in the writer, end the thread, then write what is
+ * left on this thread. Loop thread, when no job runs any more. */
+void	 sched_writer_stop(struct queue_sched *s);
+
 /* Drop a job that never ran (the scheduler stops): its recipients stay
  * queued as they were. */
 void	 sched_job_drop(struct sched_job *j);

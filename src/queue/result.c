@@ -1,9 +1,17 @@
 /* Writing back what transports did, many jobs per transaction: a
  * delivered or bounced recipient leaves the queue, a deferred one gets
  * its next attempt (exponential backoff from retry_min to retry_max), a
- * message whose last recipient is gone leaves with its body. Bounces,
- * delay warnings and success notices (RFC 3461 5) are queued in the same
- * transaction. One log line per recipient and attempt.
+ * message whose last recipient is gone leaves with its body. One log line
+ * per recipient and attempt.
+ *
+ * DSNs are one per message, not one per job: a recipient that needs one
+ * (failed, or delivered/relayed with NOTIFY=SUCCESS) stays in rcpts marked
+ * with its outcome until the last job of its message in this round is
+ * written back; then one DSN per kind covers every such recipient of the
+ * message (RFC 3464 2: a DSN has a group of fields per recipient), and a
+ * delay warning covers every recipient still waiting. The marks are in
+ * the database, so a crash between two jobs of one message loses no
+ * report: the mark and the report are each committed with a job.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -22,13 +30,6 @@
  * back as headers only. */
 #define DSN_FULL_MAX	(256 * 1024)
 
-/* The DSNs one job may cause. */
-struct job_dsns {
-	struct queue_dsn_rcpt	*failed, *delayed, *delivered, *relayed;
-	size_t			 nfailed, ndelayed, ndelivered, nrelayed;
-	char			 (*status)[16];
-};
-
 void
 sched_job_free(struct sched_job *j)
 {
@@ -43,6 +44,14 @@ sched_job_free(struct sched_job *j)
 	free(j->attempts);
 	sched_route_unref(j->route);
 	free(j);
+}
+
+static char *
+col_str(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return xstrdup(t != NULL ? (const char *)t : "");
 }
 
 static void
@@ -136,25 +145,29 @@ backoff(const struct queue_params *p, unsigned attempts)
 	    p->retry_max : (unsigned)d;
 }
 
+/* Write a recipient's attempt: attempts, when to try next, the reply and
+ * relay; dsn is 0 while it stays queued, else QUEUE_DSN_* + 1 when it is
+ * done and owes its sender a DSN (with its status code). */
 static int
-defer_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
-    int64_t now)
+update_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
+    int64_t next_attempt, int dsn, const char *status)
 {
 	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	unsigned attempts = j->attempts[i] + 1;
 	sqlite3_stmt *st;
 	int rc;
 
-	st = queue_db_prepare(s->db, "UPDATE rcpts SET attempts = ?, "
-	    "next_attempt = ?, last_reply = ?, last_relay = ? WHERE id = ?",
-	    NULL);
+	st = queue_db_prepare(s->wdb, "UPDATE rcpts SET attempts = ?, "
+	    "next_attempt = ?, last_reply = ?, last_relay = ?, dsn = ?, "
+	    "dsn_status = ? WHERE id = ?", NULL);
 	if (st == NULL)
 		return -1;
-	sqlite3_bind_int(st, 1, (int)attempts);
-	sqlite3_bind_int64(st, 2, now + backoff(&s->p, attempts));
+	sqlite3_bind_int(st, 1, (int)j->attempts[i] + 1);
+	sqlite3_bind_int64(st, 2, next_attempt);
 	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, j->rowids[i]);
+	sqlite3_bind_int(st, 5, dsn);
+	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 7, j->rowids[i]);
 	rc = sqlite3_step(st);
 	sqlite3_finalize(st);
 	return rc == SQLITE_DONE ? 0 : -1;
@@ -181,62 +194,55 @@ log_rcpt(const struct sched_job *j, size_t i, const char *status,
 	    r->reply);
 }
 
-static void
-dsn_add(struct queue_dsn_rcpt **v, size_t *n, const struct sched_job *j,
-    size_t i, const char *status)
+/* A done recipient that owes its sender a DSN of kind: kept, marked,
+ * until its message's report (msg_report()). */
+static int
+mark_dsn(struct queue_sched *s, struct sched_job *j, size_t i,
+    enum queue_dsn_kind kind, const char *status)
 {
-	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	struct queue_dsn_rcpt *d = &(*v)[(*n)++];
-
-	d->address = r->address;
-	d->orcpt = r->orcpt;
-	d->reply = r->reply;
-	d->relay = j->job.relay;
-	d->status = status;
+	return update_rcpt(s, j, i, 0, (int)kind + 1, status);
 }
 
 /* Record one recipient's outcome. -1 on a database error. */
 static int
 record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
-    int64_t now, struct job_dsns *ds)
+    int64_t now)
 {
 	const struct queue_job_rcpt *r = &j->job.rcpts[i];
 	const struct sched_msg *m = j->msg;
 	bool can_dsn = m->sender[0] != '\0';	/* never bounce a bounce */
 	enum queue_status st = r->status;
 	bool expired = false;
+	char status[16];
 
-	if (st == QUEUE_TEMP && s->is_stopping)
+	if (st == QUEUE_TEMP && s->w_is_stopping)
 		return 0;
 	if (st == QUEUE_TEMP && now - m->created >= (int64_t)s->p.lifetime)
 		expired = true;
-	queue_reply_status(r->reply, st, ds->status[i], sizeof(ds->status[i]));
+	queue_reply_status(r->reply, st, status, sizeof(status));
 	if (st == QUEUE_OK) {
 		log_rcpt(j, i, "sent", now);
 		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_SUCCESS, false)) {
 			if (j->is_local)
-				dsn_add(&ds->delivered, &ds->ndelivered, j, i,
-				    ds->status[i]);
-			else if (!r->dsn_relayed)
-				dsn_add(&ds->relayed, &ds->nrelayed, j, i,
-				    ds->status[i]);
+				return mark_dsn(s, j, i, QUEUE_DSN_DELIVERED,
+				    status);
+			if (!r->dsn_relayed)
+				return mark_dsn(s, j, i, QUEUE_DSN_RELAYED,
+				    status);
 		}
-		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
 		    j->rowids[i]);
 	}
 	if (st == QUEUE_PERM || expired) {
 		log_rcpt(j, i, expired ? "expired" : "bounced", now);
 		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_FAILURE, true))
-			dsn_add(&ds->failed, &ds->nfailed, j, i, ds->status[i]);
-		return exec_id(s->db, "DELETE FROM rcpts WHERE id = ?",
+			return mark_dsn(s, j, i, QUEUE_DSN_FAILED, status);
+		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
 		    j->rowids[i]);
 	}
 	log_rcpt(j, i, "deferred", now);
-	if (can_dsn && !m->is_warned && s->p.delay_warning > 0 &&
-	    now - m->created >= (int64_t)s->p.delay_warning &&
-	    wants(r->notify, QUEUE_NOTIFY_DELAY, true))
-		dsn_add(&ds->delayed, &ds->ndelayed, j, i, ds->status[i]);
-	return defer_rcpt(s, j, i, now);
+	return update_rcpt(s, j, i, now + backoff(&s->p, j->attempts[i] + 1),
+	    0, "");
 }
 
 /* Read the original for a DSN: its header (RET=HDRS, or too big), or
@@ -261,10 +267,10 @@ read_original(const struct sched_msg *m, struct buf *out)
 }
 
 static int
-send_dsn(struct queue_sched *s, struct sched_job *j, enum queue_dsn_kind kind,
-    const struct queue_dsn_rcpt *rcpts, size_t n, const struct buf *orig)
+send_dsn(struct queue_sched *s, const struct sched_msg *m,
+    enum queue_dsn_kind kind, const struct queue_dsn_rcpt *rcpts, size_t n,
+    const struct buf *orig)
 {
-	const struct sched_msg *m = j->msg;
 	struct queue_dsn dsn;
 	struct buf b = BUF_INIT;
 	char *err = NULL;
@@ -284,7 +290,7 @@ send_dsn(struct queue_sched *s, struct sched_job *j, enum queue_dsn_kind kind,
 	dsn.rcpts = rcpts;
 	dsn.nrcpts = n;
 	queue_dsn_write(&dsn, orig->data, orig->len, &b);
-	rc = queue_inject_bounce(s->q, s->db, m->sender, &b, m->is_8bitmime,
+	rc = queue_inject_bounce(s->q, s->wdb, m->sender, &b, m->is_8bitmime,
 	    m->is_utf8, &err);
 	if (rc == -1) {
 		log_warnx("queue event=dsn id=%s error=\"%s\"", m->id, err);
@@ -294,79 +300,157 @@ send_dsn(struct queue_sched *s, struct sched_job *j, enum queue_dsn_kind kind,
 	return rc;
 }
 
-static int
-send_dsns(struct queue_sched *s, struct sched_job *j, struct job_dsns *ds)
+/* A message's recipients that its report covers, read back from rcpts;
+ * the strings are owned here. */
+struct report_row {
+	struct queue_dsn_rcpt	 d;
+	enum queue_dsn_kind	 kind;
+	char			 status[16];
+};
+
+static void
+report_rows_free(struct report_row *v, size_t n)
 {
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		free((char *)(uintptr_t)v[i].d.address);
+		free((char *)(uintptr_t)v[i].d.orcpt);
+		free((char *)(uintptr_t)v[i].d.reply);
+		free((char *)(uintptr_t)v[i].d.relay);
+	}
+	free(v);
+}
+
+/* The marked recipients of m, and when a delay warning is due, those
+ * still waiting after an attempt that want it. -1 on error. */
+static int
+report_rows_load(struct queue_sched *s, const struct sched_msg *m,
+    bool warn, struct report_row **out, size_t *n_out)
+{
+	struct report_row *v = NULL, *r;
+	const unsigned char *t;
+	sqlite3_stmt *st;
+	size_t n = 0;
+	int rc, dsn;
+
+	st = queue_db_prepare(s->wdb, "SELECT address, orcpt, last_reply, "
+	    "last_relay, dsn_status, dsn, notify FROM rcpts WHERE msg_id = ? "
+	    "AND (dsn != 0 OR (? AND attempts > 0)) ORDER BY id", NULL);
+	if (st == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, m->rowid);
+	sqlite3_bind_int(st, 2, warn);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		dsn = sqlite3_column_int(st, 5);
+		if (dsn == 0 && !wants((unsigned)sqlite3_column_int(st, 6),
+		    QUEUE_NOTIFY_DELAY, true))
+			continue;
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		r = &v[n++];
+		memset(r, 0, sizeof(*r));
+		r->d.address = col_str(st, 0);
+		t = sqlite3_column_text(st, 1);
+		r->d.orcpt = t != NULL ? xstrdup((const char *)t) : NULL;
+		r->d.reply = col_str(st, 2);
+		r->d.relay = col_str(st, 3);
+		r->kind = dsn == 0 ? QUEUE_DSN_DELAYED :
+		    (enum queue_dsn_kind)(dsn - 1);
+		if (dsn == 0)
+			queue_reply_status(r->d.reply, QUEUE_TEMP, r->status,
+			    sizeof(r->status));
+		else
+			snprintf(r->status, sizeof(r->status), "%s",
+			    sqlite3_column_text(st, 4));
+	}
+	sqlite3_finalize(st);
+	*out = v;
+	*n_out = n;
+	return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* One DSN per kind for the rows of that kind. */
+static int
+report_send(struct queue_sched *s, const struct sched_msg *m,
+    const struct report_row *rows, size_t n)
+{
+	static const enum queue_dsn_kind kinds[] = { QUEUE_DSN_FAILED,
+	    QUEUE_DSN_DELAYED, QUEUE_DSN_DELIVERED, QUEUE_DSN_RELAYED };
+	struct queue_dsn_rcpt *v;
 	struct buf orig = BUF_INIT;
+	size_t i, k, nv;
 	int rc = 0;
 
-	if (ds->nfailed + ds->ndelayed + ds->ndelivered + ds->nrelayed == 0)
-		return 0;
-	read_original(j->msg, &orig);
-	if (send_dsn(s, j, QUEUE_DSN_FAILED, ds->failed, ds->nfailed,
-	    &orig) == -1 ||
-	    send_dsn(s, j, QUEUE_DSN_DELAYED, ds->delayed, ds->ndelayed,
-	    &orig) == -1 ||
-	    send_dsn(s, j, QUEUE_DSN_DELIVERED, ds->delivered, ds->ndelivered,
-	    &orig) == -1 ||
-	    send_dsn(s, j, QUEUE_DSN_RELAYED, ds->relayed, ds->nrelayed,
-	    &orig) == -1)
-		rc = -1;
-	if (rc == 0 && ds->ndelayed > 0) {
-		j->msg->is_warned = true;
-		rc = exec_id(s->db, "UPDATE msgs SET warned = 1 WHERE id = ?",
-		    j->msg->rowid);
+	v = xcalloc(n, sizeof(*v));
+	read_original(m, &orig);
+	for (k = 0; k < sizeof(kinds) / sizeof(kinds[0]) && rc == 0; k++) {
+		for (i = nv = 0; i < n; i++)
+			if (rows[i].kind == kinds[k]) {
+				v[nv] = rows[i].d;
+				/* Not in d: rows moved while it grew. */
+				v[nv++].status = rows[i].status;
+			}
+		rc = send_dsn(s, m, kinds[k], v, nv, &orig);
 	}
 	buf_free(&orig);
+	free(v);
 	return rc;
 }
 
-static void
-dsns_init(struct job_dsns *ds, size_t n)
+/* The message's report for this round: its DSNs, then the marked
+ * recipients leave. A delay warning goes once per message (RFC 3464 2.3.3
+ * "delayed"), when it has waited delay_warning. */
+static int
+msg_report(struct queue_sched *s, struct sched_msg *m, int64_t now)
 {
-	memset(ds, 0, sizeof(*ds));
-	ds->failed = xcalloc(n, sizeof(*ds->failed));
-	ds->delayed = xcalloc(n, sizeof(*ds->delayed));
-	ds->delivered = xcalloc(n, sizeof(*ds->delivered));
-	ds->relayed = xcalloc(n, sizeof(*ds->relayed));
-	ds->status = xcalloc(n, sizeof(*ds->status));
-}
+	struct report_row *rows;
+	bool warn, warned = false;
+	size_t n, i;
+	int rc;
 
-static void
-dsns_fini(struct job_dsns *ds)
-{
-	free(ds->failed);
-	free(ds->delayed);
-	free(ds->delivered);
-	free(ds->relayed);
-	free(ds->status);
+	warn = !s->w_is_stopping && !m->is_warned && m->sender[0] != '\0' &&
+	    s->p.delay_warning > 0 &&
+	    now - m->created >= (int64_t)s->p.delay_warning;
+	if (report_rows_load(s, m, warn, &rows, &n) == -1)
+		return -1;
+	rc = n > 0 ? report_send(s, m, rows, n) : 0;
+	for (i = 0; i < n; i++)
+		warned |= rows[i].kind == QUEUE_DSN_DELAYED;
+	report_rows_free(rows, n);
+	if (rc == 0 && warned) {
+		m->is_warned = true;
+		rc = exec_id(s->wdb, "UPDATE msgs SET warned = 1 WHERE id = ?",
+		    m->rowid);
+	}
+	if (rc == 0)
+		rc = exec_id(s->wdb, "DELETE FROM rcpts WHERE msg_id = ? AND "
+		    "dsn != 0", m->rowid);
+	return rc;
 }
 
 static int
 record_job(struct queue_sched *s, struct sched_job *j, int64_t now)
 {
-	struct job_dsns ds;
 	size_t i;
 	int rc = 0;
 
-	dsns_init(&ds, j->job.nrcpts);
 	for (i = 0; i < j->job.nrcpts && rc == 0; i++)
-		rc = record_rcpt(s, j, i, now, &ds);
-	if (rc == 0)
-		rc = send_dsns(s, j, &ds);
-	dsns_fini(&ds);
+		rc = record_rcpt(s, j, i, now);
 	return rc;
 }
 
-/* After the last job of m: 1 when m has no recipient left (its row is
- * deleted now, its body after the commit). */
+/* After the last job of m: its report, then 1 when m has no recipient
+ * left (its row is deleted now, its body after the commit). */
 static int
-msg_finish(struct queue_sched *s, struct sched_msg *m)
+msg_finish(struct queue_sched *s, struct sched_msg *m, int64_t now)
 {
 	sqlite3_stmt *st;
 	int64_t left = 1;
 
-	st = queue_db_prepare(s->db, "SELECT count(*) FROM rcpts WHERE "
+	if (msg_report(s, m, now) == -1)
+		return -1;
+
+	st = queue_db_prepare(s->wdb, "SELECT count(*) FROM rcpts WHERE "
 	    "msg_id = ?", NULL);
 	if (st == NULL)
 		return -1;
@@ -376,7 +460,7 @@ msg_finish(struct queue_sched *s, struct sched_msg *m)
 	sqlite3_finalize(st);
 	if (left > 0)
 		return 0;
-	if (exec_id(s->db, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
+	if (exec_id(s->wdb, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
 		return -1;
 	return 1;
 }
@@ -390,7 +474,7 @@ record_batch(struct queue_sched *s, struct sched_job *batch, int64_t now)
 	for (j = batch; j != NULL && rc == 0; j = j->next) {
 		rc = record_job(s, j, now);
 		if (rc == 0 && --j->msg->njobs == 0) {
-			fin = msg_finish(s, j->msg);
+			fin = msg_finish(s, j->msg, now);
 			rc = fin == -1 ? -1 : 0;
 			j->msg->is_deleted = fin == 1;
 		}
@@ -400,8 +484,8 @@ record_batch(struct queue_sched *s, struct sched_job *batch, int64_t now)
 
 /* After the transaction: release the jobs; a failed transaction deleted
  * nothing. */
-static void
-release_batch(struct sched_job *batch, bool is_ok)
+void
+sched_release(struct sched_job *batch, bool is_ok)
 {
 	struct sched_job *j, *next;
 
@@ -413,31 +497,27 @@ release_batch(struct sched_job *batch, bool is_ok)
 	}
 }
 
-void
-sched_flush(struct queue_sched *s)
+int
+sched_record(struct queue_sched *s, struct sched_job *batch)
 {
-	struct sched_job *batch = s->done_head;
 	int64_t now = (int64_t)time(NULL);
 	char *err = NULL;
 	int rc;
 
-	if (batch == NULL)
-		return;
-	s->done_head = s->done_tail = NULL;
-	rc = queue_db_exec(s->db, "BEGIN IMMEDIATE", &err);
+	rc = queue_db_exec(s->wdb, "BEGIN IMMEDIATE", &err);
 	if (rc == 0)
 		rc = record_batch(s, batch, now);
 	if (rc == 0)
-		rc = queue_db_exec(s->db, "COMMIT", &err);
+		rc = queue_db_exec(s->wdb, "COMMIT", &err);
 	if (rc == -1) {
 		/* The recipients stay as they were and are tried again:
 		 * a duplicate rather than a loss. */
 		log_warnx("queue event=flush error=\"%s\"",
-		    err != NULL ? err : sqlite3_errmsg(s->db));
-		if (!sqlite3_get_autocommit(s->db))
-			(void)sqlite3_exec(s->db, "ROLLBACK", NULL, NULL,
+		    err != NULL ? err : sqlite3_errmsg(s->wdb));
+		if (!sqlite3_get_autocommit(s->wdb))
+			(void)sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL,
 			    NULL);
 		free(err);
 	}
-	release_batch(batch, rc == 0);
+	return rc;
 }

@@ -3,7 +3,7 @@
  * already in flight), groups each message's recipients by destination
  * into jobs, and hands the jobs to the destinations (dest.c), which start
  * them within the concurrency limits. Finished jobs are written back in
- * batches (result.c). A pass runs when woken (a commit, a finished
+ * batches (result.c) by a thread of their own (writer.c). A pass runs when woken (a commit, a finished
  * batch) and at least once a second, which is how `petrel queue flush`
  * and friends reach a running server.
  * SPDX-License-Identifier: ISC */
@@ -44,7 +44,7 @@ struct due_row {
 static const char due_sql[] =
 	"SELECT r.id, r.msg_id, r.address, r.domain, r.orcpt, r.notify, "
 	"r.attempts FROM rcpts r JOIN msgs m ON m.id = r.msg_id "
-	"WHERE r.next_attempt <= ? AND m.held = 0 "
+	"WHERE r.next_attempt <= ? AND r.dsn = 0 AND m.held = 0 "
 	"AND r.msg_id NOT IN (SELECT id FROM temp.busy) "
 	"ORDER BY r.next_attempt LIMIT ?";
 
@@ -308,8 +308,12 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	sched_flush(s);
-	if (s->has_more_due || s->nmsgs < SCHED_ACTIVE_MAX / 2)
+	sched_writer_collect(s);
+	/* Written results make nothing newly due (a deferral is for
+	 * later); only a backlog larger than one pass loaded is waiting,
+	 * and it is loaded once half the room is free: a pass reads every
+	 * due row, so one per finished job would cost O(n^2). */
+	if (s->has_more_due && s->nmsgs < SCHED_ACTIVE_MAX / 2)
 		pass(s);
 }
 
@@ -322,12 +326,7 @@ queue_job_done(struct queue_job *job)
 	struct queue_sched *s = j->sched;
 	struct sched_dest *d = j->dest;
 
-	if (j->is_started) {
-		d->nactive--;
-		s->nstarted--;
-		if (!d->is_local)
-			s->nactive_remote--;
-	}
+	sched_dest_job_done(d, j);
 	j->next = NULL;
 	if (s->done_tail != NULL)
 		s->done_tail->next = j;
@@ -346,7 +345,7 @@ queue_job_done(struct queue_job *job)
 		sched_dest_kick(s, d);
 }
 
-/* Once every started job is back: drop the rest, write the results,
+/* Once every started job is back: write the results, drop the rest,
  * end the loop. */
 static void
 stop_finish(struct queue_sched *s)
@@ -356,8 +355,10 @@ stop_finish(struct queue_sched *s)
 	s->is_finished = true;
 	queue_dns_free(s->dns);
 	s->dns = NULL;
+	/* The results first: dropping the waiting jobs below changes their
+	 * messages, which a batch in the writer may hold. */
+	sched_writer_stop(s);
 	sched_dests_free(s);
-	sched_flush(s);
 	event_base_loopexit(s->base, NULL);
 }
 
@@ -436,6 +437,8 @@ sched_init(struct queue_sched *s, char **err_out)
 	s->timer_ev = evtimer_new(s->base, on_timer, s);
 	s->flush_ev = event_new(s->base, -1, 0, on_flush, s);
 	s->stop_ev = event_new(s->base, -1, 0, on_stop, s);
+	if (sched_writer_start(s, err_out) == -1)
+		return -1;
 	if (transport_start(s, s->p.remote, err_out) == -1 ||
 	    transport_start(s, s->p.local, err_out) == -1)
 		return -1;
@@ -445,6 +448,7 @@ sched_init(struct queue_sched *s, char **err_out)
 static void
 sched_free(struct queue_sched *s)
 {
+	sched_writer_stop(s);
 	if (s->wake_ev != NULL)
 		event_free(s->wake_ev);
 	if (s->timer_ev != NULL)
@@ -457,6 +461,11 @@ sched_free(struct queue_sched *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	sqlite3_close_v2(s->db);
+	if (s->wdb != NULL) {
+		sqlite3_close_v2(s->wdb);
+		pthread_mutex_destroy(&s->w_lock);
+		pthread_cond_destroy(&s->w_cond);
+	}
 	queue_routes_free(s->routes);
 	if (s->lock_fd != -1)
 		close(s->lock_fd);

@@ -450,7 +450,9 @@ t_deliver(void *arg, struct queue_job *job)
 	struct client_conn *cc;
 
 	memset(job->relay, 0, sizeof(job->relay));
+	job->is_reused = false;
 	if ((cc = idle_find(c, job->nexthop)) != NULL) {
+		job->is_reused = true;
 		evtimer_del(cc->idle_ev);
 		client_conn_timeout(cc, c->p.command_timeout);
 		cc->job = job;

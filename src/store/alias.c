@@ -7,6 +7,7 @@
 
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define ALIAS_BUF	512
@@ -112,15 +113,30 @@ lite_alias_targets(struct store *st, const char *key, char ***targets_out,
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
+	char **v = NULL;
+	size_t n = 0;
+	int rc;
 
 	*targets_out = NULL;
 	*n_out = 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT target FROM aliases WHERE "
-	    "address = ? ORDER BY target", NULL);
+	/* Every RCPT asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT target FROM aliases WHERE "
+	    "address = ? ORDER BY target");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	return store_db_strings(stmt, targets_out, n_out);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_strings_free(v, n);
+		return -1;
+	}
+	*targets_out = v;
+	*n_out = n;
+	return 0;
 }

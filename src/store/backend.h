@@ -49,6 +49,8 @@ struct store_ops {
 	void (*delivery_abort)(struct store_delivery *d);
 	int (*mailbox_find)(struct store *st, int64_t user_id, const char *name,
 	    struct store_mailbox *out);
+	int (*mailbox_lookup)(struct store *st, int64_t user_id,
+	    const char *name, struct store_mailbox *out);
 	int (*mailbox_messages)(struct store *st, int64_t mailbox_id,
 	    struct store_msg **msgs_out, size_t *n_out);
 	int (*msg_open)(struct store *st, const struct store_msg *msg);
@@ -84,6 +86,9 @@ struct store_ops {
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_count)(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+	/* Optional (NULL: store_vanished() fails, IMAP falls back). */
+	int (*vanished)(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 	int (*mailbox_first_unseen)(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 	int (*mailbox_keywords)(struct store *st, int64_t mailbox_id,
@@ -109,13 +114,15 @@ struct store_ops {
 	int (*text_search)(struct store *st, const char *needle, bool body_only,
 	    int64_t **ids_out, size_t *n_out);
 	void (*notify_mailbox)(struct store *st, int64_t mailbox_id);
-	/* The UIDs of messages [offset, offset + limit) of the mailbox
-	 * newest first (internal date, then UID), a heap array; 0 or -1.
-	 * store_web_page() (web_page.c) reads their rows. */
-	int (*web_page_uids)(struct store *st, int64_t mailbox_id,
-	    size_t offset, size_t limit, uint32_t **uids_out, size_t *n_out);
+	int (*web_order)(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
 	int (*web_counts)(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+	int (*user_restore)(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+	int (*mailbox_set_uids)(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 	/* Optional (NULL: nothing to do): tell the other processes sharing
 	 * the store that an account changed, after the local watches woke. */
 	void (*notify_remote)(struct store *st, int64_t user_id);

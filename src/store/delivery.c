@@ -1,8 +1,9 @@
 /* Delivery, the durable half: the body goes to memory, or to a temporary
- * file once it is big; at commit an I/O pool thread writes it out, fsyncs
- * it and gives it its final name (fsyncing the directory), then the
- * committer (commit.c) files it in one transaction shared by many
- * deliveries. done() runs only after that transaction is on disk.
+ * file once it is big. At commit a small body goes straight to the
+ * committer (commit.c), which stores it inline in one transaction shared
+ * by many deliveries; a big one first has an I/O pool thread fsync it and
+ * give it its final name (fsyncing the directory). done() runs only after
+ * that transaction is on disk.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -55,7 +56,7 @@ lite_delivery_write(struct store_delivery *d, const void *p, size_t len)
 		errno = d->write_errno;
 		return -1;
 	}
-	if (d->fd == -1 && d->mem.len + len <= STORE_DELIVERY_MEM_MAX) {
+	if (d->fd == -1 && d->mem.len + len <= STORE_BODY_INLINE_MAX) {
 		buf_add(&d->mem, p, len);
 		d->size += len;
 		return 0;
@@ -160,7 +161,10 @@ store_delivery_finish(struct store_delivery *d, int result)
 	else if (event_base_once(d->base, -1, EV_TIMEOUT, done_cb, d,
 	    NULL) == -1)
 		fatalx("store: event_base_once failed");
-	store_queue_release(&st->commits);
+	pthread_mutex_lock(&st->lock);
+	if (--st->in_flight == 0)
+		pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
 }
 
 /* Record why the body could not be made durable; a full disk is told
@@ -185,18 +189,14 @@ dir_sync(struct store_delivery *d)
 	return rc;
 }
 
-/* The body durable under its final name: 0, or -1 with d->err set. The
- * file's data first, then its name, and only then (commit.c) the row that
- * refers to it. */
+/* A big body (in its temporary file) durable under its final name: 0, or
+ * -1 with d->err set. The file's data first, then its name, and only then
+ * (commit.c) the row that refers to it. */
 static int
 body_sync(struct store_delivery *d)
 {
 	int rc;
 
-	if (d->fd == -1 && delivery_spill(d) == -1) {
-		delivery_error(d, "write", errno);
-		return -1;
-	}
 	if (fsync(d->fd) == -1) {
 		delivery_error(d, "fsync", errno);
 		return -1;
@@ -252,6 +252,15 @@ lite_delivery_commit(struct store_delivery *d, struct event_base *base,
 	d->base = base;
 	d->done = done;
 	d->done_arg = arg;
-	store_queue_hold(&st->commits);
-	iopool_submit(st->pool, NULL, sync_work, sync_done, d);
+	pthread_mutex_lock(&st->lock);
+	st->in_flight++;
+	st->n_commits_started++;
+	pthread_mutex_unlock(&st->lock);
+	if (d->fd == -1 && d->write_errno == 0 && d->n_rcpts > 0) {
+		/* Nothing to write or sync before the transaction: it
+		 * carries the body (STORE_BODY_INLINE_MAX). */
+		d->is_inline = true;
+		store_commit_enqueue(d);
+	} else
+		iopool_submit(st->pool, NULL, sync_work, sync_done, d);
 }

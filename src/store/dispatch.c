@@ -184,6 +184,13 @@ store_mailbox_find(struct store *st, int64_t user_id, const char *name,
 }
 
 int
+store_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return st->ops->mailbox_lookup(st, user_id, name, out);
+}
+
+int
 store_mailbox_messages(struct store *st, int64_t mailbox_id,
     struct store_msg **msgs_out, size_t *n_out)
 {
@@ -289,6 +296,18 @@ store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 }
 
 int
+store_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
+{
+	*uids_out = NULL;
+	*n_out = 0;
+	if (st->ops->vanished == NULL)
+		return -1;
+	return st->ops->vanished(st, mailbox_id, since, lo, hi, uids_out,
+	    n_out);
+}
+
+int
 store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t *count_out)
 {
@@ -372,8 +391,38 @@ store_notify_mailbox(struct store *st, int64_t mailbox_id)
 }
 
 int
+store_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
+    size_t *n_out)
+{
+	return st->ops->web_order(st, mailbox_id, uids_out, n_out);
+}
+
+int
 store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
     uint32_t *unseen_out)
 {
 	return st->ops->web_counts(st, mailbox_id, total_out, unseen_out);
+}
+
+int
+store_user_hash(struct store *st, const char *address, char **hash_out)
+{
+	*hash_out = NULL;
+	return st->ops->user_get(st, address, NULL, hash_out);
+}
+
+int
+store_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
+{
+	return st->ops->user_restore(st, address, hash, err_out);
+}
+
+int
+store_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	return st->ops->mailbox_set_uids(st, mailbox_id, uidvalidity, uidnext,
+	    highestmodseq, err_out);
 }

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define DOMAIN_BUF	256
@@ -47,15 +48,15 @@ domain_id(sqlite3 *db, const char *name, int64_t *id_out)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = store_db_prepare(db, "SELECT id FROM domains WHERE name = ?",
-	    NULL);
+	/* Every RCPT asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT id FROM domains WHERE name = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*id_out = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 

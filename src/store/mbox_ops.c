@@ -471,3 +471,40 @@ lite_subscription_set(struct store *st, int64_t user_id, const char *name,
 		return store_err(err_out, "%s", sqlite3_errmsg(db));
 	return 0;
 }
+
+int
+lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int rc;
+
+	if (uidvalidity == 0 || uidnext == 0)
+		return store_err(err_out, "UIDVALIDITY and UIDNEXT must not "
+		    "be 0");
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	/* UIDs only ever grow within one UIDVALIDITY (RFC 3501 2.3.1.1):
+	 * uidnext must stay above every UID the mailbox holds. Nothing is
+	 * \Recent after the move: the mark goes to uidnext. */
+	stmt = store_db_prepare(db, "UPDATE mailboxes SET uidvalidity = ?1, "
+	    "uidnext = ?2, recent_uid = ?2, highestmodseq = "
+	    "max(highestmodseq, ?3) WHERE id = ?4 AND ?2 > coalesce((SELECT "
+	    "max(uid) FROM messages WHERE mailbox_id = ?4), 0)", err_out);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, uidvalidity);
+	sqlite3_bind_int64(stmt, 2, uidnext);
+	sqlite3_bind_int64(stmt, 3, (int64_t)highestmodseq);
+	sqlite3_bind_int64(stmt, 4, mailbox_id);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_err(err_out, "store: %s", sqlite3_errmsg(db));
+	if (sqlite3_changes(db) == 0)
+		return store_err(err_out, "mailbox %lld is gone or holds UIDs "
+		    "from %u up", (long long)mailbox_id, uidnext);
+	return 0;
+}

@@ -232,8 +232,15 @@ int	pg_append(struct store *st, int64_t mailbox_id, const void *p,
 int	pg_text_search(struct store *st, const char *needle, bool body_only,
 	    int64_t **ids_out, size_t *n_out);
 void	pg_notify_mailbox(struct store *st, int64_t mailbox_id);
-int	pg_web_page_uids(struct store *st, int64_t mailbox_id,
-	    size_t offset, size_t limit, uint32_t **uids_out, size_t *n_out);
+int	pg_web_order(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
+int	pg_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+	    struct store_mailbox *out);
+int	pg_user_restore(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+int	pg_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
 int	pg_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
 

@@ -148,3 +148,64 @@ pg_msgs_expunge(struct store *st, int64_t mailbox_id, const uint32_t *uids,
 		return pg_fail(c, err_out);
 	return 0;
 }
+
+int
+pg_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	struct pg_conn *c;
+	PGresult *res;
+	int rc;
+
+	/* INBOX is case-insensitive, RFC 3501 5.1. */
+	if (strcasecmp(name, "INBOX") == 0)
+		name = "INBOX";
+	if ((c = pg_conn_get(st)) == NULL)
+		return -1;
+	res = pg_query(c, "SELECT id, uidvalidity, uidnext, highestmodseq "
+	    "FROM mailboxes WHERE user_id = $1 AND name = $2", "is", user_id,
+	    name);
+	if (res == NULL)
+		return -1;
+	rc = PQntuples(res) > 0;
+	if (rc && out != NULL) {
+		out->id = pg_int(res, 0, 0);
+		out->user_id = user_id;
+		(void)str_copy(out->name, name, sizeof(out->name));
+		out->uidvalidity = (uint32_t)pg_int(res, 0, 1);
+		out->uidnext = (uint32_t)pg_int(res, 0, 2);
+		out->highestmodseq = (uint64_t)pg_int(res, 0, 3);
+		out->count = 0;
+	}
+	PQclear(res);
+	return rc;
+}
+
+int
+pg_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	struct pg_conn *c;
+	uint64_t n = 0;
+
+	if (uidvalidity == 0 || uidnext == 0)
+		return store_err(err_out, "UIDVALIDITY and UIDNEXT must not "
+		    "be 0");
+	if ((c = pg_conn_get(st)) == NULL)
+		return pg_fail(NULL, err_out);
+	/* UIDs only ever grow within one UIDVALIDITY (RFC 3501 2.3.1.1):
+	 * uidnext must stay above every UID the mailbox holds. Nothing is
+	 * \Recent after the move: the mark goes to uidnext. */
+	if (pg_exec_n(c, &n, "UPDATE mailboxes SET uidvalidity = $1, "
+	    "uidnext = $2, recent_uid = $2, highestmodseq = "
+	    "greatest(highestmodseq, $3) WHERE id = $4 AND $2 > coalesce(("
+	    "SELECT max(uid) FROM messages WHERE mailbox_id = $4), 0)",
+	    "iiii", (int64_t)uidvalidity, (int64_t)uidnext,
+	    (int64_t)highestmodseq, mailbox_id) == -1)
+		return pg_fail(c, err_out);
+	if (n == 0)
+		return store_err(err_out, "mailbox %lld is gone or holds UIDs "
+		    "from %u up", (long long)mailbox_id, uidnext);
+	return 0;
+}

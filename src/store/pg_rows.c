@@ -341,8 +341,8 @@ pg_text_search(struct store *st, const char *needle, bool body_only,
 }
 
 int
-pg_web_page_uids(struct store *st, int64_t mailbox_id, size_t offset,
-    size_t limit, uint32_t **uids_out, size_t *n_out)
+pg_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
+    size_t *n_out)
 {
 	struct pg_conn *c;
 
@@ -351,9 +351,8 @@ pg_web_page_uids(struct store *st, int64_t mailbox_id, size_t offset,
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
 	return pg_uids(pg_query(c, "SELECT uid FROM messages WHERE "
-	    "mailbox_id = $1 ORDER BY internal_date DESC, uid DESC LIMIT $2 "
-	    "OFFSET $3", "iii", mailbox_id, (int64_t)limit, (int64_t)offset),
-	    uids_out, n_out);
+	    "mailbox_id = $1 ORDER BY internal_date DESC, uid DESC", "i",
+	    mailbox_id), uids_out, n_out);
 }
 
 int

@@ -212,3 +212,31 @@ pg_user_get(struct store *st, const char *address, struct store_user *out,
 	PQclear(res);
 	return rc;
 }
+
+int
+pg_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
+{
+	char addr[STORE_ADDR_MAX];
+	const char *errstr;
+	struct pg_conn *c;
+	uint64_t n = 0;
+
+	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
+		return store_err(err_out, "%s", errstr);
+	if ((c = pg_conn_get(st)) == NULL)
+		return pg_fail(NULL, err_out);
+	if (pg_begin(c) == -1)
+		return pg_fail(c, err_out);
+	if (pg_exec_n(c, &n, "UPDATE users SET password = $1 WHERE "
+	    "address = $2", "ss", hash, addr) == -1) {
+		pg_fail(c, err_out);
+		pg_rollback(c);
+		return -1;
+	}
+	if (n == 0 && user_add_txn(c, addr, hash, err_out) == -1) {
+		pg_rollback(c);
+		return -1;
+	}
+	return pg_commit(c) == -1 ? pg_fail(c, err_out) : 0;
+}

@@ -1,9 +1,10 @@
 /* Messages as IMAP shows them (FETCH, SEARCH): metadata, keywords and the
  * parse cache, which holds each body's ENVELOPE, BODY and BODYSTRUCTURE
- * (RFC 3501 7.4.2), its raw header and its Date:, filled the first time a
- * message is asked for so that FETCH 1:* ENVELOPE and header searches
- * need no body file; the text index (text.c) is filled when a search
- * asks for it.
+ * (RFC 3501 7.4.2), its raw header and its Date:, so that FETCH 1:*
+ * ENVELOPE and header searches need not read bodies. The indexer
+ * (indexer.c) fills it and the text index (text.c) soon after delivery;
+ * a message it has not reached yet is parsed here when asked for (and its
+ * text indexed when a search asks for that).
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,24 +60,6 @@ row_read(sqlite3_stmt *stmt, struct store_row *r, bool has_cache)
 	r->sent_date = sqlite3_column_int64(stmt, 12);
 }
 
-static char *
-body_path(struct store *st, sqlite3 *db, int64_t body_id)
-{
-	sqlite3_stmt *stmt;
-	char *path = NULL;
-
-	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE id = ?",
-	    NULL);
-	if (stmt == NULL)
-		return NULL;
-	sqlite3_bind_int64(stmt, 1, body_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		path = store_msgfile_path(st, (const char *)
-		    sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	return path;
-}
-
 int
 lite_row_open(struct store *st, const struct store_row *row)
 {
@@ -89,31 +72,13 @@ lite_row_open(struct store *st, const struct store_row *row)
 	return store_msg_open(st, &m);
 }
 
-/* Read the whole body file into out. 0 or -1. */
-static int
-file_slurp(const char *path, struct buf *out)
-{
-	char blk[65536];
-	ssize_t n;
-	int fd;
-
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while ((n = read(fd, blk, sizeof(blk))) > 0)
-		buf_add(out, blk, (size_t)n);
-	close(fd);
-	return n == 0 ? 0 : -1;
-}
-
-/* Parse the body file and fill r's cache fields, and the text to index
- * when thdr is not NULL. -1 when unreadable. */
-static int
-cache_build(const char *path, struct store_row *r, struct buf *thdr,
-    struct buf *tbody)
+int
+lite_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+    struct buf *thdr, struct buf *tbody)
 {
 	struct buf msg = BUF_INIT;
 
-	if (file_slurp(path, &msg) == -1) {
+	if (store_body_read(st, db, r->body_id, &msg) == -1) {
 		buf_free(&msg);
 		return -1;
 	}
@@ -122,8 +87,8 @@ cache_build(const char *path, struct store_row *r, struct buf *thdr,
 	return 0;
 }
 
-static void
-cache_insert(sqlite3_stmt *ins, const struct store_row *r)
+void
+store_cache_insert(sqlite3_stmt *ins, const struct store_row *r)
 {
 	sqlite3_bind_int64(ins, 1, r->body_id);
 	sqlite3_bind_text(ins, 2, r->envelope, -1, SQLITE_STATIC);
@@ -168,15 +133,13 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 {
 	struct buf thdr = BUF_INIT, tbody = BUF_INIT;
 	struct store_row tmp;
-	char *path;
 
-	if ((path = body_path(st, db, r->body_id)) == NULL)
-		return;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.body_id = r->body_id;
-	if (cache_build(path, &tmp, need_text ? &thdr : NULL, &tbody) == 0) {
+	if (lite_cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
+	    0) {
 		if (need_cache) {
-			cache_insert(ins, &tmp);
+			store_cache_insert(ins, &tmp);
 			r->envelope = tmp.envelope;
 			r->body = tmp.body;
 			r->bodystructure = tmp.bodystructure;
@@ -190,7 +153,6 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 	}
 	buf_free(&thdr);
 	buf_free(&tbody);
-	free(path);
 }
 
 /* Fill the cache of rows that lack it, and with with_text their text in

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,7 +20,6 @@
 #include "store/store_int.h"
 
 /* How long a writer waits for another's transaction before failing. */
-#define STORE_BUSY_TIMEOUT_MS	30000
 
 struct store_conn {
 	struct store_conn	*next;
@@ -73,6 +71,7 @@ conn_open(struct lite_store *st)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	store_checkpoint_watch(st, db);
 	/* In WAL mode only FULL syncs the log at each commit; NORMAL would
 	 * let a power cut take back a delivery that was reported done. */
 	if (store_db_exec(db, "PRAGMA synchronous=FULL;"
@@ -170,7 +169,8 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	st->pool = pool;
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
-	store_queue_init(&st->commits, offsetof(struct store_delivery, next));
+	pthread_cond_init(&st->cond, NULL);
+	pthread_cond_init(&st->checkpoint_cond, NULL);
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
 	if (store_msgfile_init(&st->base, err_out) == -1 ||
@@ -190,6 +190,8 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	if (rc != 0)
 		fatalx("store: pthread_create: error %d", rc);
 	st->has_committer = true;
+	store_indexer_start(&st->base);
+	store_checkpoint_start(st);
 	return &st->base;
 fail:
 	lite_close(&st->base);
@@ -199,7 +201,12 @@ fail:
 static void
 committer_stop(struct lite_store *st)
 {
-	store_queue_close(&st->commits);
+	pthread_mutex_lock(&st->lock);
+	while (st->in_flight > 0)
+		pthread_cond_wait(&st->cond, &st->lock);
+	st->is_closing = true;
+	pthread_cond_broadcast(&st->cond);
+	pthread_mutex_unlock(&st->lock);
 	if (st->has_committer)
 		pthread_join(st->committer, NULL);
 }
@@ -211,6 +218,8 @@ lite_close(struct store *base)
 	struct store_conn *c, *next;
 
 	committer_stop(st);
+	store_indexer_stop(base);
+	store_checkpoint_stop(st);
 	/* Threads that are still alive keep a dangling key value, but once
 	 * the key is deleted its destructor no longer runs. */
 	pthread_key_delete(st->conn_key);
@@ -221,7 +230,8 @@ lite_close(struct store *base)
 	}
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
-	store_queue_fini(&st->commits);
+	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->checkpoint_cond);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

@@ -10,6 +10,7 @@
 #include "auth/auth.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 static int
@@ -299,8 +300,9 @@ lite_user_get(struct store *st, const char *address, struct store_user *out,
 		return 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT id, password FROM users "
-	    "WHERE address = ?", NULL);
+	/* Every RCPT and login asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT id, password FROM users "
+	    "WHERE address = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, addr, -1, SQLITE_STATIC);
@@ -312,6 +314,35 @@ lite_user_get(struct store *st, const char *address, struct store_user *out,
 	if (rc == SQLITE_ROW && hash_out != NULL)
 		*hash_out = xstrdup((const char *)
 		    sqlite3_column_text(stmt, 1));
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+lite_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
+{
+	char addr[STORE_ADDR_MAX];
+	const char *errstr;
+	int64_t user_id;
+	sqlite3 *db;
+	int rc;
+
+	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
+		return store_err(err_out, "%s", errstr);
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	if (store_db_begin(db, err_out) == -1)
+		return -1;
+	rc = user_id_get(db, addr, &user_id);
+	if (rc == 1)
+		rc = passwd_set(db, addr, hash, err_out);
+	else if (rc == 0)
+		rc = user_add_txn(db, addr, hash, err_out);
+	else
+		rc = store_err(err_out, "store: %s", sqlite3_errmsg(db));
+	if (rc == 0)
+		return store_db_commit(db, err_out);
+	store_db_rollback(db);
+	return -1;
 }

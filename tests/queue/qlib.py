@@ -93,11 +93,20 @@ class Dns:
                 "--conf-file=/dev/null", "--pid-file=",
                 "--log-facility=" + os.path.join(self.workdir, "dns.log")]
         argv += self.records
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
-        time.sleep(0.2)
-        assert self.proc.poll() is None, "dnsmasq did not start"
+        # The port was free when chosen; a test that starts its DNS late
+        # may find it taken for a moment by some other process's socket
+        # (it came from the ephemeral range): try again for a while.
+        err = os.path.join(self.workdir, "dns.err")
+        for _ in range(20):
+            with open(err, "ab") as e:
+                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                             stdout=subprocess.DEVNULL,
+                                             stderr=e)
+            time.sleep(0.2)
+            if self.proc.poll() is None:
+                return
+            time.sleep(0.2)
+        raise AssertionError("dnsmasq did not start: " + open(err).read())
 
     def stop(self):
         if self.proc is not None and self.proc.poll() is None:
@@ -206,14 +215,21 @@ class Petrel:
                 ln.startswith("Mail queue")]
 
     def mailbox(self, user):
-        p = poplib.POP3(self.addr, self.pop3_port, timeout=timeout(30))
-        try:
-            p.user(user)
-            p.pass_(PASSWORD)
-            n, _ = p.stat()
-            return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
-        finally:
-            p.quit()
+        # The maildrop lock of the session just ended may not be
+        # released yet when this one signs in ([IN-USE]): try again.
+        for attempt in range(50):
+            p = poplib.POP3(self.addr, self.pop3_port, timeout=timeout(30))
+            try:
+                p.user(user)
+                p.pass_(PASSWORD)
+                n, _ = p.stat()
+                return [b"\r\n".join(p.retr(i + 1)[1]) for i in range(n)]
+            except poplib.error_proto as e:
+                if b"IN-USE" not in str(e).encode() or attempt == 49:
+                    raise
+            finally:
+                p.quit()
+            time.sleep(0.1)
 
 
     def imap_mailbox(self, user):
@@ -231,7 +247,8 @@ class Petrel:
 class Receiver:
     """A scripted SMTP server on addr:port. behave(n) for transaction n
     (0-based) returns a dict: greet, rcpt, data, dot (reply lines), drop
-    ("data": close in the middle of the message). Records sessions,
+    ("data": close in the middle of the message), delay (seconds before
+    the reply to the final dot). Records sessions,
     transactions and accepted messages."""
 
     def __init__(self, addr, port, ext=("PIPELINING", "8BITMIME", "SIZE",
@@ -332,6 +349,7 @@ class Receiver:
                 data = self._read_data(f, c, b)
                 if data is None:
                     return
+                time.sleep(b.get("delay", 0))
                 d = b.get("dot", "250 2.0.0 queued")
                 if d.startswith("2"):
                     with self.lock:

@@ -357,6 +357,74 @@ test_dsn_text(void **state)
 	buf_free(&b);
 }
 
+/* DNS messages built by hand: the TTLs read from them. */
+static void
+test_dns_ttls(void **state)
+{
+	static const unsigned char mx[] = {
+		0x12, 0x34, 0x81, 0x80, 0, 1, 0, 2, 0, 0, 0, 0,
+		1, 'b', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1,
+		0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0x01, 0x2c, 0, 7,
+		0, 10, 2, 'm', 'x', 0xc0, 0x0c,
+		0xc0, 0x0c, 0, 15, 0, 1, 0, 0, 0, 120, 0, 7,
+		0, 20, 2, 'm', 'y', 0xc0, 0x0c,
+	};
+	/* NXDOMAIN with an SOA: TTL 3600, MINIMUM 90. */
+	static const unsigned char nx[] = {
+		0x12, 0x34, 0x81, 0x83, 0, 1, 0, 0, 0, 1, 0, 0,
+		1, 'b', 4, 't', 'e', 's', 't', 0, 0, 15, 0, 1,
+		0xc0, 0x0c, 0, 6, 0, 1, 0, 0, 0x0e, 0x10, 0, 22,
+		0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3, 0, 0, 0, 4,
+		0, 0, 0, 90,
+	};
+	unsigned char buf[sizeof(nx)];
+	long pos, neg;
+
+	(void)state;
+	queue_dns_ttls(mx, sizeof(mx), &pos, &neg);
+	assert_int_equal(pos, 120);
+	assert_int_equal(neg, -1);
+	queue_dns_ttls(nx, sizeof(nx), &pos, &neg);
+	assert_int_equal(pos, -1);
+	assert_int_equal(neg, 90);
+	/* The SOA's own TTL is lower than MINIMUM: it wins (RFC 2308 5). */
+	memcpy(buf, nx, sizeof(nx));
+	buf[32] = 0;
+	buf[33] = 30;
+	queue_dns_ttls(buf, sizeof(buf), &pos, &neg);
+	assert_int_equal(neg, 30);
+	/* A TTL with the top bit set is 0 (RFC 2181 8). */
+	buf[30] = 0x80;
+	queue_dns_ttls(buf, sizeof(buf), &pos, &neg);
+	assert_int_equal(neg, 0);
+	/* Cut short: nothing is read past the end. */
+	queue_dns_ttls(mx, sizeof(mx) - 3, &pos, &neg);
+	assert_int_equal(pos, 300);
+	queue_dns_ttls(mx, 20, &pos, &neg);
+	assert_int_equal(pos, -1);
+	assert_int_equal(neg, -1);
+}
+
+/* How long routing results are kept: the TTL within bounds. */
+static void
+test_route_ttl(void **state)
+{
+	(void)state;
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 300), 300);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 0), ROUTE_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, -1), ROUTE_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_OK, 86400), ROUTE_TTL_MAX);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_TEMP, 300), 0);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, 90), 90);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, -1),
+	    NEG_TTL_DEFAULT);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NXDOMAIN, 1), NEG_TTL_MIN);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NULLMX, 86400),
+	    NEG_TTL_MAX);
+	assert_int_equal(queue_route_ttl(QUEUE_DNS_NOHOST, -1),
+	    NEG_TTL_DEFAULT);
+}
+
 /* ---- The scheduler with fake transports --------------------------- */
 
 struct fake {
@@ -367,7 +435,28 @@ struct fake {
 	unsigned	 bounces;
 	enum queue_status answer;
 	bool		 seen_nexthop_map;
+	unsigned	 dsn_failed;	/* "Action: failed" groups seen */
+	unsigned	 dsn_delayed;
 };
+
+static unsigned
+count_in_file(const char *path, const char *what)
+{
+	char buf[65536];
+	unsigned n = 0;
+	size_t len;
+	const char *p;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	len = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[len] = '\0';
+	for (p = buf; (p = strstr(p, what)) != NULL; p += strlen(what))
+		n++;
+	return n;
+}
 
 static void
 fake_remote(void *arg, struct queue_job *job)
@@ -406,8 +495,13 @@ fake_local(void *arg, struct queue_job *job)
 
 	pthread_mutex_lock(&f->mu);
 	f->local_jobs++;
-	if (job->sender[0] == '\0')
+	if (job->sender[0] == '\0') {
 		f->bounces++;
+		f->dsn_failed += count_in_file(job->body_path,
+		    "Action: failed");
+		f->dsn_delayed += count_in_file(job->body_path,
+		    "Action: delayed");
+	}
 	pthread_mutex_unlock(&f->mu);
 	for (i = 0; i < job->nrcpts; i++) {
 		job->rcpts[i].status = QUEUE_OK;
@@ -445,7 +539,7 @@ wait_until(struct fake *f, unsigned *field, unsigned want)
  * DNS. */
 static struct queue_sched *
 sched_start(struct fx *fx, struct fake *f, struct queue_transport *remote,
-    struct queue_transport *local)
+    struct queue_transport *local, unsigned delay_warning)
 {
 	struct queue_params p;
 	char *err = NULL, map[128];
@@ -471,6 +565,7 @@ sched_start(struct fx *fx, struct fake *f, struct queue_transport *remote,
 	p.retry_min = 1;
 	p.retry_max = 1;
 	p.lifetime = 3600;
+	p.delay_warning = delay_warning;
 	p.max_connections = 10;
 	p.max_per_destination = 2;
 	p.transport_map = map;
@@ -488,23 +583,24 @@ test_sched_groups_and_bounces(void **state)
 {
 	struct fx *fx = *state;
 	struct fake f = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, QUEUE_PERM,
-	    false };
+	    false, 0, 0 };
 	struct queue_transport remote, local;
 	struct queue_sched *s;
 	const char *rcpts[] = { "a@one.test", "b@one.test", "c@map.test" };
 
-	s = sched_start(fx, &f, &remote, &local);
+	s = sched_start(fx, &f, &remote, &local, 0);
 	free(put(fx->q, "s@here.test", rcpts, 3, 0));
 	/* one.test and map.test: two jobs, three recipients; they bounce,
-	 * and the DSNs (one per job: XXX #5 one per message would be
-	 * nicer) go to the local sender through the local transport. */
-	assert_true(wait_until(&f, &f.bounces, 2));
+	 * and one DSN for the message covers all three; it goes to the
+	 * local sender through the local transport. */
+	assert_true(wait_until(&f, &f.bounces, 1));
 	assert_int_equal(fake_get(&f, &f.jobs), 2);
 	assert_int_equal(fake_get(&f, &f.rcpts), 3);
 	assert_true(f.seen_nexthop_map);
 	usleep(300000);
 	queue_sched_stop(s);
-	assert_int_equal(f.bounces, 2);
+	assert_int_equal(f.bounces, 1);
+	assert_int_equal(f.dsn_failed, 3);
 	assert_int_equal(queue_count(fx->q), 0);
 	assert_int_equal(count_files(fx->root, "bodies"), 0);
 }
@@ -514,12 +610,12 @@ test_sched_bounce_never_bounced(void **state)
 {
 	struct fx *fx = *state;
 	struct fake f = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, QUEUE_PERM,
-	    false };
+	    false, 0, 0 };
 	struct queue_transport remote, local;
 	struct queue_sched *s;
 	const char *rcpts[] = { "a@one.test" };
 
-	s = sched_start(fx, &f, &remote, &local);
+	s = sched_start(fx, &f, &remote, &local, 0);
 	free(put(fx->q, "", rcpts, 1, 0));
 	assert_true(wait_until(&f, &f.jobs, 1));
 	usleep(300000);
@@ -533,14 +629,14 @@ test_sched_retry_then_ok(void **state)
 {
 	struct fx *fx = *state;
 	struct fake f = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, QUEUE_TEMP,
-	    false };
+	    false, 0, 0 };
 	struct queue_transport remote, local;
 	struct queue_sched *s;
 	struct queue_info info;
 	const char *rcpts[] = { "a@one.test" };
 	char *id;
 
-	s = sched_start(fx, &f, &remote, &local);
+	s = sched_start(fx, &f, &remote, &local, 0);
 	id = put(fx->q, "s@here.test", rcpts, 1, 0);
 	assert_true(wait_until(&f, &f.jobs, 1));
 	usleep(200000);
@@ -560,6 +656,119 @@ test_sched_retry_then_ok(void **state)
 	free(id);
 }
 
+/* queue.db as petrel wrote it at schema version 1 (frozen here: the
+ * upgrade must keep working on such a file). */
+static const char v1_sql[] =
+	"CREATE TABLE msgs (id INTEGER PRIMARY KEY, qid TEXT NOT NULL UNIQUE,"
+	" sender TEXT NOT NULL, envid TEXT,"
+	" ret_hdrs INTEGER NOT NULL DEFAULT 0,"
+	" is_8bit INTEGER NOT NULL DEFAULT 0,"
+	" is_utf8 INTEGER NOT NULL DEFAULT 0, size INTEGER NOT NULL,"
+	" created INTEGER NOT NULL, held INTEGER NOT NULL DEFAULT 0,"
+	" warned INTEGER NOT NULL DEFAULT 0);"
+	"CREATE TABLE rcpts (id INTEGER PRIMARY KEY,"
+	" msg_id INTEGER NOT NULL REFERENCES msgs(id) ON DELETE CASCADE,"
+	" address TEXT NOT NULL, domain TEXT NOT NULL,"
+	" notify INTEGER NOT NULL DEFAULT 0, orcpt TEXT,"
+	" attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
+	" last_reply TEXT NOT NULL DEFAULT '',"
+	" last_relay TEXT NOT NULL DEFAULT '');"
+	"CREATE INDEX rcpts_due ON rcpts(next_attempt);"
+	"CREATE INDEX rcpts_msg ON rcpts(msg_id);"
+	"INSERT INTO msgs VALUES (1, '00112233aabbccdd', 's@here.test', NULL,"
+	" 0, 0, 0, 20, 1700000000, 1, 0);"
+	"INSERT INTO rcpts VALUES (1, 1, 'a@one.test', 'one.test', 0, NULL,"
+	" 3, 1700000600, '451 4.0.0 l8r', 'fake[127.0.0.1]:25');"
+	"PRAGMA user_version = 1;";
+
+static void
+make_db(const char *root, const char *sql)
+{
+	char path[128];
+	sqlite3 *db;
+
+	snprintf(path, sizeof(path), "%s/queue", root);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/queue/queue.db", root);
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+/* Every earlier schema version is upgraded with its data; a newer one
+ * is refused with a message naming the problem. */
+static void
+test_schema_upgrade(void **state)
+{
+	struct fx *fx = *state;
+	struct queue_info info;
+	struct queue *q;
+	char *err = NULL, root[96];
+	sqlite3 *db;
+
+	/* The fixture opened an empty directory: version 0 went all the
+	 * way up. */
+	db = queue_db_open(fx->q, NULL);
+	assert_non_null(db);
+	assert_int_equal(queue_db_version(db), 2);
+	sqlite3_close(db);
+
+	snprintf(root, sizeof(root), "%s/v1", fx->root);
+	assert_int_equal(mkdir(root, 0700), 0);
+	make_db(root, v1_sql);
+	q = queue_open(root, fx->pool, &err);
+	if (q == NULL)
+		fail_msg("%s", err);
+	assert_int_equal(queue_show(q, "00112233aabbccdd", &info, NULL), 1);
+	assert_string_equal(info.sender, "s@here.test");
+	assert_true(info.is_held);
+	assert_int_equal(info.nrcpts, 1);
+	assert_int_equal(info.rcpts[0].attempts, 3);
+	assert_string_equal(info.rcpts[0].last_reply, "451 4.0.0 l8r");
+	queue_info_free(&info, 1);
+	db = queue_db_open(q, NULL);
+	assert_int_equal(queue_db_version(db), 2);
+	assert_int_equal(sqlite3_exec(db, "SELECT dsn, dsn_status FROM rcpts",
+	    NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+	queue_close(q);
+
+	snprintf(root, sizeof(root), "%s/v99", fx->root);
+	assert_int_equal(mkdir(root, 0700), 0);
+	make_db(root, "PRAGMA user_version = 99;");
+	assert_null(queue_open(root, fx->pool, &err));
+	assert_non_null(strstr(err, "schema version 99, newer"));
+	free(err);
+}
+
+/* Two destinations keep deferring: after delay_warning, one "delayed"
+ * DSN covers both recipients, once; then they are delivered with no
+ * other DSN. */
+static void
+test_sched_one_delay_warning(void **state)
+{
+	struct fx *fx = *state;
+	struct fake f = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0, 0, QUEUE_TEMP,
+	    false, 0, 0 };
+	struct queue_transport remote, local;
+	struct queue_sched *s;
+	const char *rcpts[] = { "a@one.test", "c@map.test" };
+
+	s = sched_start(fx, &f, &remote, &local, 1);
+	free(put(fx->q, "s@here.test", rcpts, 2, 0));
+	assert_true(wait_until(&f, &f.bounces, 1));
+	assert_true(wait_until(&f, &f.jobs, 6));
+	pthread_mutex_lock(&f.mu);
+	f.answer = QUEUE_OK;
+	pthread_mutex_unlock(&f.mu);
+	usleep(2500000);
+	queue_sched_stop(s);
+	assert_int_equal(f.bounces, 1);
+	assert_int_equal(f.dsn_delayed, 2);
+	assert_int_equal(f.dsn_failed, 0);
+	assert_int_equal(queue_count(fx->q), 0);
+}
+
 int
 main(void)
 {
@@ -574,11 +783,17 @@ main(void)
 		cmocka_unit_test(test_mx_order),
 		cmocka_unit_test(test_reply_status),
 		cmocka_unit_test(test_dsn_text),
+		cmocka_unit_test(test_dns_ttls),
+		cmocka_unit_test(test_route_ttl),
 		cmocka_unit_test_setup_teardown(test_sched_groups_and_bounces,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_sched_bounce_never_bounced, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_sched_retry_then_ok,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_sched_one_delay_warning,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_schema_upgrade,
 		    setup, teardown),
 	};
 
