@@ -207,6 +207,8 @@ int	pg_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	pg_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+int	pg_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	pg_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 int	pg_mailbox_keywords(struct store *st, int64_t mailbox_id,

@@ -1,5 +1,6 @@
-/* Mailbox counters, UID lists, keywords and \Recent marks for IMAP in the
- * PostgreSQL store, as status.c and notify.c for SQLite.
+/* Mailbox counters, UID lists, keywords, \Recent marks and expunged UIDs
+ * (QRESYNC) for IMAP in the PostgreSQL store, as status.c, notify.c and
+ * vanished.c for SQLite.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
@@ -189,4 +190,20 @@ pg_notify_mailbox(struct store *st, int64_t mailbox_id)
 	if (ONE_ROW(res))
 		store_notify_user(st, pg_int(res, 0, 0));
 	PQclear(res);
+}
+
+int
+pg_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
+{
+	struct pg_conn *c;
+
+	*uids_out = NULL;
+	*n_out = 0;
+	if ((c = pg_conn_get(st)) == NULL)
+		return -1;
+	return pg_uids(pg_query(c, "SELECT uid FROM vanished WHERE "
+	    "mailbox_id = $1 AND modseq >= $2 AND uid BETWEEN $3 AND $4 "
+	    "ORDER BY uid", "iiii", mailbox_id, (int64_t)since, (int64_t)lo,
+	    (int64_t)hi), uids_out, n_out);
 }

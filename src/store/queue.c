@@ -1,7 +1,8 @@
-/* The group committer's queue, shared by the backends: deliveries whose
- * body is ready wait here until the committer thread takes all of them
- * for one transaction; the count of deliveries in flight lets closing the
- * store wait for the last done().
+/* A group committer's queue: deliveries whose body is ready wait here
+ * until the committer thread takes all of them for one transaction; the
+ * count of deliveries in flight lets closing the store wait for the last
+ * done(). The PostgreSQL backend uses it; the SQLite committer (commit.c)
+ * still keeps its own, which also counts inline bodies.
  * SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stddef.h>
