@@ -9,6 +9,7 @@
 #ifndef PETREL_STORE_BACKEND_H
 #define PETREL_STORE_BACKEND_H
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -202,6 +203,29 @@ typedef int store_name_fn(void *arg, const char *name);
 int	 store_name_parents(const char *name, store_name_fn *fn, void *arg);
 /* Whether name is a child (at any depth) of parent. */
 bool	 store_name_is_below(const char *name, const char *parent);
+
+/* queue.c: the group committer's queue. Items are deliveries, linked
+ * through a pointer of theirs at next_off (offsetof their next). */
+struct store_queue {
+	pthread_mutex_t	 lock;
+	pthread_cond_t	 cond;
+	size_t		 next_off;
+	void		*head;
+	void		*tail;
+	unsigned	 in_flight;	/* held, not yet released */
+	bool		 is_closing;
+};
+void	 store_queue_init(struct store_queue *q, size_t next_off);
+void	 store_queue_fini(struct store_queue *q);
+/* A delivery starts (commit) and ends (its done() posted). */
+void	 store_queue_hold(struct store_queue *q);
+void	 store_queue_release(struct store_queue *q);
+void	 store_queue_push(struct store_queue *q, void *item);
+/* Wait for items and take all of them (a list through their links);
+ * NULL once the queue closes. */
+void	*store_queue_take(struct store_queue *q);
+/* Wait until nothing is held, then make store_queue_take() return NULL. */
+void	 store_queue_close(struct store_queue *q);
 
 /* watch.c: wake the local watches of one account, or of every account
  * (after notifications may have been missed). Any thread. */

@@ -22,32 +22,7 @@
 void
 pg_commit_enqueue(struct pg_delivery *d)
 {
-	struct pg_store *st = pg_of(d->st);
-
-	pthread_mutex_lock(&st->lock);
-	d->next = NULL;
-	if (st->pending_tail != NULL)
-		st->pending_tail->next = d;
-	else
-		st->pending_head = d;
-	st->pending_tail = d;
-	pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
-}
-
-/* Wait for work; take all of it. NULL when the store closes. */
-static struct pg_delivery *
-batch_take(struct pg_store *st)
-{
-	struct pg_delivery *batch;
-
-	pthread_mutex_lock(&st->lock);
-	while (st->pending_head == NULL && !st->is_closing)
-		pthread_cond_wait(&st->cond, &st->lock);
-	batch = st->pending_head;
-	st->pending_head = st->pending_tail = NULL;
-	pthread_mutex_unlock(&st->lock);
-	return batch;
+	store_queue_push(&pg_of(d->st)->commits, d);
 }
 
 /* Take the next UID of the mailbox to file into: the one named, else
@@ -239,7 +214,7 @@ pg_commit_main(void *arg)
 	struct pg_store *st = arg;
 	struct pg_delivery *batch;
 
-	while ((batch = batch_take(st)) != NULL)
+	while ((batch = store_queue_take(&st->commits)) != NULL)
 		batch_commit(st, batch);
 	return NULL;
 }

@@ -25,14 +25,22 @@ notice_drop(void *arg, const char *message)
 	(void)message;
 }
 
+/* Defaults first, then the URL (dbname, expanded), whose settings win. A
+ * server that does not answer must not hang an event loop for long, and
+ * a dead peer must show on an idle connection (the listener's). */
+static const char *const conn_keys[] = { "connect_timeout", "keepalives",
+	"keepalives_idle", "keepalives_interval", "keepalives_count",
+	"dbname", NULL };
+
 PGconn *
 pg_connect(const char *url, char **err_out)
 {
+	const char *values[] = { "5", "1", "30", "10", "3", url, NULL };
 	PGresult *res;
 	PGconn *pg;
 	char *msg, *nl;
 
-	pg = PQconnectdb(url);
+	pg = PQconnectdbParams(conn_keys, values, 1);
 	if (pg == NULL) {
 		store_err(err_out, "store: out of memory connecting");
 		return NULL;
@@ -235,6 +243,7 @@ query_v(struct pg_conn *c, int result_format, const char *sql,
 	size_t idx;
 	int n = 0, tries;
 
+	c->sqlstate[0] = '\0';		/* no stale cause of a later error */
 	for (; *types != '\0'; types++, n++) {
 		if (n == PARAMS_MAX)
 			fatalx("store: too many parameters");
@@ -337,7 +346,10 @@ pg_exec_n(struct pg_conn *c, uint64_t *n_out, const char *sql,
 int
 pg_cmd(struct pg_conn *c, const char *sql)
 {
-	PGresult *res = PQexec(c->pg, sql);
+	PGresult *res;
+
+	c->sqlstate[0] = '\0';
+	res = PQexec(c->pg, sql);
 
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
 		conn_error(c, res);
@@ -449,4 +461,23 @@ void
 pg_conn_key_destroy(void *arg)
 {
 	conn_destroy(arg);
+}
+
+int
+pg_uids(PGresult *res, uint32_t **uids_out, size_t *n_out)
+{
+	uint32_t *uids;
+	int i, n;
+
+	if (res == NULL)
+		return -1;
+	/* Never NULL: store_web_page() frees it even when empty. */
+	n = PQntuples(res);
+	uids = xcalloc(n ? (size_t)n : 1, sizeof(*uids));
+	for (i = 0; i < n; i++)
+		uids[i] = (uint32_t)pg_int(res, i, 0);
+	PQclear(res);
+	*uids_out = uids;
+	*n_out = (size_t)n;
+	return 0;
 }

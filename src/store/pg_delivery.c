@@ -102,10 +102,7 @@ pg_delivery_finish(struct pg_delivery *d)
 	else if (event_base_once(d->base, -1, EV_TIMEOUT, done_cb, d,
 	    NULL) == -1)
 		fatalx("store: event_base_once failed");
-	pthread_mutex_lock(&st->lock);
-	if (--st->in_flight == 0)
-		pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
+	store_queue_release(&st->commits);
 }
 
 void
@@ -118,9 +115,7 @@ pg_delivery_commit(struct store_delivery *sd, struct event_base *base,
 	d->base = base;
 	d->done = done;
 	d->done_arg = arg;
-	pthread_mutex_lock(&st->lock);
-	st->in_flight++;
-	pthread_mutex_unlock(&st->lock);
+	store_queue_hold(&st->commits);
 	if (d->n_rcpts == 0) {
 		d->err = xstrdup("delivery without recipients");
 		pg_delivery_finish(d);

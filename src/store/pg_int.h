@@ -26,14 +26,10 @@ struct pg_store {
 	char			*url;		/* libpq connection URI */
 	struct iopool		*pool;
 	pthread_key_t		 conn_key;
-	/* lock guards the fields below it. */
+	/* lock guards conns. */
 	pthread_mutex_t		 lock;
-	pthread_cond_t		 cond;
 	struct pg_conn		*conns;		/* every thread's */
-	unsigned		 in_flight;	/* deliveries not yet done */
-	struct pg_delivery	*pending_head;	/* the committer's queue */
-	struct pg_delivery	*pending_tail;
-	bool			 is_closing;
+	struct store_queue	 commits;	/* deliveries to file */
 	bool			 has_committer;
 	pthread_t		 committer;
 	/* The listener (pg_listen.c). */
@@ -61,7 +57,7 @@ struct pg_conn {
 	const char		**prepared;
 	size_t			 n_prepared;
 	char			*err;		/* the last error, heap */
-	bool			 in_txn;	/* between pg_begin and its end */
+	bool			 in_txn;	/* since pg_begin() */
 	char			 sqlstate[6];	/* of the last error */
 };
 
@@ -108,6 +104,9 @@ char	*pg_strdup(const PGresult *res, int row, int col);
 /* The text in column 0 of every row, appended to a heap array of heap
  * strings; clears res. 0, or -1 (on a NULL res). */
 int	 pg_strings(PGresult *res, char ***out, size_t *n_out);
+/* Column 0 of every row as UIDs, a heap array; clears res. 0, or -1 (on
+ * a NULL res). */
+int	 pg_uids(PGresult *res, uint32_t **uids_out, size_t *n_out);
 
 /* pg_schema.c */
 /* Create or migrate the schema to the current version. 0 or -1. */
@@ -208,6 +207,8 @@ int	pg_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	pg_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
+int	pg_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 int	pg_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 int	pg_mailbox_keywords(struct store *st, int64_t mailbox_id,

@@ -134,10 +134,10 @@ listen_main(void *arg)
 		PQfinish(pg);
 		log_warnx("store event=listen result=lost");
 		do {
-			if (listen_pause(st))
-				return NULL;
 			free(err);
 			err = NULL;
+			if (listen_pause(st))
+				return NULL;
 		} while ((pg = listen_connect(st, &err)) == NULL);
 		log_info("store event=listen result=reconnected");
 		store_watch_wake_all(&st->base);

@@ -4,12 +4,13 @@
  * than this petrel), then start the group committer and the listener
  * that carries change notifications between nodes.
  * SPDX-License-Identifier: ISC */
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
-#include "store/pg_int.h"
+#include "store/pg_delivery.h"
 
 static int
 schema_check(const char *url, char **err_out)
@@ -38,7 +39,7 @@ pg_open(const char *url, struct iopool *pool, char **err_out)
 	st->pool = pool;
 	st->listen_stop[0] = st->listen_stop[1] = -1;
 	pthread_mutex_init(&st->lock, NULL);
-	pthread_cond_init(&st->cond, NULL);
+	store_queue_init(&st->commits, offsetof(struct pg_delivery, next));
 	if (pthread_key_create(&st->conn_key, pg_conn_key_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
 	if (pg_listen_start(st, err_out) == -1) {
@@ -55,12 +56,7 @@ pg_open(const char *url, struct iopool *pool, char **err_out)
 static void
 committer_stop(struct pg_store *st)
 {
-	pthread_mutex_lock(&st->lock);
-	while (st->in_flight > 0)
-		pthread_cond_wait(&st->cond, &st->lock);
-	st->is_closing = true;
-	pthread_cond_broadcast(&st->cond);
-	pthread_mutex_unlock(&st->lock);
+	store_queue_close(&st->commits);
 	if (st->has_committer)
 		pthread_join(st->committer, NULL);
 }
@@ -76,7 +72,7 @@ pg_close(struct store *base)
 	 * destructor no longer runs once the key is deleted. */
 	pthread_key_delete(st->conn_key);
 	pg_conns_close(st);
-	pthread_cond_destroy(&st->cond);
+	store_queue_fini(&st->commits);
 	pthread_mutex_destroy(&st->lock);
 	free(st->url);
 	free(st);

@@ -39,6 +39,7 @@ const struct store_ops pg_ops = {
 	.mailbox_state = pg_mailbox_state,
 	.mailbox_uids = pg_mailbox_uids,
 	.mailbox_count = pg_mailbox_count,
+	.vanished = pg_vanished,
 	.mailbox_first_unseen = pg_mailbox_first_unseen,
 	.mailbox_keywords = pg_mailbox_keywords,
 	.recent_take = pg_recent_take,

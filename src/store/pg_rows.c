@@ -345,26 +345,14 @@ pg_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
     size_t *n_out)
 {
 	struct pg_conn *c;
-	PGresult *res;
-	uint32_t *uids;
-	int i, n;
 
 	*uids_out = NULL;
 	*n_out = 0;
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
-	res = pg_query(c, "SELECT uid FROM messages WHERE mailbox_id = $1 "
-	    "ORDER BY internal_date DESC, uid DESC", "i", mailbox_id);
-	if (res == NULL)
-		return -1;
-	n = PQntuples(res);
-	uids = xcalloc(n ? (size_t)n : 1, sizeof(*uids));
-	for (i = 0; i < n; i++)
-		uids[i] = (uint32_t)pg_int(res, i, 0);
-	PQclear(res);
-	*uids_out = uids;
-	*n_out = (size_t)n;
-	return 0;
+	return pg_uids(pg_query(c, "SELECT uid FROM messages WHERE "
+	    "mailbox_id = $1 ORDER BY internal_date DESC, uid DESC", "i",
+	    mailbox_id), uids_out, n_out);
 }
 
 int

@@ -103,6 +103,34 @@ static const char *const migrations[] = {
 	"    USING gin (hdr gin_trgm_ops);"
 	"CREATE INDEX text_index_body ON text_index"
 	"    USING gin (body gin_trgm_ops);",
+	/* 3: expunged UIDs for IMAP QRESYNC (RFC 7162 3.2.5), as SQLite's
+	 * step 6: a message leaving its mailbox (DELETE, or an UPDATE of
+	 * its mailbox_id) is recorded with the mailbox's modseq at that
+	 * moment; a mailbox deleted, or made anew (new UIDVALIDITY), takes
+	 * its records along. */
+	"CREATE TABLE vanished ("
+	"  mailbox_id	bigint NOT NULL,"
+	"  uid		bigint NOT NULL,"
+	"  modseq	bigint NOT NULL,"
+	"  PRIMARY KEY (mailbox_id, uid));"
+	"CREATE INDEX vanished_modseq ON vanished(mailbox_id, modseq);"
+	"CREATE FUNCTION petrel_vanished() RETURNS trigger LANGUAGE plpgsql"
+	"    AS $$BEGIN INSERT INTO vanished SELECT old.mailbox_id, old.uid,"
+	"    highestmodseq FROM mailboxes WHERE id = old.mailbox_id ON"
+	"    CONFLICT (mailbox_id, uid) DO UPDATE SET modseq ="
+	"    excluded.modseq; RETURN NULL; END$$;"
+	"CREATE TRIGGER messages_vanished AFTER DELETE ON messages"
+	"    FOR EACH ROW EXECUTE FUNCTION petrel_vanished();"
+	"CREATE TRIGGER messages_moved AFTER UPDATE OF mailbox_id ON messages"
+	"    FOR EACH ROW WHEN (old.mailbox_id <> new.mailbox_id)"
+	"    EXECUTE FUNCTION petrel_vanished();"
+	"CREATE FUNCTION petrel_vanished_gc() RETURNS trigger LANGUAGE"
+	"    plpgsql AS $$BEGIN DELETE FROM vanished WHERE mailbox_id ="
+	"    old.id; RETURN NULL; END$$;"
+	"CREATE TRIGGER mailboxes_vanished_gc AFTER DELETE ON mailboxes"
+	"    FOR EACH ROW EXECUTE FUNCTION petrel_vanished_gc();"
+	"CREATE TRIGGER mailboxes_vanished_reset AFTER UPDATE OF uidvalidity"
+	"    ON mailboxes FOR EACH ROW EXECUTE FUNCTION petrel_vanished_gc();",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

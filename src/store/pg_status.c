@@ -1,5 +1,6 @@
-/* Mailbox counters, UID lists, keywords and \Recent marks for IMAP in the
- * PostgreSQL store, as status.c and notify.c for SQLite.
+/* Mailbox counters, UID lists, keywords, \Recent marks and expunged UIDs
+ * (QRESYNC) for IMAP in the PostgreSQL store, as status.c, notify.c and
+ * vanished.c for SQLite.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 
@@ -67,28 +68,14 @@ pg_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
 	struct pg_conn *c;
-	PGresult *res;
-	uint32_t *uids;
-	int i, n;
 
 	*uids_out = NULL;
 	*n_out = 0;
 	if ((c = pg_conn_get(st)) == NULL)
 		return -1;
-	res = pg_query(c, "SELECT uid FROM messages WHERE mailbox_id = $1 AND "
-	    "uid BETWEEN $2 AND $3 ORDER BY uid", "iii", mailbox_id,
-	    (int64_t)lo, (int64_t)hi);
-	if (res == NULL)
-		return -1;
-	if ((n = PQntuples(res)) > 0) {
-		uids = xcalloc((size_t)n, sizeof(*uids));
-		for (i = 0; i < n; i++)
-			uids[i] = (uint32_t)pg_int(res, i, 0);
-		*uids_out = uids;
-		*n_out = (size_t)n;
-	}
-	PQclear(res);
-	return 0;
+	return pg_uids(pg_query(c, "SELECT uid FROM messages WHERE "
+	    "mailbox_id = $1 AND uid BETWEEN $2 AND $3 ORDER BY uid", "iii",
+	    mailbox_id, (int64_t)lo, (int64_t)hi), uids_out, n_out);
 }
 
 int
@@ -203,4 +190,20 @@ pg_notify_mailbox(struct store *st, int64_t mailbox_id)
 	if (ONE_ROW(res))
 		store_notify_user(st, pg_int(res, 0, 0));
 	PQclear(res);
+}
+
+int
+pg_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
+{
+	struct pg_conn *c;
+
+	*uids_out = NULL;
+	*n_out = 0;
+	if ((c = pg_conn_get(st)) == NULL)
+		return -1;
+	return pg_uids(pg_query(c, "SELECT uid FROM vanished WHERE "
+	    "mailbox_id = $1 AND modseq >= $2 AND uid BETWEEN $3 AND $4 "
+	    "ORDER BY uid", "iiii", mailbox_id, (int64_t)since, (int64_t)lo,
+	    (int64_t)hi), uids_out, n_out);
 }

@@ -199,3 +199,39 @@ def test_database_restart_under_a_running_server(pg):
                           for g in got)
         assert subjects == [b"after", b"before"], subjects
 
+
+
+def test_concurrent_deliveries_through_two_nodes_never_share_a_uid(pg):
+    import threading
+    per_thread = 15
+    with Nodes(pg, n=2, listen=("smtp", "imap")) as n:
+        errors = []
+
+        def sender(srv, tag):
+            try:
+                c = smtplib.SMTP("127.0.0.1", srv.ports["smtp"],
+                                 timeout=harness.timeout(60))
+                for i in range(per_thread):
+                    c.sendmail("x@client.test", [ALICE], harness.make_message(
+                        "%s-%d" % (tag, i), b"body\r\n"))
+                c.quit()
+            except Exception as e:      # reported below
+                errors.append(repr(e))
+
+        threads = [threading.Thread(target=sender, args=(s, "%s%d" % (
+            s.name, k))) for s in n.nodes for k in range(2)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert not errors, errors
+        c = imap_login(n.nodes[1])
+        c.select("INBOX")
+        typ, data = c.uid("SEARCH", None, "ALL")
+        uids = [int(x) for x in data[0].split()]
+        want = per_thread * len(threads)
+        assert len(uids) == want and len(set(uids)) == want, uids
+        assert sorted(uids) == list(range(1, want + 1)), uids
+        typ, data = c.status("INBOX", "(UIDNEXT MESSAGES)")
+        assert b"UIDNEXT %d" % (want + 1) in data[0], data
+        c.logout()

@@ -523,6 +523,55 @@ test_watch(void **state)
 	event_base_free(base);
 }
 
+/* QRESYNC's expunged UIDs (RFC 7162 3.2.5): an expunge and a MOVE out of
+ * the mailbox record the UIDs with a mod-sequence at or after the one the
+ * client knew. */
+static void
+test_vanished(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox mb, archive;
+	uint32_t *uids, *src, *dst, uv, uid;
+	uint64_t before;
+	char *err = NULL;
+	size_t n;
+	int i;
+
+	for (i = 0; i < 4; i++)
+		append(f, f->inbox.id, 0, NULL);
+	assert_int_equal(store_mailbox_find(f->st, f->uid, "INBOX", &mb), 1);
+	before = mb.highestmodseq;
+	uid = 2;
+	assert_int_equal(store_msgs_expunge(f->st, f->inbox.id, &uid, 1,
+	    &err), 0);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, before, 1,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], 2);
+	free(uids);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, before + 100, 1,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 0);
+	free(uids);
+	assert_int_equal(store_mailbox_find(f->st, f->uid, "Archive",
+	    &archive), 1);
+	uid = 3;
+	assert_int_equal(store_msgs_copy(f->st, f->inbox.id, archive.id, &uid,
+	    1, true, &uv, &src, &dst, &n, &err), 0);
+	free(src);
+	free(dst);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, before, 1,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(uids[0], 2);
+	assert_int_equal(uids[1], 3);
+	free(uids);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, before, 3, 3,
+	    &uids, &n), 0);
+	assert_int_equal(n, 1);
+	free(uids);
+}
+
 /* A database made by schema version 1 upgrades in place. */
 static void
 test_migration(void **state)
@@ -596,6 +645,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_append_recent, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_watch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_vanished, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_text_index, setup,
 		    teardown),
 		cmocka_unit_test(test_migration),
