@@ -9,7 +9,7 @@
 CC	?= cc
 B	?= build
 PKGS	 = libevent libevent_openssl libevent_pthreads openssl sqlite3 libcares \
-	   jansson gumbo libcrypt
+	   jansson gumbo libcrypt libpq
 CFLAGS	?= -O2 -g
 WARN	 = -std=c17 -Wall -Wextra -Wformat=2 -Wshadow -Wvla \
 	   -Wmissing-prototypes -Wstrict-prototypes -Werror

@@ -33,7 +33,8 @@ sys.path.insert(0, os.path.join(TOP, "tests", "imap"))
 import lib  # noqa: E402
 
 PASSWORD = "benchpass"
-WORK = "/tmp/petrel-imapbench"
+# IMAP_BENCH_WORK: where the corpus, Dovecot and their data go.
+WORK = os.environ.get("IMAP_BENCH_WORK", "/tmp/petrel-imapbench")
 
 
 class Conn:

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """Webmail measurements: time to a usable message list in the browser for a
 mailbox of N messages (default 10,000), and API latency (p50/p99) under 50
-concurrent sessions with wrk (Debian's). Starts its own `petrel serve` on
+concurrent sessions with wrk (Debian's), half folder lists, half pages of
+50 messages, first all from the middle of the folder, then spread over
+all of it; with the server's CPU time per request. Starts its own `petrel serve` on
 free loopback ports; needs tests/web/setup.sh and `apt-get install wrk`.
 
     bench/web/bench.py [N]          PETREL_BIN=... to pick the binary
@@ -10,6 +12,7 @@ SPDX-License-Identifier: ISC
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -33,11 +36,14 @@ request = function()
   i = i + 1
   local c = cookies[(i %% #cookies) + 1]
   local p = (i %% 2 == 0) and "/api/folders" or
-      "/api/folders/INBOX/messages?offset=%d&limit=50"
+      string.format("/api/folders/INBOX/messages?offset=%%d&limit=50",
+                    %s)
   return wrk.format("GET", p, { ["Cookie"] = c })
 end
 """
-
+# Where the pages are: all in the middle (as first measured), or spread
+# over the whole folder (every page of a scroll from top to bottom).
+OFFSETS = {"middle": "%d", "spread": "(i * 7919) %% %d"}
 
 def deliver_range(srv, to, lo, hi):
     for start in range(lo, hi, 50):     # a session takes so many commands
@@ -71,21 +77,34 @@ def browser_time(port, user):
     return out.stdout.strip() or out.stderr.strip()
 
 
-def wrk(port, user, n):
+def cpu_seconds(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def wrk(srv, user, n, where):
+    port = srv.ports["http"]
     cookies = []
     for _ in range(SESSIONS):
         w = test_http.Web(port)
         w.login(user)
         cookies.append(w.cookie)
     lua = tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False)
-    lua.write(LUA % (n // 2))
+    arg = n // 2 if where == "middle" else max(1, n - 50)
+    lua.write(LUA % (OFFSETS[where] % arg))
     lua.close()
+    cpu0 = cpu_seconds(srv.proc.pid)
     p = subprocess.run(["wrk", "-t2", "-c%d" % SESSIONS, "-d15s",
                         "--latency", "-s", lua.name,
                         "http://127.0.0.1:%d" % port, "--"] + cookies,
                        capture_output=True, text=True, timeout=60)
+    cpu = cpu_seconds(srv.proc.pid) - cpu0
     os.unlink(lua.name)
-    return p.stdout
+    m = re.search(r"(\d+) requests in", p.stdout)
+    reqs = int(m.group(1)) if m else 0
+    return p.stdout + "server CPU %.2f s, %.3f ms per request\n" % (
+        cpu, 1000 * cpu / reqs if reqs else 0)
 
 
 def main(argv):
@@ -102,7 +121,9 @@ def main(argv):
         secs = deliver(srv, user, n)
         print("delivered %d messages over SMTP in %.1f s" % (n, secs))
         print("browser: " + browser_time(srv.ports["http"], user))
-        print(wrk(srv.ports["http"], user, n))
+        for where in OFFSETS:
+            print("wrk, pages %s:" % where)
+            print(wrk(srv, user, n, where))
     finally:
         srv.stop()
     return 0

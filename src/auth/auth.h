@@ -1,17 +1,18 @@
-/* Authentication shared by every protocol: password hashes today; SASL
- * mechanisms and login throttling join them here.
+/* Authentication shared by every protocol: password hashes, SASL
+ * mechanisms and login throttling.
  *
  * Password hashes are yescrypt ("$y$") for new passwords; bcrypt ("$2b$",
  * "$2y$") hashes are accepted when checking, so accounts imported from other
- * systems keep working. Every hash goes through libcrypt's crypt_r(). All
- * functions here are blocking (a hash costs tens of milliseconds of CPU):
- * call them from an iopool job, never straight from an event loop.
+ * systems keep working. Every hash goes through libcrypt's crypt_r(). The
+ * password functions are blocking (a hash costs tens of milliseconds of
+ * CPU): call them from an iopool job, never straight from an event loop.
  * SPDX-License-Identifier: ISC */
 #ifndef PETREL_AUTH_H
 #define PETREL_AUTH_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <time.h>
 
 /* Longest password accepted, in octets; longer ones never match. */
 #define AUTH_PASSWORD_MAX	1024
@@ -30,16 +31,36 @@ bool	 auth_password_check_dummy(const char *password);
 /* Compare two byte strings in time that depends only on their lengths. */
 bool	 auth_equal_ct(const void *a, size_t alen, const void *b, size_t blen);
 
-/* Login throttling per client address, shared by every protocol (and so
- * by every listener): failures make the next attempt wait, doubling up to
- * 16 s, and 10 failures within 15 minutes refuse the address until the
- * window has passed. A success clears the address. Thread-safe. */
+/* Login throttling, one table for every protocol (and so for every
+ * listener). Thread-safe.
+ *
+ * Per client address: failures make the next attempt wait, doubling up
+ * to 16 s, and AUTH_THROTTLE_ADDR_BLOCK failures, each within
+ * AUTH_THROTTLE_ADDR_WINDOW seconds of the one before, refuse the address
+ * until that long after the last. A success clears the address. */
+#define AUTH_THROTTLE_ADDR_BLOCK	10
+#define AUTH_THROTTLE_ADDR_WINDOW	900
 struct sockaddr;
 /* Seconds to wait before answering the next attempt from peer. */
 unsigned auth_throttle_delay(const struct sockaddr *peer);
 bool	 auth_throttle_is_blocked(const struct sockaddr *peer);
 void	 auth_throttle_failed(const struct sockaddr *peer);
 void	 auth_throttle_succeeded(const struct sockaddr *peer);
+
+/* Per account (the name as typed, any case), whatever the address: after
+ * max_failures failures, each within window seconds of the one before,
+ * the account is refused until window seconds after the last; a success
+ * clears it. Used by the webmail's sign-in. The time is passed in. */
+#define AUTH_THROTTLE_ACCOUNT_MAX	10
+#define AUTH_THROTTLE_ACCOUNT_WINDOW	900
+/* Set the limits (the defaults above until then); call before any
+ * thread uses the throttle. */
+void	 auth_throttle_account_limits(unsigned max_failures,
+	    unsigned window);
+/* Seconds until user may try again: 0 when it may now. */
+unsigned auth_throttle_account_wait(const char *user, time_t now);
+void	 auth_throttle_account_failed(const char *user, time_t now);
+void	 auth_throttle_account_succeeded(const char *user, time_t now);
 
 /* SASL (RFC 4422) mechanisms PLAIN (RFC 4616) and LOGIN, shared by SMTP
  * AUTH (RFC 4954), POP3 AUTH (RFC 5034) and IMAP AUTHENTICATE. The

@@ -41,10 +41,9 @@ cli_store_open(void)
 		return NULL;
 	}
 	cli_pool = iopool_new(1);
-	st = store_open(data_dir, cli_pool, &err);
+	st = store_open(daemon_store_location(cfg), cli_pool, &err);
 	if (st == NULL) {
-		fprintf(stderr, "petrel: cannot open the store in %s: %s\n",
-		    data_dir, err);
+		fprintf(stderr, "petrel: cannot open the store: %s\n", err);
 		free(err);
 		iopool_free(cli_pool);
 		cli_pool = NULL;

@@ -18,6 +18,8 @@ int	cli_user(int argc, char **argv);
 int	cli_alias(int argc, char **argv);
 /* petrel queue list|show|flush|delete|hold|release|inject. */
 int	cli_queue(int argc, char **argv);
+/* petrel store copy --from LOCATION --to LOCATION (src/cli/store.c). */
+int	cli_store(int argc, char **argv);
 /* petrel config show|schema. */
 int	cli_config(int argc, char **argv);
 /* petrel mail [-A ACCOUNT] [-f FOLDER] COMMAND ...: the mail client

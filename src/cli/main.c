@@ -25,6 +25,8 @@ static const struct {
 	{ "queue",	cli_queue,
 	  "queue list | queue show|delete|hold|release ID | "
 	  "queue flush [ID] | queue inject -f SENDER RCPT..." },
+	{ "store",	cli_store,
+	  "store copy --from DIR-OR-URL --to DIR-OR-URL" },
 	{ "config",	cli_config,	"config show | config schema" },
 	{ "mail",	cli_mail,
 	  "mail [-A ACCOUNT] [-f FOLDER] send|list|read|save|reply|reply-all|"

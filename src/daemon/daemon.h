@@ -21,6 +21,9 @@ extern const struct config_key web_config_keys[];
  * exists, else the defaults. NULL with *err_out (heap, caller frees)
  * naming the file and line of a mistake. */
 struct config	*daemon_config_open(const char *path, char **err_out);
+/* What store_open() takes: the store key (a PostgreSQL URL), or the
+ * data directory of the embedded store when it is empty. */
+const char	*daemon_store_location(const struct config *cfg);
 /* The host name petrel calls itself: hostname, or the system's name. */
 const char	*daemon_hostname(const struct config *cfg);
 

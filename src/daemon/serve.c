@@ -19,6 +19,7 @@
 
 #include "daemon.h"
 #include "daemon_int.h"
+#include "auth/auth.h"
 #include "lib/iopool.h"
 #include "lib/log.h"
 #include "lib/str.h"
@@ -164,7 +165,8 @@ fill_web(struct web_server *web, const struct config *cfg,
 	web->sessions = web_sessions_new(
 	    (unsigned)config_duration(cfg, "http.session_idle"),
 	    (unsigned)config_duration(cfg, "http.session_lifetime"));
-	web->throttle = web_throttle_new(
+	web->views = web_views_new();
+	auth_throttle_account_limits(
 	    (unsigned)config_uint(cfg, "http.login_max_failures"),
 	    (unsigned)config_duration(cfg, "http.login_window"));
 }
@@ -260,8 +262,9 @@ daemon_serve(struct config *cfg)
 	if (mkdir(data_dir, 0700) != 0 && errno != EEXIST)
 		fatal("cannot create data_dir %s", data_dir);
 	pool = iopool_new((int)config_uint(cfg, "io_threads"));
-	if ((st = store_open(data_dir, pool, &err)) == NULL)
-		fatalx("cannot open the store in %s: %s", data_dir, err);
+	if ((st = store_open(daemon_store_location(cfg), pool, &err)) ==
+	    NULL)
+		fatalx("cannot open the store: %s", err);
 	dq = daemon_queue_start(cfg, st, pool);
 	tls = tls_server_ctx_new(config_str(cfg, "tls.cert"),
 	    config_str(cfg, "tls.key"), data_dir, daemon_hostname(cfg), &err);
@@ -285,7 +288,7 @@ daemon_serve(struct config *cfg)
 		close(srv.listeners[i].fd);
 	free(srv.listeners);
 	web_sessions_free(srv.web.sessions);
-	web_throttle_free(srv.web.throttle);
+	web_views_free(srv.web.views);
 	SSL_CTX_free(tls);
 	log_info("serve event=stopped");
 	return 0;

@@ -19,6 +19,10 @@ static const struct config_key core_keys[] = {
 	  "Name in greetings and Received: lines; empty: the system's name" },
 	{ "data_dir", CONFIG_STR, "./var", 0, 0,
 	  "Directory holding the store (metadata, message bodies, TLS)" },
+	{ "store", CONFIG_STR, "", 0, 0,
+	  "Where mail is stored: empty for the embedded store in data_dir, "
+	  "or postgresql://user:password@host:port/db to share a "
+	  "PostgreSQL database between nodes" },
 	{ "listen.smtp", CONFIG_LISTEN, "127.0.0.1:2525", 0, 0,
 	  "SMTP for mail to local users (MX, port 25 in production)" },
 	{ "listen.submission", CONFIG_LISTEN, "127.0.0.1:2587", 0, 0,
@@ -151,4 +155,12 @@ daemon_hostname(const struct config *cfg)
 	if (name[0] == '\0' && gethostname(name, sizeof(name) - 1) != 0)
 		str_copy(name, "localhost", sizeof(name));
 	return name;
+}
+
+const char *
+daemon_store_location(const struct config *cfg)
+{
+	const char *store = config_str(cfg, "store");
+
+	return store[0] != '\0' ? store : config_str(cfg, "data_dir");
 }

@@ -10,7 +10,9 @@ imap_capability_write(struct imap_session *s, struct buf *out)
 {
 	bool is_tls = s->conn != NULL && conn_is_tls(s->conn);
 
-	buf_adds(out, "IMAP4rev1 LITERAL+ SASL-IR ID ENABLE "
+	/* Both revisions: a client wanting rev2 says ENABLE IMAP4rev2
+	 * (RFC 9051 Appendix A). LITERAL+ includes LITERAL- (RFC 7888). */
+	buf_adds(out, "IMAP4rev1 IMAP4rev2 LITERAL+ SASL-IR ID ENABLE "
 	    "IDLE NAMESPACE");
 	if (s->state == IMAP_ST_NOAUTH) {
 		if (!is_tls && s->srv->tls != NULL)
@@ -22,7 +24,9 @@ imap_capability_write(struct imap_session *s, struct buf *out)
 		return;
 	}
 	buf_adds(out, " UIDPLUS MOVE UNSELECT CHILDREN SPECIAL-USE "
-	    "LIST-EXTENDED LIST-STATUS CONDSTORE ESEARCH");
+	    "LIST-EXTENDED LIST-STATUS CONDSTORE QRESYNC ESEARCH SEARCHRES "
+	    "BINARY "
+	    "STATUS=SIZE");
 	buf_addf(out, " APPENDLIMIT=%llu",
 	    (unsigned long long)s->srv->max_literal);
 }

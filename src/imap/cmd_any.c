@@ -114,6 +114,19 @@ imap_cmd_enable(struct imap_cmd *cmd)
 			s->has_condstore = true;
 			buf_adds(&b, " CONDSTORE");
 		}
+		/* RFC 7162 3.2.3: QRESYNC turns CONDSTORE on too. */
+		if (imap_arg_is_atom(&cmd->args.v[i], "QRESYNC") &&
+		    !s->has_qresync) {
+			s->has_qresync = s->has_condstore = true;
+			buf_adds(&b, " QRESYNC");
+		}
+		/* RFC 9051 Appendix A: names in UTF-8, ESEARCH answers, no
+		 * \Recent from now on. */
+		if (imap_arg_is_atom(&cmd->args.v[i], "IMAP4rev2") &&
+		    !s->has_rev2) {
+			s->has_rev2 = true;
+			buf_adds(&b, " IMAP4rev2");
+		}
 	}
 	imap_untagged(s, "ENABLED%s", buf_cstr(&b));
 	buf_free(&b);

@@ -23,6 +23,7 @@
 struct fetch_run {
 	struct fetch_spec spec;
 	uint64_t	 changedsince;
+	bool		 has_vanished;	/* VANISHED modifier (RFC 7162) */
 	uint32_t	*uids;		/* what was asked, ascending */
 	size_t		 n;
 	size_t		 pos;		/* next uid to load */
@@ -32,6 +33,7 @@ struct fetch_run {
 	size_t		 item;		/* next item of the current row */
 	bool		 in_row;
 	bool		 is_failed;
+	bool		 is_unknown_cte;	/* a BINARY item got NIL */
 	struct fetch_msg msg;
 	uint64_t	 s_off;		/* the range being streamed */
 	uint64_t	 s_left;
@@ -142,10 +144,12 @@ row_begin(struct imap_session *s, struct fetch_run *fr)
 	fr->msg.fd = -1;
 	fr->msg.row = r;
 	fr->msg.msn = imap_view_msn(s->view, r->uid);
-	fr->msg.is_recent = imap_view_is_recent(s->view, r->uid);
+	fr->msg.is_recent = imap_view_shows_recent(s, r->uid);
 	fr->in_row = true;
 	fr->item = 0;
-	buf_addf(&fr->out, "* %u FETCH (", fr->msg.msn);
+	buf_add(&fr->out, "* ", 2);
+	imap_put_uint(&fr->out, fr->msg.msn);
+	buf_add(&fr->out, " FETCH (", 8);
 }
 
 static void
@@ -157,22 +161,23 @@ row_end(struct fetch_run *fr)
 	fr->ri++;
 }
 
-/* Send more of the streamed range. -1 on a read error. */
+/* Send more of the streamed range. A plain connection hands all of it to
+ * the kernel (sendfile, no copy here); under TLS it is read into the
+ * output buffer a chunk at a time, as output drains. -1 on a read
+ * error. */
 static int
 stream_more(struct imap_session *s, struct fetch_run *fr)
 {
-	char *chunk = xmalloc(CHUNK);
-	size_t want = fr->s_left < CHUNK ? (size_t)fr->s_left : CHUNK;
-	ssize_t n;
+	size_t want = (size_t)fr->s_left;
 
-	n = pread(fr->msg.fd, chunk, want, (off_t)fr->s_off);
-	if (n > 0) {
-		imap_write(s, chunk, (size_t)n);
-		fr->s_off += (uint64_t)n;
-		fr->s_left -= (uint64_t)n;
-	}
-	free(chunk);
-	return n > 0 ? 0 : -1;
+	if (conn_is_tls(s->conn) && want > CHUNK)
+		want = CHUNK;
+	if (conn_write_file(s->conn, fr->msg.fd, (off_t)fr->s_off, want) ==
+	    -1)
+		return -1;
+	fr->s_off += want;
+	fr->s_left -= want;
+	return 0;
 }
 
 /* One step: a streamed chunk, an item, or the start or end of a row.
@@ -195,6 +200,7 @@ step(struct imap_session *s, struct fetch_run *fr)
 			buf_addc(&fr->out, ' ');
 		rc = imap_fetch_item_write(s, it, &fr->msg, &fr->out,
 		    &fr->s_off, &fr->s_left);
+		fr->is_unknown_cte |= fr->msg.is_unknown_cte;
 		if (rc == 1)
 			flush(s, fr);
 		return rc == -1 ? -1 : 0;
@@ -234,28 +240,65 @@ fetch_continue(struct imap_cmd *cmd)
 		imap_session_close(s);
 		return CMD_DONE;
 	}
-	imap_reply_ok(cmd, "%s completed", cmd->is_uid ? "UID FETCH" :
-	    "FETCH");
+	if (fr->is_unknown_cte)
+		imap_reply_no(cmd, "[UNKNOWN-CTE] A part's transfer encoding "
+		    "is unknown");
+	else
+		imap_reply_ok(cmd, "%s completed", cmd->is_uid ?
+		    "UID FETCH" : "FETCH");
 	return CMD_DONE;
 }
 
+/* (CHANGEDSINCE modseq [VANISHED]) (RFC 7162 3.1.4.1, 3.2.6): VANISHED
+ * only with UID FETCH, CHANGEDSINCE and QRESYNC enabled. */
 static int
 modifiers(struct imap_cmd *cmd, const struct imap_arg *a,
     struct fetch_run *fr)
 {
 	const char *errstr;
+	size_t i;
 
-	/* RFC 7162 3.1.4.1: (CHANGEDSINCE modseq). */
-	if (a->type != IMAP_ARG_LIST || a->n != 2 ||
-	    !imap_arg_is_atom(&a->list[0], "CHANGEDSINCE") ||
-	    a->list[1].type != IMAP_ARG_ATOM)
+	if (a->type != IMAP_ARG_LIST || a->n == 0)
 		return -1;
-	fr->changedsince = str_to_uint_n(a->list[1].p, a->list[1].len, 1,
-	    INT64_MAX, &errstr);
-	if (errstr != NULL)
+	for (i = 0; i < a->n; i++) {
+		if (imap_arg_is_atom(&a->list[i], "VANISHED") &&
+		    !fr->has_vanished) {
+			fr->has_vanished = true;
+			continue;
+		}
+		if (!imap_arg_is_atom(&a->list[i], "CHANGEDSINCE") ||
+		    fr->changedsince != 0 || i + 1 == a->n ||
+		    a->list[i + 1].type != IMAP_ARG_ATOM)
+			return -1;
+		i++;
+		fr->changedsince = str_to_uint_n(a->list[i].p, a->list[i].len,
+		    1, INT64_MAX, &errstr);
+		if (errstr != NULL)
+			return -1;
+	}
+	if (fr->changedsince == 0 || (fr->has_vanished &&
+	    (!cmd->is_uid || !cmd->session->has_qresync)))
 		return -1;
 	cmd->session->has_condstore = true;
 	imap_fetch_spec_add(&fr->spec, FETCH_MODSEQ);
+	return 0;
+}
+
+/* UID FETCH set (... VANISHED): the UIDs of set expunged since
+ * CHANGEDSINCE, before the FETCH responses (RFC 7162 3.2.6). */
+static int
+vanished_report(struct imap_session *s, const struct imap_arg *a,
+    uint64_t since)
+{
+	struct imap_seqset set;
+	const struct imap_view *v = s->view;
+
+	/* "*" reaches the last UID given out: the last messages may be the
+	 * ones gone. */
+	if (imap_seqset_parse(a->p, a->len, v->uidnext - 1, &set) == -1)
+		return -1;
+	imap_vanished_earlier(s, since, &set);
+	imap_seqset_free(&set);
 	return 0;
 }
 
@@ -282,7 +325,8 @@ imap_cmd_fetch(struct imap_cmd *cmd)
 		return CMD_DONE;
 	}
 	if (imap_view_set(s, a[0].p, a[0].len, cmd->is_uid, &fr->uids,
-	    &fr->n) == -1) {
+	    &fr->n) == -1 || (fr->has_vanished && vanished_report(s, &a[0],
+	    fr->changedsince) == -1)) {
 		imap_reply_bad(cmd, "Invalid message set");
 		return CMD_DONE;
 	}

@@ -150,6 +150,39 @@ box_find(const struct list_req *r, const char *name)
 	return NULL;
 }
 
+/* RFC 3501 6.3.9: a subscribed name the pattern does not match (with
+ * "%") shows through its nearest parents that it does match: those not
+ * subscribed themselves are listed once, as \Noselect, so that the
+ * client can walk down to the name. */
+static void
+lsub_parents(struct imap_session *s, struct list_req *r)
+{
+	char **done = NULL, *parent, *slash;
+	size_t n_done = 0, i, k;
+
+	for (i = 0; i < r->n_subs; i++) {
+		if (pattern_match(r, r->subs[i]))
+			continue;
+		parent = xstrdup(r->subs[i]);
+		while ((slash = strrchr(parent, '/')) != NULL) {
+			*slash = '\0';
+			if (is_subscribed(r, parent) ||
+			    !pattern_match(r, parent))
+				continue;
+			for (k = 0; k < n_done && strcmp(done[k], parent) != 0;
+			    k++)
+				;
+			if (k < n_done)
+				continue;
+			list_line(s, r, NULL, parent, false, false);
+			done = xreallocarray(done, n_done + 1, sizeof(*done));
+			done[n_done++] = xstrdup(parent);
+		}
+		free(parent);
+	}
+	store_strings_free(done, n_done);
+}
+
 static void
 list_subscribed(struct imap_session *s, struct list_req *r)
 {
@@ -162,6 +195,8 @@ list_subscribed(struct imap_session *s, struct list_req *r)
 		mi = box_find(r, r->subs[i]);
 		list_line(s, r, mi, r->subs[i], true, false);
 	}
+	if (r->is_lsub)
+		lsub_parents(s, r);
 	/* RFC 5258 3.5: a parent whose children are subscribed. */
 	if (!(r->opts & SEL_RECURSIVE))
 		return;
@@ -234,12 +269,12 @@ add_pattern(struct imap_session *s, struct list_req *r, const char *ref,
 	struct buf b = BUF_INIT;
 	char *pat, *full;
 
-	(void)s;
 	if (a->type == IMAP_ARG_LIST || (pat = imap_arg_str(a)) == NULL)
 		return -1;
 	full = xasprintf("%s%s", ref, pat);
 	free(pat);
-	if (imap_mutf7_decode(full, strlen(full), &b) == -1) {
+	/* IMAP4rev2 patterns are UTF-8 as they are (RFC 9051 5.1). */
+	if (s->has_rev2 || imap_mutf7_decode(full, strlen(full), &b) == -1) {
 		buf_free(&b);
 		buf_adds(&b, full);
 	}

@@ -18,6 +18,7 @@
 #define RET_MAX		0x02
 #define RET_ALL		0x04
 #define RET_COUNT	0x08
+#define RET_SAVE	0x10	/* SEARCHRES (RFC 5182 2.1) */
 
 #define SEARCH_PARTS	4	/* pool jobs for a search that reads bodies */
 
@@ -158,6 +159,29 @@ plain_reply(struct imap_cmd *cmd, struct search_job *j)
 	buf_free(&b);
 }
 
+/* SEARCH RETURN (SAVE ...) sets "$" to the UIDs found, only the MIN and
+ * MAX ones when those are the other options (RFC 5182 2.4); a failed
+ * search empties it. */
+static void
+save_result(struct imap_session *s, struct search_job *j)
+{
+	uint32_t *uids = xcalloc(j->n_hits + 1, sizeof(*uids));
+	size_t i, n = 0;
+	bool is_minmax = (j->ret & (RET_ALL | RET_COUNT)) == 0 &&
+	    (j->ret & (RET_MIN | RET_MAX)) != 0;
+
+	for (i = 0; i < j->n_hits && !j->is_failed; i++) {
+		if (is_minmax && !((i == 0 && (j->ret & RET_MIN)) ||
+		    (i + 1 == j->n_hits && (j->ret & RET_MAX))))
+			continue;
+		uids[n++] = j->cmd->is_uid ? j->hits[i] :
+		    j->view.uids[j->hits[i] - 1];
+	}
+	if (s->view != NULL)
+		imap_view_save(s->view, uids, n);
+	free(uids);
+}
+
 static void
 search_done(void *arg)
 {
@@ -169,12 +193,15 @@ search_done(void *arg)
 		return;
 	parts_merge(j);
 	if (imap_job_done(cmd->session)) {
+		if (j->ret & RET_SAVE)
+			save_result(cmd->session, j);
 		if (j->is_failed)
 			imap_reply_no(cmd, "[SERVERBUG] Search failed");
 		else {
-			if (j->is_esearch)
+			/* SAVE alone asks for no ESEARCH (RFC 5182 2.1). */
+			if (j->is_esearch && j->ret != RET_SAVE)
 				esearch_reply(cmd, j);
-			else
+			else if (!j->is_esearch)
 				plain_reply(cmd, j);
 			imap_reply_ok(cmd, "%s completed", cmd->is_uid ?
 			    "UID SEARCH" : "SEARCH");
@@ -197,6 +224,7 @@ search_options(struct imap_cmd *cmd, struct search_job *j, size_t *i)
 	if (*i + 1 < cmd->args.n && imap_arg_is_atom(&a[*i], "RETURN") &&
 	    a[*i + 1].type == IMAP_ARG_LIST) {
 		j->is_esearch = true;
+		j->ret = 0;
 		o = &a[*i + 1];
 		for (k = 0; k < o->n; k++) {
 			if (imap_arg_is_atom(&o->list[k], "MIN"))
@@ -207,6 +235,8 @@ search_options(struct imap_cmd *cmd, struct search_job *j, size_t *i)
 				j->ret |= RET_ALL;
 			else if (imap_arg_is_atom(&o->list[k], "COUNT"))
 				j->ret |= RET_COUNT;
+			else if (imap_arg_is_atom(&o->list[k], "SAVE"))
+				j->ret |= RET_SAVE;
 			else
 				return -1;
 		}
@@ -256,9 +286,13 @@ prepare_work(void *arg)
 	struct search_job *j = arg;
 	const struct imap_view *v = &j->view;
 	struct store_row *rows;
-	size_t from, to, n;
+	size_t from = 0, to, n;
 
-	for (from = 0; from < v->n; from = to) {
+	/* What this session's earlier searches brought in stays there: the
+	 * cache and the index live as long as the bodies. */
+	while (from < v->n && v->uids[from] < v->indexed_below)
+		from++;
+	for (; from < v->n; from = to) {
 		to = from + SEARCH_BATCH < v->n ? from + SEARCH_BATCH : v->n;
 		if (store_rows_get(j->st, v->mb.id, v->uids[from],
 		    v->uids[to - 1], 0, STORE_ROW_CACHE | STORE_ROW_TEXT,
@@ -273,7 +307,11 @@ static void
 prepare_done(void *arg)
 {
 	struct search_job *j = arg;
+	struct imap_view *v = j->cmd->session->view;
 
+	if (!j->cmd->session->is_gone && v != NULL &&
+	    v->mb.id == j->view.mb.id && j->view.n > 0)
+		v->indexed_below = j->view.uids[j->view.n - 1] + 1;
 	parts_start(j, j->base);
 }
 
@@ -282,7 +320,7 @@ search_start(struct imap_session *s, struct search_job *j)
 {
 	j->base = conn_base(s->conn);
 	imap_job_start(s);
-	if (imap_search_needs_body(j->q))
+	if (imap_search_has_text_keys(j->q))
 		iopool_submit(s->srv->pool, j->base, prepare_work,
 		    prepare_done, j);
 	else
@@ -300,9 +338,17 @@ imap_cmd_search(struct imap_cmd *cmd)
 
 	j->cmd = cmd;
 	j->st = s->srv->store;
+	/* IMAP4rev2 answers every SEARCH with ESEARCH, ALL by default
+	 * (RFC 9051 6.4.4, 7.3.4). */
+	if (s->has_rev2) {
+		j->is_esearch = true;
+		j->ret = RET_ALL;
+	}
 	if ((rc = search_options(cmd, j, &i)) != 0 ||
 	    (j->q = imap_search_parse(s, cmd->args.v + i, cmd->args.n - i,
 	    &errstr)) == NULL) {
+		if (rc == -2 && (j->ret & RET_SAVE))
+			imap_view_save(s->view, NULL, 0);
 		if (rc == -2)
 			imap_reply_no(cmd, "[BADCHARSET (UTF-8 US-ASCII)] "
 			    "Unsupported charset");

@@ -12,21 +12,51 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 
+/* The select parameters: (CONDSTORE) (RFC 7162 3.1.8) or (QRESYNC (...))
+ * (3.2.5), the latter only once enabled. 0, -1 bad syntax, -2 not
+ * enabled. */
+static int
+select_params(struct imap_session *s, const struct imap_arg *a,
+    struct imap_qresync *q, bool *has_qresync)
+{
+	*has_qresync = false;
+	if (a->type != IMAP_ARG_LIST || a->n == 0 || a->n > 2)
+		return -1;
+	if (a->n == 1)
+		return imap_arg_is_atom(&a->list[0], "CONDSTORE") ? 0 : -1;
+	if (!imap_arg_is_atom(&a->list[0], "QRESYNC"))
+		return -1;
+	if (!s->has_qresync)
+		return -2;
+	if (imap_qresync_parse(&a->list[1], q) == -1)
+		return -1;
+	*has_qresync = true;
+	return 0;
+}
+
 static enum cmd_result
 select_common(struct imap_cmd *cmd, bool is_readonly)
 {
 	struct imap_session *s = cmd->session;
 	const struct imap_arg *a = cmd->args.v;
+	struct imap_qresync q;
+	bool has_qresync = false;
 	char *name;
+	int rc = 0;
 
 	if (cmd->args.n < 1 || cmd->args.n > 2 || (cmd->args.n == 2 &&
-	    (a[1].type != IMAP_ARG_LIST || a[1].n != 1 ||
-	    !imap_arg_is_atom(&a[1].list[0], "CONDSTORE")))) {
-		imap_reply_bad(cmd, "Syntax: %s mailbox [(CONDSTORE)]",
-		    cmd->name);
+	    (rc = select_params(s, &a[1], &q, &has_qresync)) != 0)) {
+		if (rc == -2)
+			imap_reply_bad(cmd, "ENABLE QRESYNC first");
+		else
+			imap_reply_bad(cmd, "Syntax: %s mailbox [(CONDSTORE)]"
+			    " or [(QRESYNC (uidvalidity modseq [uids]))]",
+			    cmd->name);
 		return CMD_DONE;
 	}
 	if ((name = imap_mailbox_from_client(s, &a[0])) == NULL) {
+		if (has_qresync)
+			imap_qresync_free(&q);
 		imap_reply_bad(cmd, "Bad mailbox name");
 		return CMD_DONE;
 	}
@@ -37,9 +67,14 @@ select_common(struct imap_cmd *cmd, bool is_readonly)
 	}
 	if (cmd->args.n == 2)
 		s->has_condstore = true;
-	if (imap_view_open(s, name, is_readonly, cmd) == 0)
+	if (imap_view_open(s, name, is_readonly, cmd) == 0) {
+		if (has_qresync)
+			imap_qresync_select(s, &q);
 		imap_reply_ok(cmd, "[%s] %s completed", is_readonly ?
 		    "READ-ONLY" : "READ-WRITE", cmd->name);
+	}
+	if (has_qresync)
+		imap_qresync_free(&q);
 	free(name);
 	return CMD_DONE;
 }
@@ -216,7 +251,9 @@ imap_cmd_expunge(struct imap_cmd *cmd)
 	}
 	if (!cmd->is_uid)
 		return expunge_start(cmd, NULL, false);
-	if (imap_seqset_parse(a[0].p, a[0].len, s->view->n ?
+	if (a[0].len == 1 && a[0].p[0] == '$')
+		imap_view_saved_seqset(s->view, &set);	/* RFC 5182 */
+	else if (imap_seqset_parse(a[0].p, a[0].len, s->view->n ?
 	    s->view->uids[s->view->n - 1] : 0, &set) == -1) {
 		imap_reply_bad(cmd, "Bad UID set");
 		return CMD_DONE;

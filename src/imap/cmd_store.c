@@ -101,7 +101,7 @@ answer(struct imap_cmd *cmd, const struct store_req *r,
 			buf_addf(&b, "UID %u ", res[i].uid);
 		buf_adds(&b, "FLAGS ");
 		imap_flags_write(res[i].flags, res[i].keywords,
-		    imap_view_is_recent(s->view, res[i].uid), &b);
+		    imap_view_shows_recent(s, res[i].uid), &b);
 		if (s->has_condstore)
 			buf_addf(&b, " MODSEQ (%llu)",
 			    (unsigned long long)res[i].modseq);

@@ -38,14 +38,15 @@ imap_fetch_spec_free(struct fetch_spec *fs)
 	memset(fs, 0, sizeof(*fs));
 }
 
-static struct fetch_item *
-item_add(struct fetch_spec *fs, enum fetch_kind kind)
+struct fetch_item *
+imap_fetch_item_new(struct fetch_spec *fs, enum fetch_kind kind)
 {
 	struct fetch_item *it;
 	size_t i;
 
 	/* The same simple item twice is answered once. */
-	for (i = 0; i < fs->n && kind != FETCH_SECTION; i++)
+	for (i = 0; i < fs->n && kind != FETCH_SECTION &&
+	    kind != FETCH_BINARY && kind != FETCH_BINARY_SIZE; i++)
 		if (fs->v[i].kind == kind)
 			return NULL;
 	fs->v = xreallocarray(fs->v, fs->n + 1, sizeof(*fs->v));
@@ -137,8 +138,8 @@ section_parse(struct fetch_item *it, const char *p, size_t len)
 	return section_tail(it, p + i, len - i);
 }
 
-static int
-partial_parse(struct fetch_item *it, const char *p, size_t len)
+int
+imap_fetch_partial_parse(struct fetch_item *it, const char *p, size_t len)
 {
 	const char *dot = str_chr(p, len, '.'), *errstr;
 
@@ -159,7 +160,7 @@ static int
 body_section(struct fetch_spec *fs, const char *p, size_t len, bool is_peek)
 {
 	const char *close = memchr(p, ']', len);
-	struct fetch_item *it = item_add(fs, FETCH_SECTION);
+	struct fetch_item *it = imap_fetch_item_new(fs, FETCH_SECTION);
 	size_t slen;
 
 	it->is_peek = is_peek;
@@ -168,7 +169,7 @@ body_section(struct fetch_spec *fs, const char *p, size_t len, bool is_peek)
 	slen = (size_t)(close - p) - 1;
 	if (section_parse(it, p + 1, slen) == -1)
 		return -1;
-	if (close + 1 < p + len && partial_parse(it, close + 1,
+	if (close + 1 < p + len && imap_fetch_partial_parse(it, close + 1,
 	    (size_t)(p + len - close - 1)) == -1)
 		return -1;
 	it->label = it->has_partial ? xasprintf("BODY[%.*s]<%llu>",
@@ -183,7 +184,7 @@ static int
 rfc822_item(struct fetch_spec *fs, const char *label, enum fetch_sec sec,
     bool sets_seen)
 {
-	struct fetch_item *it = item_add(fs, FETCH_SECTION);
+	struct fetch_item *it = imap_fetch_item_new(fs, FETCH_SECTION);
 
 	it->part = xstrdup("");
 	it->sec = sec;
@@ -210,7 +211,7 @@ item_parse(struct fetch_spec *fs, const char *p, size_t len)
 
 	for (i = 0; i < sizeof(simple) / sizeof(simple[0]); i++) {
 		if (str_ieq(p, len, simple[i].name)) {
-			(void)item_add(fs, simple[i].kind);
+			(void)imap_fetch_item_new(fs, simple[i].kind);
 			return 0;
 		}
 	}
@@ -220,6 +221,15 @@ item_parse(struct fetch_spec *fs, const char *p, size_t len)
 		return rfc822_item(fs, "RFC822.HEADER", SEC_HEADER, false);
 	if (str_ieq(p, len, "RFC822.TEXT"))
 		return rfc822_item(fs, "RFC822.TEXT", SEC_TEXT, true);
+	if (str_iprefix(p, len, "BINARY.PEEK["))
+		return imap_fetch_binary_parse(fs, p + 11, len - 11,
+		    FETCH_BINARY, true);
+	if (str_iprefix(p, len, "BINARY.SIZE["))
+		return imap_fetch_binary_parse(fs, p + 11, len - 11,
+		    FETCH_BINARY_SIZE, true);
+	if (str_iprefix(p, len, "BINARY["))
+		return imap_fetch_binary_parse(fs, p + 6, len - 6,
+		    FETCH_BINARY, false);
 	if (str_iprefix(p, len, "BODY.PEEK["))
 		return body_section(fs, p + 9, len - 9, true);
 	if (str_iprefix(p, len, "BODY["))
@@ -233,13 +243,13 @@ macro_parse(struct fetch_spec *fs, const struct imap_arg *a)
 	/* RFC 3501 6.4.5 macros. */
 	if (imap_arg_is_atom(a, "ALL") || imap_arg_is_atom(a, "FAST") ||
 	    imap_arg_is_atom(a, "FULL")) {
-		(void)item_add(fs, FETCH_FLAGS);
-		(void)item_add(fs, FETCH_INTERNALDATE);
-		(void)item_add(fs, FETCH_SIZE);
+		(void)imap_fetch_item_new(fs, FETCH_FLAGS);
+		(void)imap_fetch_item_new(fs, FETCH_INTERNALDATE);
+		(void)imap_fetch_item_new(fs, FETCH_SIZE);
 		if (!imap_arg_is_atom(a, "FAST"))
-			(void)item_add(fs, FETCH_ENVELOPE);
+			(void)imap_fetch_item_new(fs, FETCH_ENVELOPE);
 		if (imap_arg_is_atom(a, "FULL"))
-			(void)item_add(fs, FETCH_BODY);
+			(void)imap_fetch_item_new(fs, FETCH_BODY);
 		return 1;
 	}
 	return 0;
@@ -276,7 +286,7 @@ imap_fetch_spec_add(struct fetch_spec *fs, enum fetch_kind kind)
 	for (i = 0; i < fs->n; i++)
 		if (fs->v[i].kind == kind)
 			return;
-	(void)item_add(fs, kind);
+	(void)imap_fetch_item_new(fs, kind);
 	/* Put it first, as clients expect UID early. */
 	it = &fs->v[fs->n - 1];
 	if (fs->n > 1) {
@@ -306,8 +316,8 @@ msg_open(struct imap_session *s, struct fetch_msg *m)
 }
 
 /* Parse the body file (for part numbers), once per message. */
-static int
-msg_parse(struct imap_session *s, struct fetch_msg *m)
+int
+imap_fetch_msg_parse(struct imap_session *s, struct fetch_msg *m)
 {
 	struct mime_parser *ps;
 	char blk[16384];
@@ -328,8 +338,9 @@ msg_parse(struct imap_session *s, struct fetch_msg *m)
 }
 
 /* Read [off, off+len) of the body file into out. */
-static int
-file_read(struct fetch_msg *m, uint64_t off, uint64_t len, struct buf *out)
+int
+imap_fetch_file_read(struct fetch_msg *m, uint64_t off, uint64_t len,
+    struct buf *out)
 {
 	ssize_t n;
 
@@ -388,7 +399,7 @@ section_range(struct imap_session *s, const struct fetch_item *it,
 		*len = m->row->size;
 		return 1;
 	}
-	if (msg_parse(s, m) == -1)
+	if (imap_fetch_msg_parse(s, m) == -1)
 		return -1;
 	if ((p = mime_part_find(m->tree, it->part, strlen(it->part))) == NULL)
 		return 0;
@@ -417,8 +428,9 @@ section_range(struct imap_session *s, const struct fetch_item *it,
 	}
 }
 
-static void
-partial_apply(const struct fetch_item *it, uint64_t *off, uint64_t *len)
+void
+imap_fetch_partial_apply(const struct fetch_item *it, uint64_t *off,
+    uint64_t *len)
 {
 	if (!it->has_partial)
 		return;
@@ -446,7 +458,7 @@ section_mem(struct imap_session *s, const struct fetch_item *it,
 	} else {
 		if ((rc = section_range(s, it, m, &off, &len)) != 1)
 			return rc;
-		if (file_read(m, off, len, &hdr) == -1) {
+		if (imap_fetch_file_read(m, off, len, &hdr) == -1) {
 			buf_free(&hdr);
 			return -1;
 		}
@@ -459,7 +471,9 @@ section_mem(struct imap_session *s, const struct fetch_item *it,
 	return 1;
 }
 
-#define INLINE_MAX	(256 * 1024)
+/* A body range up to this is copied into the response; a bigger one is
+ * left to the caller, which streams it from the file. */
+#define INLINE_MAX	(16 * 1024)
 
 static int
 section_write(struct imap_session *s, const struct fetch_item *it,
@@ -476,13 +490,13 @@ section_write(struct imap_session *s, const struct fetch_item *it,
 	    it->sec == SEC_FIELDS_NOT) {
 		if ((rc = section_mem(s, it, m, &data)) == 1) {
 			len = data.len;
-			partial_apply(it, &off, &len);
+			imap_fetch_partial_apply(it, &off, &len);
 			buf_addf(out, "{%llu}\r\n", (unsigned long long)len);
 			buf_add(out, data.data + off, (size_t)len);
 		}
 		buf_free(&data);
 	} else if ((rc = section_range(s, it, m, &off, &len)) == 1) {
-		partial_apply(it, &off, &len);
+		imap_fetch_partial_apply(it, &off, &len);
 		buf_addf(out, "{%llu}\r\n", (unsigned long long)len);
 		if (len > INLINE_MAX) {
 			*off_out = off;
@@ -490,7 +504,7 @@ section_write(struct imap_session *s, const struct fetch_item *it,
 			return msg_open(s, m) == -1 ? -1 : 1;
 		}
 		if (len > 0 && (msg_open(s, m) == -1 ||
-		    file_read(m, off, len, out) == -1))
+		    imap_fetch_file_read(m, off, len, out) == -1))
 			return -1;
 	}
 	if (rc == 0)
@@ -512,6 +526,27 @@ date_write(int64_t t, struct buf *out)
 	    tm.tm_sec);
 }
 
+void
+imap_put_uint(struct buf *out, uint64_t v)
+{
+	char t[20];
+	size_t i = sizeof(t);
+
+	do {
+		t[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	buf_add(out, t + i, sizeof(t) - i);
+}
+
+/* "NAME value" for a cached string: no printf, these are long. */
+static void
+cached_write(struct buf *out, const char *name, const char *v)
+{
+	buf_adds(out, name);
+	buf_adds(out, v != NULL ? v : "NIL");
+}
+
 int
 imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
     struct fetch_msg *m, struct buf *out, uint64_t *off_out,
@@ -521,7 +556,8 @@ imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
 
 	switch (it->kind) {
 	case FETCH_UID:
-		buf_addf(out, "UID %u", r->uid);
+		buf_add(out, "UID ", 4);
+		imap_put_uint(out, r->uid);
 		break;
 	case FETCH_FLAGS:
 		buf_adds(out, "FLAGS ");
@@ -532,23 +568,28 @@ imap_fetch_item_write(struct imap_session *s, const struct fetch_item *it,
 		date_write(r->internal_date, out);
 		break;
 	case FETCH_SIZE:
-		buf_addf(out, "RFC822.SIZE %llu", (unsigned long long)r->size);
+		buf_adds(out, "RFC822.SIZE ");
+		imap_put_uint(out, r->size);
 		break;
 	case FETCH_ENVELOPE:
-		buf_addf(out, "ENVELOPE %s", r->envelope ? r->envelope : "NIL");
+		cached_write(out, "ENVELOPE ", r->envelope);
 		break;
 	case FETCH_BODY:
-		buf_addf(out, "BODY %s", r->body ? r->body : "NIL");
+		cached_write(out, "BODY ", r->body);
 		break;
 	case FETCH_BODYSTRUCTURE:
-		buf_addf(out, "BODYSTRUCTURE %s", r->bodystructure ?
-		    r->bodystructure : "NIL");
+		cached_write(out, "BODYSTRUCTURE ", r->bodystructure);
 		break;
 	case FETCH_MODSEQ:
-		buf_addf(out, "MODSEQ (%llu)", (unsigned long long)r->modseq);
+		buf_adds(out, "MODSEQ (");
+		imap_put_uint(out, r->modseq);
+		buf_addc(out, ')');
 		break;
 	case FETCH_SECTION:
 		return section_write(s, it, m, out, off_out, len_out);
+	case FETCH_BINARY:
+	case FETCH_BINARY_SIZE:
+		return imap_fetch_binary_write(s, it, m, out);
 	}
 	return 0;
 }

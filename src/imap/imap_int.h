@@ -70,6 +70,7 @@ struct imap_arg {
 	size_t			 len;
 	struct imap_arg		*list;	/* IMAP_ARG_LIST */
 	size_t			 n;
+	bool			 is_literal8;	/* "~{n}": may hold NUL */
 };
 
 struct imap_args {
@@ -171,6 +172,11 @@ struct imap_view {
 	size_t			 n_recent;
 	size_t			 n_keywords;	/* in the last FLAGS */
 	bool			 has_expunges;	/* maybe some to report */
+	uint32_t		 indexed_below;	/* UIDs under it are in the
+						 * parse cache and text index */
+	uint32_t		*saved;		/* SEARCH RETURN (SAVE) UIDs,
+						 * ascending (RFC 5182) */
+	size_t			 n_saved;
 };
 
 struct imap_session {
@@ -188,6 +194,7 @@ struct imap_session {
 	bool			 has_condstore;	/* enabled (RFC 7162 3.1) */
 	bool			 has_utf8;	/* UTF8=ACCEPT (RFC 6855) */
 	bool			 has_rev2;	/* IMAP4rev2 enabled */
+	bool			 has_qresync;	/* enabled (RFC 7162 3.2.3) */
 	bool			 has_user_slot;
 	uint64_t		 lit_skip;	/* literal octets to drop */
 	struct imap_reader	 rd;
@@ -251,10 +258,17 @@ void	imap_view_sync(struct imap_session *s, bool can_expunge);
 /* msn of uid, 0 when not in the view. */
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid);
 bool	imap_view_is_recent(const struct imap_view *v, uint32_t uid);
-/* The UIDs a set names (msns, or UIDs with is_uid), ascending, as a heap
- * array. -1 when the set is malformed. */
+/* Whether FLAGS for uid list \Recent to this session (not in rev2). */
+bool	imap_view_shows_recent(const struct imap_session *s, uint32_t uid);
+/* The UIDs a set names (msns, or UIDs with is_uid; "$" the saved
+ * result), ascending, as a heap array. -1 when the set is malformed. */
 int	imap_view_set(struct imap_session *s, const char *p, size_t len,
 	    bool is_uid, uint32_t **uids_out, size_t *n_out);
+/* The saved search result "$" (RFC 5182): set it (UIDs, ascending), or
+ * get it as a set of UIDs. */
+void	imap_view_save(struct imap_view *v, const uint32_t *uids, size_t n);
+void	imap_view_saved_seqset(const struct imap_view *v,
+	    struct imap_seqset *out);
 /* Append "(\Seen kw ...)" (with \Recent when recent). */
 void	imap_flags_write(uint32_t flags, const char *keywords,
 	    bool is_recent, struct buf *out);
@@ -280,6 +294,8 @@ enum fetch_kind {
 	FETCH_BODYSTRUCTURE,
 	FETCH_MODSEQ,
 	FETCH_SECTION,		/* BODY[...], RFC822, RFC822.HEADER/TEXT */
+	FETCH_BINARY,		/* BINARY[...] (RFC 3516) */
+	FETCH_BINARY_SIZE,	/* BINARY.SIZE[...] */
 };
 
 enum fetch_sec {
@@ -318,6 +334,7 @@ struct fetch_msg {
 	bool		 is_recent;
 	int		 fd;		/* the body file, -1 until needed */
 	struct mime_part *tree;		/* its parse, when needed */
+	bool		 is_unknown_cte; /* a BINARY item could not decode */
 };
 
 /* Parse the item or item list a. 0, or -1 on bad syntax. */
@@ -332,6 +349,28 @@ int	imap_fetch_item_write(struct imap_session *s,
 	    const struct fetch_item *it, struct fetch_msg *m, struct buf *out,
 	    uint64_t *off_out, uint64_t *len_out);
 void	imap_fetch_msg_fini(struct fetch_msg *m);
+/* Append v in decimal (no printf: FETCH writes many numbers). */
+void	imap_put_uint(struct buf *out, uint64_t v);
+/* Helpers shared with fetch_binary.c: a new item (NULL for a repeated
+ * simple one), "<off.len>", cutting a range to it, the message's MIME
+ * parse (once), reading [off, off+len) of the body file. */
+struct fetch_item *imap_fetch_item_new(struct fetch_spec *fs,
+	    enum fetch_kind kind);
+int	imap_fetch_partial_parse(struct fetch_item *it, const char *p,
+	    size_t len);
+void	imap_fetch_partial_apply(const struct fetch_item *it, uint64_t *off,
+	    uint64_t *len);
+int	imap_fetch_msg_parse(struct imap_session *s, struct fetch_msg *m);
+int	imap_fetch_file_read(struct fetch_msg *m, uint64_t off, uint64_t len,
+	    struct buf *out);
+
+/* fetch_binary.c: BINARY[...]<..>, BINARY.PEEK and BINARY.SIZE. */
+int	imap_fetch_binary_parse(struct fetch_spec *fs, const char *p,
+	    size_t len, enum fetch_kind kind, bool is_peek);
+/* Append the item; 0, or -1 when the body cannot be read. An unknown
+ * transfer encoding writes NIL and sets m->is_unknown_cte. */
+int	imap_fetch_binary_write(struct imap_session *s,
+	    const struct fetch_item *it, struct fetch_msg *m, struct buf *out);
 
 /* cmd_mailbox.c: append "(MESSAGES 3 ...)" for the STATUS items in
  * list. 0, -1 for an unknown item, -2 when the mailbox is gone. */
@@ -342,6 +381,28 @@ int	imap_status_write(struct imap_session *s, int64_t mailbox_id,
  * as seconds since the epoch. 0 or -1. */
 int	imap_date_time_parse(const char *p, size_t len, time_t *out);
 
+/* qresync.c (RFC 7162 3.2) */
+struct imap_qresync {
+	uint32_t		 uidvalidity;
+	uint64_t		 modseq;
+	struct imap_seqset	 known;		/* known-uids */
+	bool			 has_known;
+};
+
+/* The QRESYNC parameter of SELECT/EXAMINE. 0, or -1 on bad syntax. */
+int	imap_qresync_parse(const struct imap_arg *a, struct imap_qresync *q);
+void	imap_qresync_free(struct imap_qresync *q);
+/* After SELECT's responses: VANISHED (EARLIER) and the FETCHes of what
+ * changed since the client's modseq, when its UIDVALIDITY still holds. */
+void	imap_qresync_select(struct imap_session *s, struct imap_qresync *q);
+/* "* VANISHED (EARLIER) ..." for the UIDs of set gone at or after since
+ * (UID FETCH's VANISHED modifier). */
+void	imap_vanished_earlier(struct imap_session *s, uint64_t since,
+	    const struct imap_seqset *set);
+/* "* VANISHED [(EARLIER)] 3:5,9" for the ascending uids (none: nothing). */
+void	imap_vanished_write(struct imap_session *s, bool is_earlier,
+	    const uint32_t *uids, size_t n);
+
 /* search.c */
 struct imap_search;
 /* Parse search keys from args[0..n) (RFC 3501 6.4.4). NULL with *errstr
@@ -349,9 +410,12 @@ struct imap_search;
 struct imap_search *imap_search_parse(struct imap_session *s,
 	    const struct imap_arg *args, size_t n, const char **errstr);
 void	imap_search_free(struct imap_search *q);
-/* Whether the search needs the body files (runs on the pool). */
+/* Whether the search needs the body files (runs on the pool; after
+ * imap_search_prepare(), only for what the text index did not answer),
+ * the parse cache, or the text index (BODY or TEXT keys). */
 bool	imap_search_needs_body(const struct imap_search *q);
 bool	imap_search_needs_cache(const struct imap_search *q);
+bool	imap_search_has_text_keys(const struct imap_search *q);
 /* The highest MODSEQ a key names (for the ESEARCH/SEARCH MODSEQ). */
 bool	imap_search_has_modseq(const struct imap_search *q);
 /* Look BODY and TEXT keys up in the store's text index, once every

@@ -280,6 +280,15 @@ parse_one(struct parser *ps, struct imap_arg *a, unsigned depth)
 		return parse_quoted(ps, a);
 	case '{':
 		return parse_literal(ps, a);
+	case '~':
+		/* literal8 (RFC 3516 4.4, RFC 9051 4.3): octets that may hold
+		 * NUL, only meant for APPEND. */
+		if (ps->pos + 1 < ps->len && ps->p[ps->pos + 1] == '{') {
+			ps->pos++;
+			a->is_literal8 = true;
+			return parse_literal(ps, a);
+		}
+		return parse_atom(ps, a);
 	case '(':
 		if (depth >= IMAP_DEPTH_MAX) {
 			ps->errstr = "Too deeply nested";
@@ -389,7 +398,8 @@ imap_args_free(struct imap_args *args)
 char *
 imap_arg_str(const struct imap_arg *arg)
 {
-	if (arg->type == IMAP_ARG_LIST)
+	/* literal8 is for APPEND's message only (RFC 3516 4.4). */
+	if (arg->type == IMAP_ARG_LIST || arg->is_literal8)
 		return NULL;
 	if (arg->type == IMAP_ARG_NIL)
 		return xstrdup("NIL");
@@ -408,5 +418,6 @@ imap_arg_is_atom(const struct imap_arg *arg, const char *s)
 bool
 imap_arg_is_string(const struct imap_arg *arg)
 {
-	return arg->type == IMAP_ARG_QUOTED || arg->type == IMAP_ARG_LITERAL;
+	return arg->type == IMAP_ARG_QUOTED ||
+	    (arg->type == IMAP_ARG_LITERAL && !arg->is_literal8);
 }

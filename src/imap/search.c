@@ -38,8 +38,9 @@ struct skey {
 
 struct imap_search {
 	struct skey	 root;
-	bool		 needs_body;
-	bool		 needs_cache;
+	bool		 needs_body;	/* reading: a BODY/TEXT key unanswered */
+	bool		 needs_cache;	/* keys other than BODY/TEXT */
+	bool		 has_text_keys;	/* BODY or TEXT keys */
 	bool		 has_modseq;
 	uint32_t	 n_msgs;	/* "*" for sequence sets */
 	uint32_t	 max_uid;
@@ -47,6 +48,7 @@ struct imap_search {
 
 struct sparser {
 	struct imap_search	*q;
+	const struct imap_view	*view;
 	const struct imap_arg	*v;
 	size_t			 n;
 	size_t			 i;
@@ -202,7 +204,7 @@ parse_string_key(struct sparser *sp, struct skey *k, const char *name,
 	if (str_ieq(name, len, "BODY") || str_ieq(name, len, "TEXT")) {
 		k->kind = str_ieq(name, len, "BODY") ? SK_BODY : SK_TEXT;
 		sp->q->needs_body = true;
-		sp->q->needs_cache = true;	/* header, BODYSTRUCTURE */
+		sp->q->has_text_keys = true;
 		goto needle;
 	}
 	if (str_ieq(name, len, "KEYWORD") || str_ieq(name, len, "UNKEYWORD")) {
@@ -217,6 +219,18 @@ parse_string_key(struct sparser *sp, struct skey *k, const char *name,
 needle:
 	if ((a = next_arg(sp)) == NULL || (k->str = lower_needle(a)) == NULL)
 		return -1;
+	return 0;
+}
+
+/* "$" as a set, with or without UID: the saved result's UIDs (RFC 5182
+ * 2.1). 0 when it was "$", 1 when not. */
+static int
+saved_key(struct sparser *sp, struct skey *k, const struct imap_arg *a)
+{
+	if (a->len != 1 || a->p[0] != '$')
+		return 1;
+	k->kind = SK_UID;
+	imap_view_saved_seqset(sp->view, &k->set);
 	return 0;
 }
 
@@ -247,9 +261,11 @@ parse_number_key(struct sparser *sp, struct skey *k, const char *name,
 		return errstr == NULL ? 0 : -1;
 	}
 	if (str_ieq(name, len, "UID")) {
-		k->kind = SK_UID;
 		if ((a = next_arg(sp)) == NULL || a->type != IMAP_ARG_ATOM)
 			return -1;
+		if (saved_key(sp, k, a) == 0)
+			return 0;
+		k->kind = SK_UID;
 		return imap_seqset_parse(a->p, a->len, sp->q->max_uid,
 		    &k->set);
 	}
@@ -334,6 +350,8 @@ parse_key(struct sparser *sp, struct skey *k)
 		sp->depth--;
 		return rc;
 	}
+	if (saved_key(sp, k, a) == 0)
+		return 0;
 	k->kind = SK_SEQ;
 	return imap_seqset_parse(a->p, a->len, sp->q->n_msgs, &k->set);
 }
@@ -366,6 +384,7 @@ imap_search_parse(struct imap_session *s, const struct imap_arg *args,
 
 	memset(&sp, 0, sizeof(sp));
 	sp.q = q;
+	sp.view = s->view;
 	sp.v = args;
 	sp.n = n;
 	q->root.kind = SK_AND;
@@ -396,7 +415,14 @@ imap_search_needs_body(const struct imap_search *q)
 bool
 imap_search_needs_cache(const struct imap_search *q)
 {
-	return q->needs_cache;
+	/* Reading BODY/TEXT needs the header and BODYSTRUCTURE. */
+	return q->needs_cache || q->needs_body;
+}
+
+bool
+imap_search_has_text_keys(const struct imap_search *q)
+{
+	return q->has_text_keys;
 }
 
 bool
@@ -778,8 +804,22 @@ prepare_key(struct skey *k, struct store *st)
 		    &k->ids, &k->n_ids) == 0;
 }
 
+/* Whether some BODY/TEXT key must read the messages. */
+static bool
+text_unanswered(const struct skey *k)
+{
+	size_t i;
+
+	for (i = 0; i < k->n; i++)
+		if (text_unanswered(&k->kids[i]))
+			return true;
+	return (k->kind == SK_BODY || k->kind == SK_TEXT) && !k->has_ids;
+}
+
 void
 imap_search_prepare(struct imap_search *q, struct store *st)
 {
 	prepare_key(&q->root, st);
+	/* What the index answered needs neither the files nor the cache. */
+	q->needs_body = text_unanswered(&q->root);
 }

@@ -149,9 +149,13 @@ imap_reply_tagged(struct imap_cmd *cmd, const char *status,
 
 	/* RFC 3501 7.4.1: EXPUNGE may not interrupt FETCH, STORE or SEARCH,
 	 * but may come with their UID forms. */
-	if (s->state == IMAP_ST_SELECTED && strcmp(status, "OK") == 0)
+	if (s->state == IMAP_ST_SELECTED && strcmp(status, "OK") == 0) {
 		imap_view_sync(s, (cmd->flags & CMD_F_NOEXPUNGE) == 0 ||
 		    cmd->is_uid);
+		/* The mailbox went away: BYE was the answer. */
+		if (s->state == IMAP_ST_LOGOUT)
+			return;
+	}
 	va_start(ap, fmt);
 	tagged_v(cmd, status, fmt, ap);
 	va_end(ap);

@@ -44,6 +44,18 @@ recent_take(struct imap_session *s, struct imap_view *v, uint32_t uidnext)
 		v->recent[v->n_recent - 1].hi = uidnext;
 }
 
+/* "* LIST () "/" name" for the mailbox just selected (RFC 9051 6.3.2). */
+static void
+list_response(struct imap_session *s, const struct imap_view *v)
+{
+	struct buf b = BUF_INIT;
+
+	buf_adds(&b, "LIST () \"/\" ");
+	imap_mailbox_to_client(s, v->mb.name, &b);
+	imap_untagged(s, "%s", buf_cstr(&b));
+	buf_free(&b);
+}
+
 static void
 flags_response(struct imap_session *s, struct imap_view *v)
 {
@@ -98,7 +110,12 @@ imap_view_open(struct imap_session *s, const char *name, bool is_readonly,
 	s->state = IMAP_ST_SELECTED;
 	flags_response(s, v);
 	imap_untagged(s, "%zu EXISTS", v->n);
-	imap_untagged(s, "%u RECENT", recent_count(v));
+	/* IMAP4rev2 dropped RECENT and wants the name in a LIST response
+	 * (RFC 9051 6.3.2, Appendix E items 10 and 12). */
+	if (s->has_rev2)
+		list_response(s, v);
+	else
+		imap_untagged(s, "%u RECENT", recent_count(v));
 	if (store_mailbox_first_unseen(st, v->mb.id, &unseen) == 1 &&
 	    imap_view_msn(v, unseen) > 0)
 		imap_untagged(s, "OK [UNSEEN %u] First unseen",
@@ -116,8 +133,8 @@ static void
 sync_expunges(struct imap_session *s, struct imap_view *v)
 {
 	struct store *st = s->srv->store;
-	uint32_t last, count, *now;
-	size_t n_now, i, j;
+	uint32_t last, count, *now, *gone, t;
+	size_t n_now, i, j, k;
 
 	if (v->n == 0)
 		return;
@@ -127,14 +144,27 @@ sync_expunges(struct imap_session *s, struct imap_view *v)
 		return;
 	if (store_mailbox_uids(st, v->mb.id, 1, last, &now, &n_now) == -1)
 		return;
+	gone = s->has_qresync ? xcalloc(v->n, sizeof(*gone)) : NULL;
 	j = n_now;
-	for (i = v->n; i > 0; i--) {
+	for (i = v->n, k = 0; i > 0; i--) {
 		if (j > 0 && now[j - 1] == v->uids[i - 1]) {
 			j--;
 			continue;
 		}
-		imap_untagged(s, "%zu EXPUNGE", i);
+		/* With QRESYNC, one VANISHED instead (RFC 7162 3.2.10). */
+		if (s->has_qresync)
+			gone[k++] = v->uids[i - 1];
+		else
+			imap_untagged(s, "%zu EXPUNGE", i);
 	}
+	/* Found from the end: put them in ascending order. */
+	for (i = 0; i < k / 2; i++) {
+		t = gone[i];
+		gone[i] = gone[k - 1 - i];
+		gone[k - 1 - i] = t;
+	}
+	imap_vanished_write(s, false, gone, k);
+	free(gone);
 	/* What is left is what the mailbox still holds up to last. */
 	if (n_now > 0)
 		memcpy(v->uids, now, n_now * sizeof(*now));
@@ -161,7 +191,8 @@ sync_new(struct imap_session *s, struct imap_view *v, uint32_t uidnext)
 		v->n += n_add;
 		recent_take(s, v, uidnext);
 		imap_untagged(s, "%zu EXISTS", v->n);
-		imap_untagged(s, "%u RECENT", recent_count(v));
+		if (!s->has_rev2)
+			imap_untagged(s, "%u RECENT", recent_count(v));
 	}
 	free(add);
 }
@@ -184,7 +215,7 @@ sync_flags(struct imap_session *s, struct imap_view *v, uint32_t last)
 		buf_reset(&b);
 		buf_addf(&b, "%u FETCH (UID %u FLAGS ", msn, rows[i].uid);
 		imap_flags_write(rows[i].flags, rows[i].keywords,
-		    imap_view_is_recent(v, rows[i].uid), &b);
+		    imap_view_shows_recent(s, rows[i].uid), &b);
 		if (s->has_condstore)
 			buf_addf(&b, " MODSEQ (%llu)",
 			    (unsigned long long)rows[i].modseq);
@@ -215,10 +246,20 @@ imap_view_sync(struct imap_session *s, bool can_expunge)
 	struct imap_view *v = s->view;
 	uint32_t uidnext, last;
 	uint64_t modseq;
+	int rc;
 
-	if (v == NULL || s->conn == NULL || store_mailbox_state(s->srv->store,
-	    v->mb.id, &uidnext, &modseq) != 1)
+	if (v == NULL || s->conn == NULL || (rc = store_mailbox_state(
+	    s->srv->store, v->mb.id, &uidnext, &modseq)) == -1)
 		return;
+	if (rc == 0) {
+		/* Deleted by another session: nothing left to show or to
+		 * keep in step with, so the session ends as with Dovecot
+		 * (RFC 3501 7.1.5: BYE, the server closes). */
+		imap_untagged(s, "BYE Selected mailbox was deleted, have to "
+		    "disconnect");
+		imap_session_close(s);
+		return;
+	}
 	if (modseq == v->modseq && uidnext == v->uidnext &&
 	    !(v->has_expunges && can_expunge))
 		return;

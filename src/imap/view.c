@@ -12,6 +12,7 @@
 #include "imap_int.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "mime/mime.h"
 
 static void
 view_free(struct imap_view *v)
@@ -19,6 +20,7 @@ view_free(struct imap_view *v)
 	if (v == NULL)
 		return;
 	free(v->uids);
+	free(v->saved);
 	free(v);
 }
 
@@ -38,6 +40,13 @@ imap_view_is_recent(const struct imap_view *v, uint32_t uid)
 		if (uid >= v->recent[i].lo && uid < v->recent[i].hi)
 			return true;
 	return false;
+}
+
+bool
+imap_view_shows_recent(const struct imap_session *s, uint32_t uid)
+{
+	/* IMAP4rev2 has no \Recent (RFC 9051 Appendix E item 12). */
+	return !s->has_rev2 && imap_view_is_recent(s->view, uid);
 }
 
 uint32_t
@@ -94,6 +103,16 @@ imap_view_set(struct imap_session *s, const char *p, size_t len,
 
 	*uids_out = NULL;
 	*n_out = 0;
+	/* "$": the saved result (RFC 5182 2.1), UIDs whatever the
+	 * command's form; expunged ones have left the view. */
+	if (len == 1 && p[0] == '$') {
+		for (i = 0; i < v->n_saved; i++)
+			if (imap_view_msn(v, v->saved[i]) != 0)
+				append_uid(&out, &n, &cap, v->saved[i]);
+		*uids_out = out;
+		*n_out = n;
+		return 0;
+	}
 	star = is_uid ? (v->n ? v->uids[v->n - 1] : 0) : (uint32_t)v->n;
 	if (imap_seqset_parse(p, len, star, &set) == -1)
 		return -1;
@@ -228,13 +247,22 @@ imap_mailbox_from_client(struct imap_session *s, const struct imap_arg *arg)
 	struct buf b = BUF_INIT;
 	char *raw;
 
-	(void)s;
 	if (arg->type == IMAP_ARG_LIST || (raw = imap_arg_str(arg)) == NULL)
 		return NULL;
 	/* RFC 3501 5.1: INBOX in any case is INBOX. */
 	if (strcasecmp(raw, "INBOX") == 0) {
 		free(raw);
 		return xstrdup("INBOX");
+	}
+	/* After ENABLE IMAP4rev2 names are UTF-8 as they are, "&"
+	 * included (RFC 9051 5.1, Appendix A). */
+	if (s->has_rev2) {
+		if (!mime_utf8_is_valid(raw, strlen(raw)) ||
+		    strlen(raw) >= STORE_MAILBOX_MAX) {
+			free(raw);
+			return NULL;
+		}
+		return raw;
 	}
 	if (imap_mutf7_decode(raw, strlen(raw), &b) == -1 ||
 	    b.len >= STORE_MAILBOX_MAX) {
@@ -255,8 +283,9 @@ imap_mailbox_to_client(struct imap_session *s, const char *name,
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	(void)s;
-	if (imap_mutf7_encode(name, strlen(name), &b) == -1) {
+	if (s->has_rev2)
+		buf_adds(&b, name);	/* UTF-8 (RFC 9051 5.1) */
+	else if (imap_mutf7_encode(name, strlen(name), &b) == -1) {
 		buf_reset(&b);
 		buf_adds(&b, name);
 	}
@@ -268,4 +297,33 @@ imap_mailbox_to_client(struct imap_session *s, const char *name,
 	}
 	buf_addc(out, '"');
 	buf_free(&b);
+}
+
+void
+imap_view_save(struct imap_view *v, const uint32_t *uids, size_t n)
+{
+	free(v->saved);
+	v->saved = NULL;
+	v->n_saved = n;
+	if (n == 0)
+		return;
+	v->saved = xreallocarray(NULL, n, sizeof(*v->saved));
+	memcpy(v->saved, uids, n * sizeof(*uids));
+}
+
+void
+imap_view_saved_seqset(const struct imap_view *v, struct imap_seqset *out)
+{
+	size_t i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < v->n_saved; i++) {
+		if (out->n > 0 && out->v[out->n - 1].hi + 1 == v->saved[i]) {
+			out->v[out->n - 1].hi = v->saved[i];
+			continue;
+		}
+		out->v = xreallocarray(out->v, out->n + 1, sizeof(*out->v));
+		out->v[out->n].lo = out->v[out->n].hi = v->saved[i];
+		out->n++;
+	}
 }

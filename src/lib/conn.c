@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: ISC */
 #include <sys/socket.h>
 
+#include <fcntl.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <netinet/in.h>
@@ -354,6 +355,42 @@ void
 conn_write(struct conn *c, const void *p, size_t len)
 {
 	bufferevent_write(c->bev, p, len);
+}
+
+int
+conn_write_file(struct conn *c, int fd, off_t off, size_t len)
+{
+	struct evbuffer *out = bufferevent_get_output(c->bev);
+	struct evbuffer_iovec v;
+	size_t want;
+	ssize_t n;
+	int dfd;
+
+	if (len == 0)
+		return 0;
+	if (!c->is_tls) {
+		/* evbuffer_add_file() owns (and closes) the descriptor. */
+		if ((dfd = fcntl(fd, F_DUPFD_CLOEXEC, 0)) == -1)
+			return -1;
+		if (evbuffer_add_file(out, dfd, off, (ev_off_t)len) == -1) {
+			close(dfd);
+			return -1;
+		}
+		return 0;
+	}
+	while (len > 0) {
+		want = len < 256 * 1024 ? len : 256 * 1024;
+		if (evbuffer_reserve_space(out, (ev_ssize_t)want, &v, 1) < 1)
+			return -1;
+		if ((n = pread(fd, v.iov_base, want, off)) <= 0)
+			return -1;
+		v.iov_len = (size_t)n;
+		if (evbuffer_commit_space(out, &v, 1) == -1)
+			return -1;
+		off += n;
+		len -= (size_t)n;
+	}
+	return 0;
 }
 
 void

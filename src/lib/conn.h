@@ -77,6 +77,10 @@ void		 conn_resume(struct conn *c);
 void		 conn_write(struct conn *c, const void *p, size_t len);
 void		 conn_printf(struct conn *c, const char *fmt, ...)
 		    __attribute__((format(printf, 2, 3)));
+/* Queue len octets of file fd from off (fd stays the caller's): handed
+ * to the kernel (sendfile) on a plain connection, read straight into the
+ * output buffer under TLS. 0, or -1 when the file cannot be read. */
+int		 conn_write_file(struct conn *c, int fd, off_t off, size_t len);
 /* Bytes queued for output and not yet sent. */
 size_t		 conn_output_len(struct conn *c);
 /* Call cb->drain once output falls to low bytes or fewer (0 = off). */

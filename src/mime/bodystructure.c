@@ -13,32 +13,12 @@
 
 static void part_write(const struct mime_part *, bool, struct buf *);
 
-/* body-fld-param: NIL, or names uppercased with raw values; an RFC 2231
- * value keeps its "name*" and %-encoding for the client to decode. */
+/* body-fld-param: NIL, or names uppercased with values as written. */
 static void
-params(const struct mime_params *ps, struct buf *out)
+params(const char *field, struct buf *out)
 {
-	struct buf n = BUF_INIT;
-	size_t i;
-
-	if (ps->n == 0) {
+	if (!mime_params_imap_write(field, out))
 		buf_adds(out, "NIL");
-		return;
-	}
-	buf_addc(out, '(');
-	for (i = 0; i < ps->n; i++) {
-		if (i > 0)
-			buf_addc(out, ' ');
-		buf_reset(&n);
-		buf_adds(&n, ps->v[i].name);
-		if (ps->v[i].is_ext)
-			buf_addc(&n, '*');
-		mime_imap_upper(out, buf_cstr(&n));
-		buf_addc(out, ' ');
-		mime_imap_nstring(out, ps->v[i].raw);
-	}
-	buf_addc(out, ')');
-	buf_free(&n);
 }
 
 static void
@@ -51,7 +31,7 @@ disposition(const struct mime_part *p, struct buf *out)
 	buf_addc(out, '(');
 	mime_imap_upper(out, p->disposition);
 	buf_addc(out, ' ');
-	params(&p->disp_params, out);
+	params(p->fields[MIME_HF_DISPOSITION], out);
 	buf_addc(out, ')');
 }
 
@@ -118,7 +98,7 @@ multipart(const struct mime_part *p, bool is_ext, struct buf *out)
 	mime_imap_upper(out, p->subtype);
 	if (is_ext) {
 		buf_addc(out, ' ');
-		params(&p->params, out);
+		params(p->fields[MIME_HF_CONTENT_TYPE], out);
 		ext_tail(p, out);
 	}
 	buf_addc(out, ')');
@@ -140,11 +120,11 @@ encoding(const struct mime_part *p, struct buf *out)
 static void
 body_fields(const struct mime_part *p, struct buf *out)
 {
-	if (p->fields[MIME_HF_CONTENT_TYPE] == NULL &&
-	    strcmp(p->type, "text") == 0)
-		buf_adds(out, "(\"CHARSET\" \"US-ASCII\")");
-	else
-		params(&p->params, out);
+	/* A text part without parameters has the default charset of
+	 * RFC 2045 5.2 spelt out, as UW IMAP and Dovecot do. */
+	if (!mime_params_imap_write(p->fields[MIME_HF_CONTENT_TYPE], out))
+		buf_adds(out, strcmp(p->type, "text") == 0 ?
+		    "(\"CHARSET\" \"US-ASCII\")" : "NIL");
 	buf_addc(out, ' ');
 	mime_imap_nstring(out, p->fields[MIME_HF_ID]);
 	buf_addc(out, ' ');
@@ -165,6 +145,9 @@ single(const struct mime_part *p, bool is_ext, struct buf *out)
 	mime_imap_upper(out, p->subtype);
 	buf_addc(out, ' ');
 	body_fields(p, out);
+	/* body-fld-lines counts line breaks: a last line cut short by the
+	 * delimiter's CRLF (RFC 2046 5.1.1) is not counted, as in UW IMAP
+	 * and Dovecot. */
 	if (strcmp(p->type, "message") == 0 &&
 	    strcmp(p->subtype, "rfc822") == 0) {
 		/* body-type-msg: envelope, body, lines. */
@@ -175,9 +158,9 @@ single(const struct mime_part *p, bool is_ext, struct buf *out)
 			part_write(m, is_ext, out);
 		} else
 			buf_adds(out, EMPTY_ENVELOPE " " EMPTY_PART);
-		buf_addf(out, " %zu", p->body_lines);
+		buf_addf(out, " %zu", p->body_nl);
 	} else if (strcmp(p->type, "text") == 0)
-		buf_addf(out, " %zu", p->body_lines);
+		buf_addf(out, " %zu", p->body_nl);
 	if (is_ext) {
 		buf_addc(out, ' ');
 		mime_imap_nstring(out, p->fields[MIME_HF_MD5]);

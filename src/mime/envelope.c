@@ -12,9 +12,6 @@
 static void
 address(const struct mime_addr *a, struct buf *out)
 {
-	struct buf local = BUF_INIT;
-	struct mime_addr m;
-
 	buf_addc(out, '(');
 	if (a->kind == MIME_ADDR_GROUP_END) {
 		buf_adds(out, "NIL NIL NIL NIL)");
@@ -30,15 +27,13 @@ address(const struct mime_addr *a, struct buf *out)
 	buf_addc(out, ' ');
 	mime_imap_nstring(out, a->route);
 	buf_addc(out, ' ');
-	/* The local part as it must be written: quoted when needed. */
-	m = *a;
-	m.domain = NULL;
-	mime_addr_spec_write(&m, &local);
-	mime_imap_string(out, local.data ? local.data : "", local.len);
+	/* The local part unquoted, as UW IMAP and Dovecot give it: the
+	 * IMAP string already delimits it (RFC 3501 7.4.2 "mailbox name"),
+	 * and clients join it with "@" and the host themselves. */
+	mime_imap_nstring(out, a->local);
 	buf_addc(out, ' ');
 	mime_imap_nstring(out, a->domain ? a->domain : MISSING_HOST);
 	buf_addc(out, ')');
-	buf_free(&local);
 }
 
 /* Append an address list; false (nothing written) when it is empty. */

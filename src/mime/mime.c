@@ -267,9 +267,11 @@ close_part(struct mime_parser *ps, struct mime_part *p, size_t e,
 	if (e < p->body_off)
 		p->body_off = e;
 	p->end_off = e > p->body_off ? e : p->body_off;
-	p->body_lines = 0;
-	if (e > p->body_off)
-		p->body_lines = nl_e - ps->nl_body[p->depth] + !is_lf_end;
+	p->body_lines = p->body_nl = 0;
+	if (e > p->body_off) {
+		p->body_nl = nl_e - ps->nl_body[p->depth];
+		p->body_lines = p->body_nl + !is_lf_end;
+	}
 }
 
 /* A header cut short by a delimiter or the end: no body. */

@@ -279,6 +279,8 @@ struct mime_part {
 	size_t		 end_off;
 	size_t		 body_lines;	/* line breaks in the body, plus one
 					 * for an unterminated last line */
+	size_t		 body_nl;	/* line breaks in the body only: the
+					 * IMAP body-fld-lines */
 
 	char		*type;		/* lowercase, never NULL */
 	char		*subtype;

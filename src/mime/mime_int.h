@@ -95,6 +95,16 @@ void	 mime_imap_nstring(struct buf *out, const char *s);
 /* Append s uppercased as a quoted string. */
 void	 mime_imap_upper(struct buf *out, const char *s);
 
+/* ---- param.c: IMAP body-fld-param --------------------------------- */
+
+/* Append the parameters of a raw Content-Type or Content-Disposition
+ * value v (after its first ";") as an IMAP list ("NAME" "value" ...),
+ * as UW IMAP and Dovecot write it: values as written, plain parameters
+ * first in their order, then RFC 2231 ones with their pieces joined
+ * into one "name*" (or "name") value, still %-encoded. Returns false,
+ * writing nothing, when there is none (v may be NULL). */
+bool	 mime_params_imap_write(const char *v, struct buf *out);
+
 /* ---- build helpers (hdr.c) ----------------------------------------- */
 
 /* Append a blank-separated word to a folded field: fold first when the

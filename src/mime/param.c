@@ -429,3 +429,164 @@ mime_param_write(const char *name, const char *value, size_t *col,
 	buf_free(&enc);
 	buf_free(&piece);
 }
+
+/* ---- IMAP body-fld-param ------------------------------------------- */
+
+/* One parameter as written, for the IMAP list: RFC 2231 pieces carry
+ * their number and whether they are %-encoded. */
+struct iparam {
+	char		*name;		/* lowercase, without "*n*" */
+	char		*val;		/* unquoted */
+	unsigned	 num;
+	bool		 is_piece;	/* "name*", "name*n" or "name*n*" */
+	bool		 is_enc;
+};
+
+/* Split "name*3*" into name, number and encoding; false when what
+ * follows the "*" is not an RFC 2231 suffix (then it is a plain name). */
+static bool
+ipiece(char *name, struct iparam *ip)
+{
+	char *star = strchr(name, '*'), *s;
+	unsigned long n = 0;
+
+	if (star == NULL || star == name)
+		return false;
+	for (s = star + 1; *s >= '0' && *s <= '9' && n <= SEG_MAX; s++)
+		n = n * 10 + (unsigned long)(*s - '0');
+	if (n > SEG_MAX)
+		return false;
+	/* "name*" is one encoded value (RFC 2231 4), "name*n*" a piece. */
+	ip->is_enc = s == star + 1 || *s == '*';
+	if (*s == '*')
+		s++;
+	if (*s != '\0')
+		return false;
+	*star = '\0';
+	ip->num = (unsigned)n;
+	ip->is_piece = true;
+	return true;
+}
+
+static int
+ipiece_cmp(const void *a, const void *b)
+{
+	const struct iparam *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c != 0)
+		return c;
+	return x->num < y->num ? -1 : x->num > y->num;
+}
+
+static void
+iparam_put(const char *name, const char *suffix, const char *val,
+    size_t vlen, bool *is_first, struct buf *out)
+{
+	char *n = xasprintf("%s%s", name, suffix);
+
+	buf_adds(out, *is_first ? "(" : " ");
+	*is_first = false;
+	mime_imap_upper(out, n);
+	buf_addc(out, ' ');
+	mime_imap_string(out, val, vlen);
+	free(n);
+}
+
+/* The pieces [a, b) of one name: joined into "name" or "name*" when
+ * numbered 0, 1, 2, ... (plain pieces %-escaped among encoded ones, so
+ * the value stays one RFC 2231 string); else each as written. */
+static void
+ipieces_put(const struct iparam *v, size_t a, size_t b, bool *is_first,
+    struct buf *out)
+{
+	struct buf j = BUF_INIT;
+	bool has_enc = false, is_seq = true;
+	const char *s;
+	size_t i;
+
+	for (i = a; i < b; i++) {
+		has_enc |= v[i].is_enc;
+		is_seq &= v[i].num == i - a;
+	}
+	if (!is_seq) {
+		for (i = a; i < b; i++) {
+			char *suffix = xasprintf("*%u%s", v[i].num,
+			    v[i].is_enc ? "*" : "");
+
+			iparam_put(v[i].name, suffix, v[i].val,
+			    strlen(v[i].val), is_first, out);
+			free(suffix);
+		}
+		return;
+	}
+	if (has_enc && !v[a].is_enc)
+		buf_adds(&j, "''");
+	for (i = a; i < b; i++) {
+		for (s = v[i].val; *s != '\0'; s++) {
+			if (has_enc && !v[i].is_enc && *s == '%')
+				buf_adds(&j, "%25");
+			else
+				buf_addc(&j, *s);
+		}
+	}
+	iparam_put(v[a].name, has_enc ? "*" : "", j.data ? j.data : "", j.len,
+	    is_first, out);
+	buf_free(&j);
+}
+
+bool
+mime_params_imap_write(const char *v, struct buf *out)
+{
+	struct iparam *pieces = NULL, ip;
+	size_t len = v ? strlen(v) : 0, npieces = 0, i, e, k;
+	bool is_first = true;
+
+	if (v == NULL)
+		return false;
+	for (i = param_end(v, len, 0) + 1; i < len; i = e + 1) {
+		const char *eq, *n;
+		size_t nlen;
+
+		e = param_end(v, len, i);
+		if ((eq = str_chr(v + i, e - i, '=')) == NULL)
+			continue;
+		n = v + i;
+		nlen = (size_t)(eq - n);
+		str_trim(&n, &nlen);
+		if (nlen == 0)
+			continue;
+		memset(&ip, 0, sizeof(ip));
+		ip.name = xstrndup(n, nlen);
+		str_lower(ip.name);
+		ip.val = value_of(eq + 1, e - (size_t)(eq + 1 - v));
+		if (!ipiece(ip.name, &ip)) {
+			/* Plain parameters first, in their order. */
+			iparam_put(ip.name, "", ip.val, strlen(ip.val),
+			    &is_first, out);
+			free(ip.name);
+			free(ip.val);
+			continue;
+		}
+		pieces = xreallocarray(pieces, npieces + 1, sizeof(*pieces));
+		pieces[npieces++] = ip;
+	}
+	/* Then the RFC 2231 ones, by name and piece number whatever order
+	 * they came in (RFC 2231 3 does not ask for order). */
+	if (npieces > 1)
+		qsort(pieces, npieces, sizeof(*pieces), ipiece_cmp);
+	for (i = 0; i < npieces; i = k) {
+		for (k = i; k < npieces && strcmp(pieces[k].name,
+		    pieces[i].name) == 0; k++)
+			;
+		ipieces_put(pieces, i, k, &is_first, out);
+	}
+	for (i = 0; i < npieces; i++) {
+		free(pieces[i].name);
+		free(pieces[i].val);
+	}
+	free(pieces);
+	if (!is_first)
+		buf_addc(out, ')');
+	return !is_first;
+}

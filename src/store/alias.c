@@ -1,5 +1,4 @@
-/* Aliases, catch-alls and the resolution of a recipient address of a hosted
- * domain to the accounts and forwarding addresses that get its mail.
+/* Aliases and catch-alls in the SQLite store; resolve.c walks them.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -8,25 +7,13 @@
 
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define ALIAS_BUF	512
 
-/* "@domain" (a catch-all) or a full address, made lowercase into out. */
-static bool
-alias_address_valid(const char *address, char *out, size_t outsize,
-    const char **errstr)
-{
-	if (address[0] == '@') {
-		out[0] = '@';
-		return store_domain_valid(address + 1, out + 1, outsize - 1,
-		    errstr);
-	}
-	return store_address_valid(address, out, outsize, errstr);
-}
-
 int
-store_alias_add(struct store *st, const char *address, const char *target,
+lite_alias_add(struct store *st, const char *address, const char *target,
     char **err_out)
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
@@ -35,7 +22,7 @@ store_alias_add(struct store *st, const char *address, const char *target,
 	sqlite3 *db;
 	int rc;
 
-	if (!alias_address_valid(address, addr, sizeof(addr), &errstr))
+	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
 		return store_err(err_out, "alias %s: %s", address, errstr);
 	if (!store_address_valid(target, dest, sizeof(dest), &errstr))
 		return store_err(err_out, "target %s: %s", target, errstr);
@@ -65,7 +52,7 @@ store_alias_add(struct store *st, const char *address, const char *target,
 }
 
 int
-store_alias_del(struct store *st, const char *address, const char *target,
+lite_alias_del(struct store *st, const char *address, const char *target,
     char **err_out)
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
@@ -74,7 +61,7 @@ store_alias_del(struct store *st, const char *address, const char *target,
 	sqlite3 *db;
 	int rc;
 
-	if (!alias_address_valid(address, addr, sizeof(addr), &errstr))
+	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
 		return store_err(err_out, "alias %s: %s", address, errstr);
 	if (target != NULL &&
 	    !store_address_valid(target, dest, sizeof(dest), &errstr))
@@ -99,7 +86,7 @@ store_alias_del(struct store *st, const char *address, const char *target,
 }
 
 int
-store_alias_list(struct store *st, const char *domain, char ***lines_out,
+lite_alias_list(struct store *st, const char *domain, char ***lines_out,
     size_t *n_out)
 {
 	sqlite3_stmt *stmt;
@@ -120,141 +107,36 @@ store_alias_list(struct store *st, const char *domain, char ***lines_out,
 	return store_db_strings(stmt, lines_out, n_out);
 }
 
-/* The resolution in progress: the final addresses found so far. */
-struct resolve {
-	sqlite3	*db;
-	char	**out;
-	size_t	 n;
-};
-
-static void
-resolve_add(struct resolve *r, const char *address)
-{
-	size_t i;
-
-	for (i = 0; i < r->n; i++)
-		if (strcmp(r->out[i], address) == 0)
-			return;
-	r->out = xreallocarray(r->out, r->n + 1, sizeof(*r->out));
-	r->out[r->n++] = xstrdup(address);
-}
-
-/* 1 when the query with one text parameter yields a row. */
-static int
-exists(sqlite3 *db, const char *sql, const char *arg)
-{
-	sqlite3_stmt *stmt = store_db_prepare(db, sql, NULL);
-	int rc;
-
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, arg, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
-}
-
-static int	resolve_address(struct resolve *r, const char *address,
-		    int depth);
-
-/* Follow the alias rows of key ("a@b" or "@b"): 1 when any target got
- * somewhere, 0 when there are none, -1 on error. */
-static int
-resolve_alias(struct resolve *r, const char *key, int depth)
+int
+lite_alias_targets(struct store *st, const char *key, char ***targets_out,
+    size_t *n_out)
 {
 	sqlite3_stmt *stmt;
-	char **targets = NULL;
-	size_t n = 0, i;
-	int rc, found = 0;
-
-	stmt = store_db_prepare(r->db, "SELECT target FROM aliases WHERE "
-	    "address = ? ORDER BY target", NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
-	if (store_db_strings(stmt, &targets, &n) == -1)
-		return -1;
-	for (i = 0; i < n && found >= 0; i++) {
-		rc = exists(r->db, "SELECT 1 FROM domains WHERE name = ?",
-		    store_address_domain(targets[i]));
-		if (rc == 0) {
-			resolve_add(r, targets[i]);	/* forwarding */
-			found = 1;
-		} else if (rc < 0 ||
-		    (rc = resolve_address(r, targets[i], depth + 1)) < 0)
-			found = -1;
-		else if (rc > 0)
-			found = 1;
-	}
-	store_strings_free(targets, n);
-	return found;
-}
-
-/* "user+tag@domain" -> "user@domain" into out; false without a tag. */
-static bool
-plus_base(const char *address, char *out, size_t outsize)
-{
-	const char *plus = strchr(address, '+');
-	const char *at = strrchr(address, '@');
-	size_t llen;
-
-	if (plus == NULL || at == NULL || plus > at || plus == address)
-		return false;
-	llen = (size_t)(plus - address);
-	if (llen + strlen(at) + 1 > outsize)
-		return false;
-	memcpy(out, address, llen);
-	memcpy(out + llen, at, strlen(at) + 1);
-	return true;
-}
-
-static int
-resolve_address(struct resolve *r, const char *address, int depth)
-{
-	char base[ALIAS_BUF];
-	const char *catchall;
-	int rc;
-
-	if (depth > STORE_ALIAS_DEPTH)
-		return 0;	/* a loop, or too deep: goes nowhere */
-	rc = exists(r->db, "SELECT 1 FROM users WHERE address = ?", address);
-	if (rc != 0) {
-		if (rc > 0)
-			resolve_add(r, address);
-		return rc;
-	}
-	if ((rc = resolve_alias(r, address, depth)) != 0)
-		return rc;
-	if (plus_base(address, base, sizeof(base))) {
-		if ((rc = resolve_address(r, base, depth + 1)) != 0)
-			return rc;
-	}
-	/* The catch-all: "@domain". */
-	catchall = strchr(address, '@');
-	return catchall ? resolve_alias(r, catchall, depth) : 0;
-}
-
-int
-store_rcpt_resolve(struct store *st, const char *address,
-    char ***targets_out, size_t *n_out)
-{
-	struct resolve r = { NULL, NULL, 0 };
-	char addr[ALIAS_BUF];
-	const char *errstr;
+	sqlite3 *db;
+	char **v = NULL;
+	size_t n = 0;
 	int rc;
 
 	*targets_out = NULL;
 	*n_out = 0;
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return 0;
-	if ((r.db = store_db(st)) == NULL)
+	if ((db = store_db(st)) == NULL)
 		return -1;
-	rc = resolve_address(&r, addr, 0);
-	if (rc <= 0 || r.n == 0) {
-		store_strings_free(r.out, r.n);
-		return rc < 0 ? -1 : 0;
+	/* Every RCPT asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT target FROM aliases WHERE "
+	    "address = ? ORDER BY target");
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_text(stmt, 1, key, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = xstrdup((const char *)sqlite3_column_text(stmt, 0));
 	}
-	*targets_out = r.out;
-	*n_out = r.n;
-	return 1;
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		store_strings_free(v, n);
+		return -1;
+	}
+	*targets_out = v;
+	*n_out = n;
+	return 0;
 }

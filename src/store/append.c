@@ -1,5 +1,6 @@
-/* APPEND (RFC 3501 6.3.11): the body is written to a temporary file,
- * made durable and renamed like a delivery's, then filed into one mailbox
+/* APPEND (RFC 3501 6.3.11): a small body goes inline into the
+ * transaction, as a delivery's does; a big one is written to a temporary
+ * file, made durable and renamed first. It is filed into one mailbox
  * with its flags, keywords and internal date in one transaction, which
  * yields the UID for APPENDUID (RFC 4315 3).
  * SPDX-License-Identifier: ISC */
@@ -20,6 +21,7 @@
 
 struct append_msg {
 	char		 name[STORE_BODY_NAME_LEN + 1];
+	const void	*data;		/* inline, else NULL: a file */
 	size_t		 size;
 	uint32_t	 flags;
 	const char	*keywords;
@@ -34,7 +36,6 @@ body_write(struct store *st, struct append_msg *m, const void *p,
 	char *tmp, *path, *dir;
 	int fd, rc = -1;
 
-	str_random_hex(m->name, STORE_BODY_NAME_LEN / 2);
 	tmp = store_msgfile_tmp_path(st, m->name);
 	path = store_msgfile_path(st, m->name);
 	dir = store_msgfile_dir(st, m->name);
@@ -116,12 +117,14 @@ file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
 		return rc == SQLITE_DONE ? STORE_NOTFOUND : -1;
 	if (*uid >= UINT32_MAX)
 		return -1;
-	stmt = store_db_prepare(db, "INSERT INTO bodies(name, size, created)"
-	    " VALUES (?, ?, ?)", NULL);
+	stmt = store_db_prepare(db, "INSERT INTO bodies(name, size, created,"
+	    " data) VALUES (?, ?, ?, ?)", NULL);
 	if (stmt != NULL) {
 		sqlite3_bind_text(stmt, 1, m->name, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(stmt, 2, (int64_t)m->size);
 		sqlite3_bind_int64(stmt, 3, (int64_t)time(NULL));
+		if (m->data != NULL)
+			store_db_bind_body(stmt, 4, m->data, m->size);
 	}
 	if (step_once(db, stmt) == -1)
 		return -1;
@@ -148,7 +151,7 @@ file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
 }
 
 int
-store_append(struct store *st, int64_t mailbox_id, const void *p,
+lite_append(struct store *st, int64_t mailbox_id, const void *p,
     size_t len, uint32_t flags, const char *keywords, time_t date,
     uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out)
 {
@@ -162,13 +165,17 @@ store_append(struct store *st, int64_t mailbox_id, const void *p,
 	m.flags = flags;
 	m.keywords = keywords;
 	m.date = (int64_t)date;
+	str_random_hex(m.name, STORE_BODY_NAME_LEN / 2);
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
-	if (body_write(st, &m, p, len, err_out) == -1)
+	if (len <= STORE_BODY_INLINE_MAX)
+		m.data = p != NULL ? p : "";
+	else if (body_write(st, &m, p, len, err_out) == -1)
 		return -1;
 	if ((rc = store_db_begin(db, err_out)) == 0)
 		rc = file_txn(db, mailbox_id, &m, uidvalidity_out, uid_out);
 	if (rc == 0 && store_db_commit(db, err_out) == 0) {
+		store_indexer_kick(st);
 		store_notify_mailbox(st, mailbox_id);
 		return 0;
 	}
@@ -176,6 +183,8 @@ store_append(struct store *st, int64_t mailbox_id, const void *p,
 		store_err(err_out, "%s", sqlite3_errmsg(db));
 	if (!sqlite3_get_autocommit(db))
 		store_db_rollback(db);
+	if (m.data != NULL)
+		return rc == 0 ? -1 : rc;
 	names = xmalloc(sizeof(*names));
 	names[0] = xstrdup(m.name);
 	store_msgfile_unlink_names(st, names, 1);

@@ -1,6 +1,8 @@
-/* The group committer: one thread per store takes every delivery whose
- * body is durable (file and directory synced on a pool thread) and files
- * them all in one transaction, so one WAL fsync covers many messages.
+/* The group committer: one thread per store takes every delivery that is
+ * ready (a small body still in memory, or a big one whose file and
+ * directory a pool thread has synced) and files them all in one
+ * transaction, small bodies inline in their rows, so one WAL fsync covers
+ * many messages and their bodies.
  * Each delivery runs in a savepoint: one that cannot be filed (its account
  * vanished) fails alone, while a failure of the transaction itself (disk
  * full, I/O error) fails the whole batch and removes its bodies.
@@ -8,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -31,7 +34,7 @@ struct mbox_slot {
 void
 store_commit_enqueue(struct store_delivery *d)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	pthread_mutex_lock(&st->lock);
 	d->next = NULL;
@@ -46,7 +49,7 @@ store_commit_enqueue(struct store_delivery *d)
 
 /* Wait for work; take all of it. NULL when the store closes. */
 static struct store_delivery *
-batch_take(struct store *st)
+batch_take(struct lite_store *st)
 {
 	struct store_delivery *batch;
 
@@ -89,7 +92,7 @@ stmts_prepare(sqlite3 *db, struct commit_stmts *cs, char **err_out)
 	if (cs->body_ins != NULL)
 		return 0;
 	cs->body_ins = prepare_persistent(db, "INSERT INTO bodies(name, "
-	    "size, created) VALUES (?, ?, ?)", err_out);
+	    "size, created, data) VALUES (?, ?, ?, ?)", err_out);
 	cs->mbox_get = prepare_persistent(db, "SELECT id, uidnext, "
 	    "highestmodseq FROM mailboxes WHERE user_id = ? AND name = ?",
 	    err_out);
@@ -177,6 +180,10 @@ file_body(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
 	sqlite3_bind_text(cs->body_ins, 1, d->name, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(cs->body_ins, 2, (int64_t)d->size);
 	sqlite3_bind_int64(cs->body_ins, 3, (int64_t)time(NULL));
+	if (d->is_inline)
+		store_db_bind_body(cs->body_ins, 4, d->mem.data, d->mem.len);
+	else
+		sqlite3_bind_null(cs->body_ins, 4);
 	if (step_done(cs->body_ins) == -1) {
 		d->err = store_db_errstr(db, "store");
 		return -1;
@@ -274,6 +281,7 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 		free(err);
 		return;
 	}
+	store_indexer_kick(st);
 	for (d = batch; d != NULL; d = next) {
 		next = d->next;
 		/* Wake the IMAP sessions that watch these accounts (IDLE). */
@@ -283,14 +291,35 @@ batch_commit(struct store *st, struct commit_stmts *cs,
 	}
 }
 
+/* The write lock is held briefly by others (the indexer, IMAP flag
+ * changes): retry every 100 us rather than after SQLite's default sleeps
+ * of 1, 2, 5, 10 ms and more, which would go straight into the latency of
+ * every 250 of the batch. Gives up after STORE_BUSY_TIMEOUT_MS. */
+#define COMMIT_BUSY_STEP_US	100
+
+static int
+commit_busy(void *arg, int n)
+{
+	(void)arg;
+	if ((int64_t)n * COMMIT_BUSY_STEP_US >=
+	    (int64_t)STORE_BUSY_TIMEOUT_MS * 1000)
+		return 0;
+	usleep(COMMIT_BUSY_STEP_US);
+	return 1;
+}
+
 void *
 store_commit_main(void *arg)
 {
 	struct store *st = arg;
 	struct store_delivery *batch;
 	struct commit_stmts cs = { NULL, NULL, NULL, NULL };
+	sqlite3 *db;
 
-	while ((batch = batch_take(st)) != NULL)
+	if ((db = store_db(st)) != NULL)
+		sqlite3_busy_handler(db, commit_busy, NULL);
+
+	while ((batch = batch_take(lite_of(st))) != NULL)
 		batch_commit(st, &cs, batch);
 	stmts_free(&cs);
 	return NULL;

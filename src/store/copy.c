@@ -160,7 +160,7 @@ copy_txn(sqlite3 *db, int64_t from_id, int64_t to_id, const uint32_t *uids,
 }
 
 int
-store_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
+lite_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
     const uint32_t *uids, size_t n, bool is_move, uint32_t *uidvalidity_out,
     uint32_t **src_out, uint32_t **dst_out, size_t *n_out, char **err_out)
 {

@@ -111,6 +111,15 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 	return 0;
 }
 
+void
+store_db_bind_body(sqlite3_stmt *stmt, int col, const void *p, size_t len)
+{
+	if (len == 0)
+		sqlite3_bind_zeroblob(stmt, col, 0);
+	else
+		sqlite3_bind_blob(stmt, col, p, (int)len, SQLITE_STATIC);
+}
+
 static int
 body_gc_one(sqlite3_stmt *del, int64_t id, char ***names, size_t *n_names)
 {
@@ -119,6 +128,8 @@ body_gc_one(sqlite3_stmt *del, int64_t id, char ***names, size_t *n_names)
 	sqlite3_reset(del);
 	sqlite3_bind_int64(del, 1, id);
 	while ((rc = sqlite3_step(del)) == SQLITE_ROW) {
+		if (sqlite3_column_int(del, 1))
+			continue;	/* inline: gone with its row */
 		*names = xreallocarray(*names, *n_names + 1, sizeof(**names));
 		(*names)[(*n_names)++] = xstrdup((const char *)
 		    sqlite3_column_text(del, 0));
@@ -136,7 +147,7 @@ store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 
 	del = store_db_prepare(db, "DELETE FROM bodies WHERE id = ? AND "
 	    "NOT EXISTS (SELECT 1 FROM messages WHERE body_id = bodies.id) "
-	    "RETURNING name", err_out);
+	    "RETURNING name, data IS NOT NULL", err_out);
 	if (del == NULL)
 		return -1;
 	for (i = 0; i < n && rc == 0; i++)

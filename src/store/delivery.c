@@ -1,8 +1,9 @@
 /* Delivery, the durable half: the body goes to memory, or to a temporary
- * file once it is big; at commit an I/O pool thread writes it out, fsyncs
- * it and gives it its final name (fsyncing the directory), then the
- * committer (commit.c) files it in one transaction shared by many
- * deliveries. done() runs only after that transaction is on disk.
+ * file once it is big. At commit a small body goes straight to the
+ * committer (commit.c), which stores it inline in one transaction shared
+ * by many deliveries; a big one first has an I/O pool thread fsync it and
+ * give it its final name (fsyncing the directory). done() runs only after
+ * that transaction is on disk.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +22,7 @@
 #include "store/store_int.h"
 
 struct store_delivery *
-store_delivery_new(struct store *st, char **err_out)
+lite_delivery_new(struct store *st, char **err_out)
 {
 	struct store_delivery *d;
 
@@ -49,13 +50,13 @@ delivery_spill(struct store_delivery *d)
 }
 
 int
-store_delivery_write(struct store_delivery *d, const void *p, size_t len)
+lite_delivery_write(struct store_delivery *d, const void *p, size_t len)
 {
 	if (d->write_errno != 0) {
 		errno = d->write_errno;
 		return -1;
 	}
-	if (d->fd == -1 && d->mem.len + len <= STORE_DELIVERY_MEM_MAX) {
+	if (d->fd == -1 && d->mem.len + len <= STORE_BODY_INLINE_MAX) {
 		buf_add(&d->mem, p, len);
 		d->size += len;
 		return 0;
@@ -70,31 +71,20 @@ store_delivery_write(struct store_delivery *d, const void *p, size_t len)
 }
 
 uint64_t
-store_delivery_size(const struct store_delivery *d)
+lite_delivery_size(const struct store_delivery *d)
 {
 	return d->size;
 }
 
 void
-store_delivery_add(struct store_delivery *d, int64_t user_id,
+lite_delivery_add(struct store_delivery *d, int64_t user_id,
     const char *mailbox)
 {
-	size_t i;
-
-	for (i = 0; i < d->n_rcpts; i++)
-		if (d->rcpts[i].user_id == user_id)
-			return;
-	d->rcpts = xreallocarray(d->rcpts, d->n_rcpts + 1, sizeof(*d->rcpts));
-	d->rcpts[d->n_rcpts].user_id = user_id;
-	/* INBOX is case-insensitive, RFC 3501 5.1. */
-	if (mailbox == NULL || strcasecmp(mailbox, "INBOX") == 0)
-		mailbox = "INBOX";
-	d->rcpts[d->n_rcpts].mailbox = xstrdup(mailbox);
-	d->n_rcpts++;
+	store_rcpt_add(&d->rcpts, &d->n_rcpts, user_id, mailbox);
 }
 
 void
-store_delivery_set_date(struct store_delivery *d, time_t internal_date)
+lite_delivery_set_date(struct store_delivery *d, time_t internal_date)
 {
 	d->internal_date = (int64_t)internal_date;
 }
@@ -102,14 +92,10 @@ store_delivery_set_date(struct store_delivery *d, time_t internal_date)
 void
 store_delivery_free(struct store_delivery *d)
 {
-	size_t i;
-
 	if (d->fd != -1)
 		close(d->fd);
 	buf_free(&d->mem);
-	for (i = 0; i < d->n_rcpts; i++)
-		free(d->rcpts[i].mailbox);
-	free(d->rcpts);
+	store_rcpts_free(d->rcpts, d->n_rcpts);
 	free(d->err);
 	free(d);
 }
@@ -133,7 +119,7 @@ delivery_unlink(struct store_delivery *d)
 }
 
 void
-store_delivery_abort(struct store_delivery *d)
+lite_delivery_abort(struct store_delivery *d)
 {
 	if (d == NULL)
 		return;
@@ -156,7 +142,7 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 void
 store_delivery_finish(struct store_delivery *d, int result)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	if (result != 0) {
 		if (d->err == NULL)
@@ -203,18 +189,14 @@ dir_sync(struct store_delivery *d)
 	return rc;
 }
 
-/* The body durable under its final name: 0, or -1 with d->err set. The
- * file's data first, then its name, and only then (commit.c) the row that
- * refers to it. */
+/* A big body (in its temporary file) durable under its final name: 0, or
+ * -1 with d->err set. The file's data first, then its name, and only then
+ * (commit.c) the row that refers to it. */
 static int
 body_sync(struct store_delivery *d)
 {
 	int rc;
 
-	if (d->fd == -1 && delivery_spill(d) == -1) {
-		delivery_error(d, "write", errno);
-		return -1;
-	}
 	if (fsync(d->fd) == -1) {
 		delivery_error(d, "fsync", errno);
 		return -1;
@@ -262,16 +244,23 @@ sync_done(void *arg)
 }
 
 void
-store_delivery_commit(struct store_delivery *d, struct event_base *base,
+lite_delivery_commit(struct store_delivery *d, struct event_base *base,
     store_delivery_done_fn *done, void *arg)
 {
-	struct store *st = d->st;
+	struct lite_store *st = lite_of(d->st);
 
 	d->base = base;
 	d->done = done;
 	d->done_arg = arg;
 	pthread_mutex_lock(&st->lock);
 	st->in_flight++;
+	st->n_commits_started++;
 	pthread_mutex_unlock(&st->lock);
-	iopool_submit(st->pool, NULL, sync_work, sync_done, d);
+	if (d->fd == -1 && d->write_errno == 0 && d->n_rcpts > 0) {
+		/* Nothing to write or sync before the transaction: it
+		 * carries the body (STORE_BODY_INLINE_MAX). */
+		d->is_inline = true;
+		store_commit_enqueue(d);
+	} else
+		iopool_submit(st->pool, NULL, sync_work, sync_done, d);
 }

@@ -6,12 +6,13 @@
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 #define DOMAIN_BUF	256
 
 int
-store_domain_add(struct store *st, const char *domain, char **err_out)
+lite_domain_add(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
@@ -47,15 +48,15 @@ domain_id(sqlite3 *db, const char *name, int64_t *id_out)
 	sqlite3_stmt *stmt;
 	int rc;
 
-	stmt = store_db_prepare(db, "SELECT id FROM domains WHERE name = ?",
-	    NULL);
+	/* Every RCPT asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT id FROM domains WHERE name = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, name, -1, SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	if (rc == SQLITE_ROW)
 		*id_out = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -87,7 +88,7 @@ domain_del_txn(sqlite3 *db, const char *name, char **err_out)
 }
 
 int
-store_domain_del(struct store *st, const char *domain, char **err_out)
+lite_domain_del(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
@@ -107,7 +108,7 @@ store_domain_del(struct store *st, const char *domain, char **err_out)
 }
 
 int
-store_domain_list(struct store *st, char ***names_out, size_t *n_out)
+lite_domain_list(struct store *st, char ***names_out, size_t *n_out)
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
@@ -124,7 +125,7 @@ store_domain_list(struct store *st, char ***names_out, size_t *n_out)
 }
 
 int
-store_domain_find(struct store *st, const char *domain)
+lite_domain_find(struct store *st, const char *domain)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;

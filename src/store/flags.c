@@ -1,8 +1,9 @@
 /* Flags and keywords of messages (RFC 3501 6.4.6 STORE) with CONDSTORE
  * mod-sequences (RFC 7162 3.1): every change raises the mailbox's
  * HIGHESTMODSEQ and gives the messages changed by one call that value.
- * Keywords are kept per message as a space-separated list, and per
- * mailbox in the keywords table for the FLAGS response.
+ * Keywords are kept per message as a space-separated list (flagmath.c
+ * computes the new values), and per mailbox in the keywords table for
+ * the FLAGS response.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -15,98 +16,14 @@
 #include "store/stmt.h"
 #include "store/store_int.h"
 
-#define KEYWORDS_MAX	64	/* per message */
-
 struct flags_ctx {
 	sqlite3_stmt		*get;
 	sqlite3_stmt		*set;
 	sqlite3_stmt		*kw;
-	enum store_flags_op	 op;
-	uint32_t		 flags;
-	const char *const	*keywords;
-	size_t			 n_keywords;
+	struct store_flags_change ch;
 	uint64_t		 unchangedsince;
 	uint64_t		 modseq;	/* the new value */
 };
-
-/* True when the space-separated list has word (case-insensitive). */
-static bool
-kw_has(const char *list, const char *word)
-{
-	size_t wlen = strlen(word), len;
-	const char *p = list, *sp;
-
-	while (*p != '\0') {
-		sp = strchr(p, ' ');
-		len = sp ? (size_t)(sp - p) : strlen(p);
-		if (len == wlen && strncasecmp(p, word, len) == 0)
-			return true;
-		p += len + (sp != NULL);
-	}
-	return false;
-}
-
-/* True when word is one of the keywords the call names. */
-static bool
-kw_has_v(const struct flags_ctx *fc, const char *word)
-{
-	size_t i;
-
-	for (i = 0; i < fc->n_keywords; i++)
-		if (strcasecmp(fc->keywords[i], word) == 0)
-			return true;
-	return false;
-}
-
-/* The new keyword list for one message. */
-static char *
-kw_apply(const struct flags_ctx *fc, const char *old)
-{
-	struct buf b = BUF_INIT;
-	const char *p = old, *sp;
-	size_t i, len, count = 0;
-	char *word;
-
-	if (fc->op != STORE_FLAGS_SET) {
-		while (*p != '\0') {
-			sp = strchr(p, ' ');
-			len = sp ? (size_t)(sp - p) : strlen(p);
-			word = xstrndup(p, len);
-			if (fc->op == STORE_FLAGS_ADD || !kw_has_v(fc, word)) {
-				buf_adds(&b, b.len ? " " : "");
-				buf_adds(&b, word);
-				count++;
-			}
-			free(word);
-			p += len + (sp != NULL);
-		}
-	}
-	for (i = 0; i < fc->n_keywords && fc->op != STORE_FLAGS_REMOVE; i++) {
-		if (count >= KEYWORDS_MAX ||
-		    (b.len > 0 && kw_has(buf_cstr(&b), fc->keywords[i])))
-			continue;
-		buf_adds(&b, b.len ? " " : "");
-		buf_adds(&b, fc->keywords[i]);
-		count++;
-	}
-	if (b.len == 0)
-		return xstrdup("");
-	return buf_release(&b);
-}
-
-static uint32_t
-flags_apply(const struct flags_ctx *fc, uint32_t old)
-{
-	switch (fc->op) {
-	case STORE_FLAGS_SET:
-		return fc->flags;
-	case STORE_FLAGS_ADD:
-		return old | fc->flags;
-	case STORE_FLAGS_REMOVE:
-		break;
-	}
-	return old & ~fc->flags;
-}
 
 /* Update one message; 1 when it exists (result filled), 0 when not. */
 static int
@@ -133,8 +50,8 @@ update_one(struct flags_ctx *fc, uint32_t uid, struct store_flags_result *r)
 		r->is_failed = true;
 		return 1;
 	}
-	fl = flags_apply(fc, r->flags);
-	kw = kw_apply(fc, r->keywords);
+	fl = store_flags_apply(&fc->ch, r->flags);
+	kw = store_keywords_apply(&fc->ch, r->keywords);
 	if (fl == r->flags && strcmp(kw, r->keywords) == 0) {
 		free(kw);
 		return 1;
@@ -193,8 +110,9 @@ finish(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
 
 	if (!is_changed)
 		return 0;
-	for (i = 0; i < fc->n_keywords && fc->op != STORE_FLAGS_REMOVE; i++) {
-		sqlite3_bind_text(fc->kw, 2, fc->keywords[i], -1,
+	for (i = 0; i < fc->ch.n_keywords && fc->ch.op != STORE_FLAGS_REMOVE;
+	    i++) {
+		sqlite3_bind_text(fc->kw, 2, fc->ch.keywords[i], -1,
 		    SQLITE_STATIC);
 		if (sqlite3_step(fc->kw) != SQLITE_DONE)
 			rc = -1;
@@ -249,7 +167,7 @@ update_txn(sqlite3 *db, struct flags_ctx *fc, int64_t mailbox_id,
 }
 
 int
-store_flags_update(struct store *st, int64_t mailbox_id,
+lite_flags_update(struct store *st, int64_t mailbox_id,
     const uint32_t *uids, size_t n, enum store_flags_op op, uint32_t flags,
     const char *const *keywords, size_t n_keywords, uint64_t unchangedsince,
     struct store_flags_result **out, size_t *n_out, char **err_out)
@@ -265,10 +183,10 @@ store_flags_update(struct store *st, int64_t mailbox_id,
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
 	memset(&fc, 0, sizeof(fc));
-	fc.op = op;
-	fc.flags = flags;
-	fc.keywords = keywords;
-	fc.n_keywords = n_keywords;
+	fc.ch.op = op;
+	fc.ch.flags = flags;
+	fc.ch.keywords = keywords;
+	fc.ch.n_keywords = n_keywords;
 	fc.unchangedsince = unchangedsince;
 	res = xcalloc(n ? n : 1, sizeof(*res));
 	/* Not fsynced on its own: see store.h. */

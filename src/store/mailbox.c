@@ -13,11 +13,14 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
-int
-store_mailbox_find(struct store *st, int64_t user_id, const char *name,
-    struct store_mailbox *out)
+/* The mailbox, with the count of its messages (a walk of an index) when
+ * with_count. */
+static int
+mailbox_find(struct store *st, int64_t user_id, const char *name,
+    bool with_count, struct store_mailbox *out)
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
@@ -28,10 +31,13 @@ store_mailbox_find(struct store *st, int64_t user_id, const char *name,
 		name = "INBOX";
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT id, uidvalidity, uidnext, "
-	    "highestmodseq, (SELECT count(*) FROM messages "
+	/* Cached statements: the webmail looks a folder up per request. */
+	stmt = store_stmt(db, with_count ? "SELECT id, uidvalidity, "
+	    "uidnext, highestmodseq, (SELECT count(*) FROM messages "
 	    "WHERE mailbox_id = mailboxes.id) FROM mailboxes "
-	    "WHERE user_id = ? AND name = ?", NULL);
+	    "WHERE user_id = ? AND name = ?" : "SELECT id, uidvalidity, "
+	    "uidnext, highestmodseq, 0 FROM mailboxes "
+	    "WHERE user_id = ? AND name = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, user_id);
@@ -46,8 +52,22 @@ store_mailbox_find(struct store *st, int64_t user_id, const char *name,
 		out->highestmodseq = (uint64_t)sqlite3_column_int64(stmt, 3);
 		out->count = (uint32_t)sqlite3_column_int64(stmt, 4);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+int
+lite_mailbox_find(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return mailbox_find(st, user_id, name, true, out);
+}
+
+int
+lite_mailbox_lookup(struct store *st, int64_t user_id, const char *name,
+    struct store_mailbox *out)
+{
+	return mailbox_find(st, user_id, name, false, out);
 }
 
 static void
@@ -63,7 +83,7 @@ msg_read(sqlite3_stmt *stmt, struct store_msg *m)
 }
 
 int
-store_mailbox_messages(struct store *st, int64_t mailbox_id,
+lite_mailbox_messages(struct store *st, int64_t mailbox_id,
     struct store_msg **msgs_out, size_t *n_out)
 {
 	struct store_msg *msgs = NULL;
@@ -100,32 +120,13 @@ store_mailbox_messages(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_msg_open(struct store *st, const struct store_msg *msg)
+lite_msg_open(struct store *st, const struct store_msg *msg)
 {
-	sqlite3_stmt *stmt;
-	char *path = NULL;
 	sqlite3 *db;
-	int fd = -1;
 
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE id = ?",
-	    NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, msg->body_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		path = store_msgfile_path(st, (const char *)
-		    sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	if (path == NULL) {
-		errno = ENOENT;
-		return -1;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		log_warn("store event=open-body path=%s", path);
-	free(path);
-	return fd;
+	return store_body_open(st, db, msg->body_id);
 }
 
 /* Delete the messages, collecting their bodies' ids. UIDs not (or no
@@ -201,7 +202,7 @@ expunge_once(struct store *st, sqlite3 *db, int64_t mailbox_id,
 }
 
 int
-store_msgs_expunge(struct store *st, int64_t mailbox_id,
+lite_msgs_expunge(struct store *st, int64_t mailbox_id,
     const uint32_t *uids, size_t n, char **err_out)
 {
 	char *err = NULL;

@@ -22,7 +22,7 @@ col_strdup(sqlite3_stmt *stmt, int col)
 }
 
 int
-store_mailbox_list(struct store *st, int64_t user_id,
+lite_mailbox_list(struct store *st, int64_t user_id,
     struct store_mailbox_info **out, size_t *n_out)
 {
 	struct store_mailbox_info *v = NULL, *mi;
@@ -172,28 +172,33 @@ create_one(sqlite3 *db, int64_t user_id, const char *name,
 	return set_uidvalidity(db, id, uidvalidity, err_out);
 }
 
+struct parent_ctx {
+	sqlite3	 *db;
+	int64_t	  user_id;
+	char	**err_out;
+};
+
+static int
+create_parent(void *arg, const char *name)
+{
+	struct parent_ctx *pc = arg;
+
+	return create_one(pc->db, pc->user_id, name, NULL, false,
+	    pc->err_out);
+}
+
 /* RFC 3501 6.3.3: create the superior names of name as well. */
 static int
 create_parents(sqlite3 *db, int64_t user_id, const char *name,
     char **err_out)
 {
-	char *copy = xstrdup(name), *slash;
-	int rc = 0;
+	struct parent_ctx pc = { db, user_id, err_out };
 
-	for (slash = strchr(copy, '/'); slash != NULL && rc == 0;
-	    slash = strchr(slash + 1, '/')) {
-		*slash = '\0';
-		if (copy[0] != '\0')
-			rc = create_one(db, user_id, copy, NULL, false,
-			    err_out);
-		*slash = '/';
-	}
-	free(copy);
-	return rc;
+	return store_name_parents(name, create_parent, &pc);
 }
 
 int
-store_mailbox_create(struct store *st, int64_t user_id, const char *name,
+lite_mailbox_create(struct store *st, int64_t user_id, const char *name,
     const char *special_use, char **err_out)
 {
 	sqlite3 *db;
@@ -292,7 +297,7 @@ delete_txn(sqlite3 *db, int64_t user_id, const char *name, char ***names,
 }
 
 int
-store_mailbox_delete(struct store *st, int64_t user_id, const char *name,
+lite_mailbox_delete(struct store *st, int64_t user_id, const char *name,
     char **err_out)
 {
 	char **names = NULL;
@@ -394,10 +399,9 @@ rename_txn(sqlite3 *db, int64_t user_id, const char *from, const char *to,
 }
 
 int
-store_mailbox_rename(struct store *st, int64_t user_id, const char *from,
+lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
     const char *to, char **err_out)
 {
-	size_t flen = strlen(from);
 	sqlite3 *db;
 	int rc;
 
@@ -406,7 +410,7 @@ store_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 	if (strcasecmp(to, "INBOX") == 0)
 		return STORE_EXISTS;
 	/* A mailbox cannot become its own child. */
-	if (strncmp(to, from, flen) == 0 && to[flen] == '/')
+	if (store_name_is_below(to, from))
 		return STORE_REFUSED;
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
@@ -424,7 +428,7 @@ store_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 }
 
 int
-store_subscription_list(struct store *st, int64_t user_id,
+lite_subscription_list(struct store *st, int64_t user_id,
     char ***names_out, size_t *n_out)
 {
 	sqlite3_stmt *stmt;
@@ -443,7 +447,7 @@ store_subscription_list(struct store *st, int64_t user_id,
 }
 
 int
-store_subscription_set(struct store *st, int64_t user_id, const char *name,
+lite_subscription_set(struct store *st, int64_t user_id, const char *name,
     bool is_on, char **err_out)
 {
 	sqlite3_stmt *stmt;
@@ -465,5 +469,42 @@ store_subscription_set(struct store *st, int64_t user_id, const char *name,
 	sqlite3_finalize(stmt);
 	if (rc != SQLITE_DONE)
 		return store_err(err_out, "%s", sqlite3_errmsg(db));
+	return 0;
+}
+
+int
+lite_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+    char **err_out)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+	int rc;
+
+	if (uidvalidity == 0 || uidnext == 0)
+		return store_err(err_out, "UIDVALIDITY and UIDNEXT must not "
+		    "be 0");
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	/* UIDs only ever grow within one UIDVALIDITY (RFC 3501 2.3.1.1):
+	 * uidnext must stay above every UID the mailbox holds. Nothing is
+	 * \Recent after the move: the mark goes to uidnext. */
+	stmt = store_db_prepare(db, "UPDATE mailboxes SET uidvalidity = ?1, "
+	    "uidnext = ?2, recent_uid = ?2, highestmodseq = "
+	    "max(highestmodseq, ?3) WHERE id = ?4 AND ?2 > coalesce((SELECT "
+	    "max(uid) FROM messages WHERE mailbox_id = ?4), 0)", err_out);
+	if (stmt == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, uidvalidity);
+	sqlite3_bind_int64(stmt, 2, uidnext);
+	sqlite3_bind_int64(stmt, 3, (int64_t)highestmodseq);
+	sqlite3_bind_int64(stmt, 4, mailbox_id);
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_err(err_out, "store: %s", sqlite3_errmsg(db));
+	if (sqlite3_changes(db) == 0)
+		return store_err(err_out, "mailbox %lld is gone or holds UIDs "
+		    "from %u up", (long long)mailbox_id, uidnext);
 	return 0;
 }

@@ -19,19 +19,19 @@
 char *
 store_msgfile_tmp_path(struct store *st, const char *name)
 {
-	return xasprintf("%s/tmp/%s", st->dir, name);
+	return xasprintf("%s/tmp/%s", lite_of(st)->dir, name);
 }
 
 char *
 store_msgfile_dir(struct store *st, const char *name)
 {
-	return xasprintf("%s/bodies/%.2s", st->dir, name);
+	return xasprintf("%s/bodies/%.2s", lite_of(st)->dir, name);
 }
 
 char *
 store_msgfile_path(struct store *st, const char *name)
 {
-	return xasprintf("%s/bodies/%.2s/%s", st->dir, name, name);
+	return xasprintf("%s/bodies/%.2s/%s", lite_of(st)->dir, name, name);
 }
 
 int
@@ -43,7 +43,7 @@ store_msgfile_open_tmp(struct store *st, const char *name,
 
 	/* An unnamed file also keeps creations off tmp/'s directory, which
 	 * every fsync of a new named file would write again. */
-	path = xasprintf("%s/tmp", st->dir);
+	path = xasprintf("%s/tmp", lite_of(st)->dir);
 	fd = open(path, O_WRONLY | O_TMPFILE | O_CLOEXEC, 0600);
 	free(path);
 	*has_name_out = false;
@@ -113,15 +113,15 @@ store_msgfile_init(struct store *st, char **err_out)
 	char *path;
 	int i, rc;
 
-	path = xasprintf("%s/tmp", st->dir);
+	path = xasprintf("%s/tmp", lite_of(st)->dir);
 	rc = mkdir_one(path, err_out);
 	free(path);
-	path = xasprintf("%s/bodies", st->dir);
+	path = xasprintf("%s/bodies", lite_of(st)->dir);
 	if (rc == 0)
 		rc = mkdir_one(path, err_out);
 	free(path);
 	for (i = 0; i < 256 && rc == 0; i++) {
-		path = xasprintf("%s/bodies/%02x", st->dir, i);
+		path = xasprintf("%s/bodies/%02x", lite_of(st)->dir, i);
 		rc = mkdir_one(path, err_out);
 		free(path);
 	}
@@ -135,7 +135,7 @@ store_msgfile_clean_tmp(struct store *st)
 	char *path;
 	DIR *dir;
 
-	path = xasprintf("%s/tmp", st->dir);
+	path = xasprintf("%s/tmp", lite_of(st)->dir);
 	if ((dir = opendir(path)) == NULL) {
 		log_warn("store event=clean-tmp path=%s", path);
 		free(path);

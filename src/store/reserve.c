@@ -19,7 +19,7 @@
 void
 store_reserve_take(struct store *st)
 {
-	char *path = xasprintf("%s/reserve", st->dir);
+	char *path = xasprintf("%s/reserve", lite_of(st)->dir);
 	int fd;
 
 	fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
@@ -39,7 +39,7 @@ store_reserve_take(struct store *st)
 bool
 store_reserve_release(struct store *st)
 {
-	char *path = xasprintf("%s/reserve", st->dir);
+	char *path = xasprintf("%s/reserve", lite_of(st)->dir);
 	bool had = unlink(path) == 0;
 
 	if (had)

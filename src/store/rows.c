@@ -1,9 +1,10 @@
 /* Messages as IMAP shows them (FETCH, SEARCH): metadata, keywords and the
  * parse cache, which holds each body's ENVELOPE, BODY and BODYSTRUCTURE
- * (RFC 3501 7.4.2), its raw header and its Date:, filled the first time a
- * message is asked for so that FETCH 1:* ENVELOPE and header searches
- * need no body file; the text index (text.c) is filled when a search
- * asks for it.
+ * (RFC 3501 7.4.2), its raw header and its Date:, so that FETCH 1:*
+ * ENVELOPE and header searches need not read bodies. The indexer
+ * (indexer.c) fills it and the text index (text.c) soon after delivery;
+ * a message it has not reached yet is parsed here when asked for (and its
+ * text indexed when a search asks for that).
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -59,26 +60,8 @@ row_read(sqlite3_stmt *stmt, struct store_row *r, bool has_cache)
 	r->sent_date = sqlite3_column_int64(stmt, 12);
 }
 
-static char *
-body_path(struct store *st, sqlite3 *db, int64_t body_id)
-{
-	sqlite3_stmt *stmt;
-	char *path = NULL;
-
-	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE id = ?",
-	    NULL);
-	if (stmt == NULL)
-		return NULL;
-	sqlite3_bind_int64(stmt, 1, body_id);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		path = store_msgfile_path(st, (const char *)
-		    sqlite3_column_text(stmt, 0));
-	sqlite3_finalize(stmt);
-	return path;
-}
-
 int
-store_row_open(struct store *st, const struct store_row *row)
+lite_row_open(struct store *st, const struct store_row *row)
 {
 	struct store_msg m;
 
@@ -89,61 +72,23 @@ store_row_open(struct store *st, const struct store_row *row)
 	return store_msg_open(st, &m);
 }
 
-/* Read the whole body file into out. 0 or -1. */
-static int
-file_slurp(const char *path, struct buf *out)
+int
+lite_cache_build(struct store *st, sqlite3 *db, struct store_row *r,
+    struct buf *thdr, struct buf *tbody)
 {
-	char blk[65536];
-	ssize_t n;
-	int fd;
+	struct buf msg = BUF_INIT;
 
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return -1;
-	while ((n = read(fd, blk, sizeof(blk))) > 0)
-		buf_add(out, blk, (size_t)n);
-	close(fd);
-	return n == 0 ? 0 : -1;
-}
-
-/* Parse the body file and fill r's cache fields, and the text to index
- * when thdr is not NULL. -1 when unreadable. */
-static int
-cache_build(const char *path, struct store_row *r, struct buf *thdr,
-    struct buf *tbody)
-{
-	struct buf b = BUF_INIT, msg = BUF_INIT;
-	struct mime_part *root;
-	time_t t;
-	int tz;
-	const char *date;
-
-	if (file_slurp(path, &msg) == -1) {
+	if (store_body_read(st, db, r->body_id, &msg) == -1) {
 		buf_free(&msg);
 		return -1;
 	}
-	root = mime_parse(msg.data ? msg.data : "", msg.len, NULL);
-	mime_envelope_write(root, &b);
-	r->envelope = buf_release(&b);
-	mime_bodystructure_write(root, false, &b);
-	r->body = buf_release(&b);
-	mime_bodystructure_write(root, true, &b);
-	r->bodystructure = buf_release(&b);
-	r->header_len = root->body_off;
-	r->header = xstrndup(msg.data ? msg.data : "", r->header_len);
-	date = root->fields[MIME_HF_DATE];
-	r->sent_date = 0;
-	if (date != NULL && mime_date_parse(date, strlen(date), &t, &tz) == 0)
-		r->sent_date = (int64_t)t;
-	if (thdr != NULL)
-		store_text_extract(msg.data ? msg.data : "", msg.len, root,
-		    thdr, tbody);
-	mime_part_free(root);
+	store_cache_build(msg.data ? msg.data : "", msg.len, r, thdr, tbody);
 	buf_free(&msg);
 	return 0;
 }
 
-static void
-cache_insert(sqlite3_stmt *ins, const struct store_row *r)
+void
+store_cache_insert(sqlite3_stmt *ins, const struct store_row *r)
 {
 	sqlite3_bind_int64(ins, 1, r->body_id);
 	sqlite3_bind_text(ins, 2, r->envelope, -1, SQLITE_STATIC);
@@ -188,15 +133,13 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 {
 	struct buf thdr = BUF_INIT, tbody = BUF_INIT;
 	struct store_row tmp;
-	char *path;
 
-	if ((path = body_path(st, db, r->body_id)) == NULL)
-		return;
 	memset(&tmp, 0, sizeof(tmp));
 	tmp.body_id = r->body_id;
-	if (cache_build(path, &tmp, need_text ? &thdr : NULL, &tbody) == 0) {
+	if (lite_cache_build(st, db, &tmp, need_text ? &thdr : NULL, &tbody) ==
+	    0) {
 		if (need_cache) {
-			cache_insert(ins, &tmp);
+			store_cache_insert(ins, &tmp);
 			r->envelope = tmp.envelope;
 			r->body = tmp.body;
 			r->bodystructure = tmp.bodystructure;
@@ -210,7 +153,6 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 	}
 	buf_free(&thdr);
 	buf_free(&tbody);
-	free(path);
 }
 
 /* Fill the cache of rows that lack it, and with with_text their text in
@@ -279,7 +221,7 @@ rows_query(sqlite3 *db, int64_t mailbox_id, uint32_t lo, uint32_t hi,
 }
 
 int
-store_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
+lite_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint64_t changedsince, unsigned what, size_t limit,
     struct store_row **rows_out, size_t *n_out)
 {

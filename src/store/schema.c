@@ -105,6 +105,37 @@ static const char *const migrations[] = {
 	/* 5: the webmail walks a mailbox by date (issue 8). */
 	("CREATE INDEX IF NOT EXISTS messages_date ON messages(mailbox_id,"
 	"    internal_date, uid);"),
+	/* 6: expunged UIDs for IMAP QRESYNC (RFC 7162 3.2.5): a message
+	 * leaving its mailbox (DELETE, or an UPDATE of its mailbox_id) is
+	 * recorded with the mailbox's modseq at that moment; expunge raises
+	 * it before deleting and MOVE after, so readers take modseq >= the
+	 * client's. A mailbox deleted, or made anew (new UIDVALIDITY), takes
+	 * its records along. */
+	("CREATE TABLE vanished ("
+	"  mailbox_id	INTEGER NOT NULL,"
+	"  uid		INTEGER NOT NULL,"
+	"  modseq	INTEGER NOT NULL,"
+	"  PRIMARY KEY (mailbox_id, uid)) WITHOUT ROWID;"
+	"CREATE INDEX vanished_modseq ON vanished(mailbox_id, modseq);"
+	"CREATE TRIGGER messages_vanished AFTER DELETE ON messages BEGIN"
+	"    INSERT OR REPLACE INTO vanished SELECT old.mailbox_id, old.uid,"
+	"    highestmodseq FROM mailboxes WHERE id = old.mailbox_id; END;"
+	"CREATE TRIGGER messages_moved AFTER UPDATE OF mailbox_id ON messages"
+	"    WHEN old.mailbox_id != new.mailbox_id BEGIN"
+	"    INSERT OR REPLACE INTO vanished SELECT old.mailbox_id, old.uid,"
+	"    highestmodseq FROM mailboxes WHERE id = old.mailbox_id; END;"
+	"CREATE TRIGGER mailboxes_vanished_gc AFTER DELETE ON mailboxes BEGIN"
+	"    DELETE FROM vanished WHERE mailbox_id = old.id; END;"
+	"CREATE TRIGGER mailboxes_vanished_reset AFTER UPDATE OF uidvalidity"
+	"    ON mailboxes BEGIN"
+	"    DELETE FROM vanished WHERE mailbox_id = new.id; END;"),
+	/* 7: small bodies inline (issue 4): data holds the body itself;
+	 * NULL means the body is the file bodies/XX/<name>, as before. */
+	"ALTER TABLE bodies ADD COLUMN data BLOB;",
+	/* 8: ENVELOPE and BODYSTRUCTURE are now written as Dovecot and UW
+	 * IMAP write them (issue 6): empty the parse cache, and the text
+	 * index that is filled with it, so that both refill. */
+	"DELETE FROM cache; DELETE FROM text_index;",
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))
@@ -150,7 +181,19 @@ version_set(sqlite3 *db, int version, char **err_out)
 }
 
 int
+store_schema_version(void)
+{
+	return SCHEMA_VERSION;
+}
+
+int
 store_schema_apply(sqlite3 *db, char **err_out)
+{
+	return store_schema_apply_upto(db, SCHEMA_VERSION, err_out);
+}
+
+int
+store_schema_apply_upto(sqlite3 *db, int upto, char **err_out)
 {
 	int version;
 
@@ -163,7 +206,7 @@ store_schema_apply(sqlite3 *db, char **err_out)
 		    "this petrel knows (%d)", version, SCHEMA_VERSION);
 		goto fail;
 	}
-	for (; version < SCHEMA_VERSION; version++) {
+	for (; version < upto; version++) {
 		if (store_db_exec(db, migrations[version], err_out) == -1 ||
 		    version_set(db, version + 1, err_out) == -1)
 			goto fail;

@@ -11,7 +11,7 @@
 #include "store/store_int.h"
 
 int
-store_mailbox_state(struct store *st, int64_t mailbox_id,
+lite_mailbox_state(struct store *st, int64_t mailbox_id,
     uint32_t *uidnext_out, uint64_t *highestmodseq_out)
 {
 	sqlite3_stmt *stmt;
@@ -35,7 +35,7 @@ store_mailbox_state(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_mailbox_status(struct store *st, int64_t mailbox_id,
+lite_mailbox_status(struct store *st, int64_t mailbox_id,
     struct store_status *out)
 {
 	sqlite3_stmt *stmt;
@@ -69,7 +69,7 @@ store_mailbox_status(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
+lite_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
 	uint32_t *uids = NULL;
@@ -107,7 +107,7 @@ store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 }
 
 int
-store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
+lite_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t *count_out)
 {
 	sqlite3_stmt *stmt;
@@ -131,7 +131,7 @@ store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 }
 
 int
-store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
+lite_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
     uint32_t *uid_out)
 {
 	sqlite3_stmt *stmt;
@@ -157,7 +157,7 @@ store_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 }
 
 int
-store_mailbox_keywords(struct store *st, int64_t mailbox_id,
+lite_mailbox_keywords(struct store *st, int64_t mailbox_id,
     char ***names_out, size_t *n_out)
 {
 	sqlite3_stmt *stmt;

@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,32 +20,15 @@
 #include "store/store_int.h"
 
 /* How long a writer waits for another's transaction before failing. */
-#define STORE_BUSY_TIMEOUT_MS	30000
 
 struct store_conn {
 	struct store_conn	*next;
-	struct store		*st;
+	struct lite_store	*st;
 	sqlite3			*db;
 };
 
-int
-store_err(char **err_out, const char *fmt, ...)
-{
-	va_list ap;
-	char *s;
-
-	if (err_out == NULL)
-		return -1;
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) == -1)
-		fatalx("out of memory");
-	va_end(ap);
-	*err_out = s;
-	return -1;
-}
-
 static void
-conn_unlink(struct store *st, struct store_conn *c)
+conn_unlink(struct lite_store *st, struct store_conn *c)
 {
 	struct store_conn **pp;
 
@@ -72,7 +54,7 @@ conn_destroy(void *arg)
 }
 
 static sqlite3 *
-conn_open(struct store *st)
+conn_open(struct lite_store *st)
 {
 	sqlite3 *db = NULL;
 	char *path, *err = NULL;
@@ -89,6 +71,7 @@ conn_open(struct store *st)
 		return NULL;
 	}
 	sqlite3_busy_timeout(db, STORE_BUSY_TIMEOUT_MS);
+	store_checkpoint_watch(st, db);
 	/* In WAL mode only FULL syncs the log at each commit; NORMAL would
 	 * let a power cut take back a delivery that was reported done. */
 	if (store_db_exec(db, "PRAGMA synchronous=FULL;"
@@ -102,8 +85,9 @@ conn_open(struct store *st)
 }
 
 sqlite3 *
-store_db(struct store *st)
+store_db(struct store *base)
 {
+	struct lite_store *st = lite_of(base);
 	struct store_conn *c;
 
 	if ((c = pthread_getspecific(st->conn_key)) != NULL)
@@ -129,7 +113,7 @@ store_db(struct store *st)
  * flight (a `petrel user add` next to `petrel serve`). *is_alone_out says
  * which; store_lock_share() then lets the others in. */
 static int
-lock_take(struct store *st, bool *is_alone_out, char **err_out)
+lock_take(struct lite_store *st, bool *is_alone_out, char **err_out)
 {
 	char *path;
 
@@ -147,7 +131,7 @@ lock_take(struct store *st, bool *is_alone_out, char **err_out)
 }
 
 static int
-lock_share(struct store *st, char **err_out)
+lock_share(struct lite_store *st, char **err_out)
 {
 	if (flock(st->lock_fd, LOCK_SH) == -1)
 		return store_err(err_out, "%s/lock: %s", st->dir,
@@ -156,11 +140,11 @@ lock_share(struct store *st, char **err_out)
 }
 
 static int
-db_init(struct store *st, char **err_out)
+db_init(struct lite_store *st, char **err_out)
 {
 	sqlite3 *db;
 
-	if ((db = store_db(st)) == NULL)
+	if ((db = store_db(&st->base)) == NULL)
 		return store_err(err_out, "%s/store.db: cannot open",
 		    st->dir);
 	if (store_db_exec(db, "PRAGMA journal_mode=WAL;", err_out) == -1)
@@ -169,9 +153,9 @@ db_init(struct store *st, char **err_out)
 }
 
 struct store *
-store_open(const char *data_dir, struct iopool *pool, char **err_out)
+lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 {
-	struct store *st;
+	struct lite_store *st;
 	bool is_alone = false;
 	int rc;
 
@@ -180,38 +164,42 @@ store_open(const char *data_dir, struct iopool *pool, char **err_out)
 		return NULL;
 	}
 	st = xcalloc(1, sizeof(*st));
+	st->base.ops = &lite_ops;
 	st->dir = xstrdup(data_dir);
 	st->pool = pool;
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
+	pthread_cond_init(&st->checkpoint_cond, NULL);
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
-	if (store_msgfile_init(st, err_out) == -1 ||
+	if (store_msgfile_init(&st->base, err_out) == -1 ||
 	    lock_take(st, &is_alone, err_out) == -1)
 		goto fail;
 	if (is_alone)
-		store_msgfile_clean_tmp(st);
+		store_msgfile_clean_tmp(&st->base);
 	if (db_init(st, err_out) == -1)
 		goto fail;
 	if (is_alone) {
-		store_sweep_orphans(st);
+		store_sweep_orphans(&st->base);
 		if (lock_share(st, err_out) == -1)
 			goto fail;
 	}
-	store_reserve_take(st);
+	store_reserve_take(&st->base);
 	rc = pthread_create(&st->committer, NULL, store_commit_main, st);
 	if (rc != 0)
 		fatalx("store: pthread_create: error %d", rc);
 	st->has_committer = true;
-	return st;
+	store_indexer_start(&st->base);
+	store_checkpoint_start(st);
+	return &st->base;
 fail:
-	store_close(st);
+	lite_close(&st->base);
 	return NULL;
 }
 
 static void
-committer_stop(struct store *st)
+committer_stop(struct lite_store *st)
 {
 	pthread_mutex_lock(&st->lock);
 	while (st->in_flight > 0)
@@ -224,13 +212,14 @@ committer_stop(struct store *st)
 }
 
 void
-store_close(struct store *st)
+lite_close(struct store *base)
 {
+	struct lite_store *st = lite_of(base);
 	struct store_conn *c, *next;
 
-	if (st == NULL)
-		return;
 	committer_stop(st);
+	store_indexer_stop(base);
+	store_checkpoint_stop(st);
 	/* Threads that are still alive keep a dangling key value, but once
 	 * the key is deleted its destructor no longer runs. */
 	pthread_key_delete(st->conn_key);
@@ -242,6 +231,7 @@ store_close(struct store *st)
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->checkpoint_cond);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);
 	free(st);

@@ -132,6 +132,10 @@ void	store_delivery_abort(struct store_delivery *d);
 /* Mailboxes and messages. */
 int	store_mailbox_find(struct store *st, int64_t user_id,
 	    const char *name, struct store_mailbox *out);
+/* As store_mailbox_find() without the message count (out->count is 0):
+ * one indexed lookup, however many messages the mailbox holds. */
+int	store_mailbox_lookup(struct store *st, int64_t user_id,
+	    const char *name, struct store_mailbox *out);
 /* Every message of a mailbox in UID order, as a heap array (free()). */
 int	store_mailbox_messages(struct store *st, int64_t mailbox_id,
 	    struct store_msg **msgs_out, size_t *n_out);
@@ -235,6 +239,12 @@ int	store_mailbox_state(struct store *st, int64_t mailbox_id,
 /* UIDs of the messages in [lo, hi], ascending, as a heap array. */
 int	store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t **uids_out, size_t *n_out);
+/* UIDs in [lo, hi] expunged (or moved out) at mod-sequence since or
+ * later, ascending, as a heap array, for QRESYNC's VANISHED (RFC 7162
+ * 3.2.5); may hold a UID the client already saw vanish, which the RFC
+ * allows. 0, or -1 (also when the backend keeps no such record). */
+int	store_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
+	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 /* Messages with uid in [lo, hi]. */
 int	store_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
@@ -338,10 +348,11 @@ int	store_append(struct store *st, int64_t mailbox_id, const void *p,
 /* The text index for SEARCH BODY and TEXT: the bodies whose decoded text
  * (header and text parts, in UTF-8; body_only: without the top-level
  * header) holds needle, ignoring case, as a sorted heap array of body ids
- * (struct store_row body_id). Only bodies that store_rows_get() with
- * STORE_ROW_TEXT saw are indexed. -1 when the index cannot answer
- * (needle under 3 characters, or an error): the caller then reads the
- * messages. */
+ * (struct store_row body_id). Bodies are indexed soon after delivery
+ * (the SQLite store's indexer) or when store_rows_get() with
+ * STORE_ROW_TEXT sees them, so a caller fills those first. -1 when the
+ * index cannot answer (needle under 3 characters, or an error): the
+ * caller then reads the messages. */
 int	store_text_search(struct store *st, const char *needle,
 	    bool body_only, int64_t **ids_out, size_t *n_out);
 
@@ -364,17 +375,47 @@ void	store_notify_mailbox(struct store *st, int64_t mailbox_id);
 /* ---- Webmail support (issue 8) --------------------------------------
  * What the webmail needs beyond the IMAP calls (src/store/web_*.c). */
 
-/* The messages of a mailbox newest first (internal date, then UID), the
- * first offset skipped, at most limit of them, each with the parse cache
- * as store_rows_get() with STORE_ROW_CACHE gives it (a message not yet
- * cached is parsed and cached). A heap array freed with
- * store_rows_free(). 0 or -1. */
-int	store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-	    size_t limit, struct store_row **rows_out, size_t *n_out);
+/* The UIDs of a mailbox's messages newest first (internal date, then
+ * UID), from one walk of an index: a heap array the caller frees. 0 or
+ * -1. */
+int	store_web_order(struct store *st, int64_t mailbox_id,
+	    uint32_t **uids_out, size_t *n_out);
 /* Messages in the mailbox and those without \Seen, from indexes alone
  * (store_mailbox_status() also sums sizes, which reads every row). 0 or
  * -1. */
 int	store_web_counts(struct store *st, int64_t mailbox_id,
 	    uint32_t *total_out, uint32_t *unseen_out);
+
+/* ---- Copying a whole store (issue 9, src/store/transfer.c) -----------
+ * `petrel store copy` moves every domain, account, alias, mailbox and
+ * message from one store to another (the embedded one to PostgreSQL and
+ * back) with the UIDVALIDITY, UIDs, flags, keywords and internal dates
+ * that clients have cached, so that none of them resynchronises. */
+
+/* The stored password hash of an account: 1 with *hash_out (heap), 0 when
+ * there is no such account, -1 on error. */
+int	store_user_hash(struct store *st, const char *address,
+	    char **hash_out);
+/* Create the account with this password hash (and the standard
+ * mailboxes), or give an existing account this hash. */
+int	store_user_restore(struct store *st, const char *address,
+	    const char *hash, char **err_out);
+/* Give a mailbox this UIDVALIDITY and UIDNEXT, so that the next message
+ * filed into it gets exactly that UID, and raise its HIGHESTMODSEQ to at
+ * least highestmodseq. Refused (-1) when uidnext is not above every UID
+ * the mailbox holds: UIDs never go back (RFC 3501 2.3.1.1). */
+int	store_mailbox_set_uids(struct store *st, int64_t mailbox_id,
+	    uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
+	    char **err_out);
+
+/* Copy everything in from into to. Resumable: what to already holds
+ * (an account, a mailbox with the same UIDVALIDITY, a message with the
+ * same UID) is kept, so running it again after an interruption finishes
+ * the work. Memory is bounded by the largest message and the number of
+ * messages of one account. progress (may be NULL) hears one line per
+ * mailbox. 0, or -1 with *err_out. Blocking. */
+typedef void store_copy_progress_fn(void *arg, const char *line);
+int	store_copy(struct store *from, struct store *to,
+	    store_copy_progress_fn *progress, void *arg, char **err_out);
 
 #endif

@@ -1,5 +1,6 @@
 /* The start-up sweep: a crash between giving a body file its final name
- * and the transaction that refers to it leaves a file no message uses.
+ * and the transaction that refers to it leaves a file no message uses
+ * (inline bodies are written in that transaction and cannot be orphans).
  * When the store is opened by the only process that has it, such files are
  * removed, so that crashes cannot make the data directory grow.
  * SPDX-License-Identifier: ISC */
@@ -31,7 +32,7 @@ sweep_dir(struct store *st, unsigned idx, char **names, size_t n)
 	size_t removed = 0;
 	DIR *d;
 
-	dir = xasprintf("%s/bodies/%02x", st->dir, idx);
+	dir = xasprintf("%s/bodies/%02x", lite_of(st)->dir, idx);
 	if ((d = opendir(dir)) == NULL) {
 		free(dir);
 		return 0;
@@ -66,7 +67,8 @@ store_sweep_orphans(struct store *st)
 
 	if ((db = store_db(st)) == NULL)
 		return;
-	stmt = store_db_prepare(db, "SELECT name FROM bodies", NULL);
+	stmt = store_db_prepare(db, "SELECT name FROM bodies WHERE data IS NULL",
+	    NULL);
 	if (stmt == NULL || store_db_strings(stmt, &names, &n) == -1) {
 		log_warnx("store event=sweep error=\"cannot list bodies\"");
 		return;

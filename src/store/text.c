@@ -1,8 +1,7 @@
 /* The text index behind IMAP SEARCH BODY and TEXT (RFC 3501 6.4.4): what
- * a reader sees of a message, that is the header with encoded words
- * decoded and the text parts with their transfer encoding undone and
- * their charset turned into UTF-8, kept as trigrams in an FTS5 table so
- * that a substring is found without reading every message.
+ * a reader sees of a message (cache.c extracts it), kept as trigrams in
+ * an FTS5 table so that a substring is found without reading every
+ * message.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -15,73 +14,6 @@
 #include "store/stmt.h"
 #include "store/store_int.h"
 #include "store/text.h"
-
-#define TEXT_MAX	(4 * 1024 * 1024)	/* indexed per message */
-
-/* Append the decoded values of the header fields of p. */
-static void
-header_text(const char *msg, const struct mime_part *p, struct buf *out)
-{
-	struct mime_hdr_iter it;
-	struct mime_field f;
-
-	mime_hdr_iter_init(&it, msg + p->hdr_off, p->body_off - p->hdr_off);
-	while (mime_hdr_next(&it, &f) == 1 && out->len < TEXT_MAX) {
-		buf_add(out, f.name, f.namelen);
-		buf_adds(out, ": ");
-		(void)mime_hdr_decode(f.value, f.valuelen, out);
-		buf_addc(out, '\n');
-	}
-}
-
-struct walk {
-	const char	*msg;
-	size_t		 len;
-	const struct mime_part *root;
-	struct buf	*body;
-	struct buf	 dec;
-};
-
-static void
-part_text(struct mime_part *p, void *arg)
-{
-	struct walk *w = arg;
-	const char *cs = mime_part_charset(p);
-
-	if (w->body->len >= TEXT_MAX)
-		return;
-	/* The headers of parts and of attached messages are text too. */
-	if (p != w->root)
-		header_text(w->msg, p, w->body);
-	if (strcmp(p->type, "text") != 0 || mime_part_is_multipart(p) ||
-	    mime_part_message(p) != NULL)
-		return;
-	buf_reset(&w->dec);
-	mime_part_decode(p, w->msg, w->len, &w->dec);
-	if (cs == NULL || strcasecmp(cs, "utf-8") == 0 ||
-	    strcasecmp(cs, "us-ascii") == 0 || mime_charset_to_utf8(cs,
-	    w->dec.data, w->dec.len, w->body) == -1)
-		mime_utf8_sanitize(w->dec.data, w->dec.len, w->body);
-	buf_addc(w->body, '\n');
-}
-
-void
-store_text_extract(const char *msg, size_t len, struct mime_part *root,
-    struct buf *hdr, struct buf *body)
-{
-	struct walk w;
-
-	header_text(msg, root, hdr);
-	memset(&w, 0, sizeof(w));
-	w.msg = msg;
-	w.len = len;
-	w.root = root;
-	w.body = body;
-	mime_part_walk(root, part_text, &w);
-	buf_free(&w.dec);
-	if (body->len > TEXT_MAX)
-		buf_truncate(body, TEXT_MAX);
-}
 
 int
 store_text_put(sqlite3 *db, int64_t body_id, const struct buf *hdr,
@@ -108,20 +40,8 @@ store_text_put(sqlite3 *db, int64_t body_id, const struct buf *hdr,
 	return rc == SQLITE_DONE ? 0 : -1;
 }
 
-/* Characters, not octets, of UTF-8 text. */
-static size_t
-utf8_chars(const char *s)
-{
-	size_t n = 0;
-
-	for (; *s != '\0'; s++)
-		if (((unsigned char)*s & 0xc0) != 0x80)
-			n++;
-	return n;
-}
-
 int
-store_text_search(struct store *st, const char *needle, bool body_only,
+lite_text_search(struct store *st, const char *needle, bool body_only,
     int64_t **ids_out, size_t *n_out)
 {
 	struct buf q = BUF_INIT;
@@ -135,7 +55,7 @@ store_text_search(struct store *st, const char *needle, bool body_only,
 	*ids_out = NULL;
 	*n_out = 0;
 	/* Trigrams find nothing shorter than three characters. */
-	if (utf8_chars(needle) < 3 || (db = store_db(st)) == NULL)
+	if (store_utf8_chars(needle) < 3 || (db = store_db(st)) == NULL)
 		return -1;
 	/* An FTS5 string: double quotes doubled (FTS5 3.1). */
 	buf_adds(&q, body_only ? "body : \"" : "\"");

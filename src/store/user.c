@@ -1,5 +1,5 @@
 /* Accounts: address, password hash (auth/password.c) and the standard
- * mailboxes every new account gets, with their RFC 6154 special uses.
+ * mailboxes every new account gets (defaults.c).
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -10,19 +10,8 @@
 #include "auth/auth.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
-
-static const struct {
-	const char	*name;
-	const char	*special_use;	/* RFC 6154 2 */
-} default_mailboxes[] = {
-	{ "INBOX",	NULL },
-	{ "Sent",	"\\Sent" },
-	{ "Drafts",	"\\Drafts" },
-	{ "Trash",	"\\Trash" },
-	{ "Junk",	"\\Junk" },
-	{ "Archive",	"\\Archive" },
-};
 
 static int
 mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
@@ -92,17 +81,16 @@ user_add_txn(sqlite3 *db, const char *address, const char *hash,
 	if (user_insert(db, address, hash, err_out) == -1)
 		return -1;
 	user_id = sqlite3_last_insert_rowid(db);
-	for (i = 0; i < sizeof(default_mailboxes) /
-	    sizeof(*default_mailboxes); i++) {
-		if (mailbox_create(db, user_id, default_mailboxes[i].name,
-		    default_mailboxes[i].special_use, err_out) == -1)
+	for (i = 0; i < store_n_default_mailboxes; i++) {
+		if (mailbox_create(db, user_id, store_default_mailboxes[i].name,
+		    store_default_mailboxes[i].special_use, err_out) == -1)
 			return -1;
 	}
 	return 0;
 }
 
 int
-store_user_add(struct store *st, const char *address, const char *password,
+lite_user_add(struct store *st, const char *address, const char *password,
     char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -198,7 +186,7 @@ fail:
 }
 
 int
-store_user_del(struct store *st, const char *address, char **err_out)
+lite_user_del(struct store *st, const char *address, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
@@ -246,7 +234,7 @@ passwd_set(sqlite3 *db, const char *address, const char *hash,
 }
 
 int
-store_user_passwd(struct store *st, const char *address,
+lite_user_passwd(struct store *st, const char *address,
     const char *password, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -268,7 +256,7 @@ store_user_passwd(struct store *st, const char *address,
 }
 
 int
-store_user_list(struct store *st, const char *domain, char ***addresses_out,
+lite_user_list(struct store *st, const char *domain, char ***addresses_out,
     size_t *n_out)
 {
 	char name[256];
@@ -298,8 +286,8 @@ store_user_list(struct store *st, const char *domain, char ***addresses_out,
 }
 
 /* Read an account: 1, 0 or -1; *hash_out (heap) when hash_out != NULL. */
-static int
-user_get(struct store *st, const char *address, struct store_user *out,
+int
+lite_user_get(struct store *st, const char *address, struct store_user *out,
     char **hash_out)
 {
 	char addr[STORE_ADDR_MAX];
@@ -312,8 +300,9 @@ user_get(struct store *st, const char *address, struct store_user *out,
 		return 0;
 	if ((db = store_db(st)) == NULL)
 		return -1;
-	stmt = store_db_prepare(db, "SELECT id, password FROM users "
-	    "WHERE address = ?", NULL);
+	/* Every RCPT and login asks: a kept statement (stmt.c). */
+	stmt = store_stmt(db, "SELECT id, password FROM users "
+	    "WHERE address = ?");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_text(stmt, 1, addr, -1, SQLITE_STATIC);
@@ -325,34 +314,35 @@ user_get(struct store *st, const char *address, struct store_user *out,
 	if (rc == SQLITE_ROW && hash_out != NULL)
 		*hash_out = xstrdup((const char *)
 		    sqlite3_column_text(stmt, 1));
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
 }
 
 int
-store_user_find(struct store *st, const char *address,
-    struct store_user *out)
+lite_user_restore(struct store *st, const char *address, const char *hash,
+    char **err_out)
 {
-	return user_get(st, address, out, NULL);
-}
-
-int
-store_user_check_password(struct store *st, const char *address,
-    const char *password, struct store_user *out)
-{
-	struct store_user user;
-	char *hash = NULL;
+	char addr[STORE_ADDR_MAX];
+	const char *errstr;
+	int64_t user_id;
+	sqlite3 *db;
 	int rc;
 
-	rc = user_get(st, address, &user, &hash);
-	if (rc != 1) {
-		/* Unknown or unreadable: spend the time of a real check. */
-		auth_password_check_dummy(password);
-		return rc;
-	}
-	rc = auth_password_check(password, hash) ? 1 : 0;
-	free(hash);
-	if (rc == 1 && out != NULL)
-		*out = user;
-	return rc;
+	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
+		return store_err(err_out, "%s", errstr);
+	if ((db = store_db(st)) == NULL)
+		return store_err(err_out, "store: cannot open the database");
+	if (store_db_begin(db, err_out) == -1)
+		return -1;
+	rc = user_id_get(db, addr, &user_id);
+	if (rc == 1)
+		rc = passwd_set(db, addr, hash, err_out);
+	else if (rc == 0)
+		rc = user_add_txn(db, addr, hash, err_out);
+	else
+		rc = store_err(err_out, "store: %s", sqlite3_errmsg(db));
+	if (rc == 0)
+		return store_db_commit(db, err_out);
+	store_db_rollback(db);
+	return -1;
 }

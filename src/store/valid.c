@@ -148,3 +148,26 @@ store_address_domain(const char *address)
 
 	return at != NULL ? at + 1 : address + strlen(address);
 }
+
+bool
+store_alias_valid(const char *address, char *out, size_t outsize,
+    const char **errstr)
+{
+	if (address[0] == '@') {
+		out[0] = '@';
+		return store_domain_valid(address + 1, out + 1, outsize - 1,
+		    errstr);
+	}
+	return store_address_valid(address, out, outsize, errstr);
+}
+
+size_t
+store_utf8_chars(const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0'; s++)
+		if (((unsigned char)*s & 0xc0) != 0x80)
+			n++;
+	return n;
+}

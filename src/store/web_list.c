@@ -1,146 +1,55 @@
-/* Webmail support (issue 8): a mailbox's messages newest first, paged, with
- * the parse cache, so a page of the message list costs one indexed query
- * and no body file once the cache is warm.
+/* Webmail support (issue 8): a mailbox's UIDs newest first, and its counts
+ * from indexes alone. The webmail caches both per mailbox state
+ * (src/web/view.c), so each walks its index once per change, not once per
+ * request.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
-#include <string.h>
 
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
-/* A span of UIDs fetched in one store_rows_get() when it is at most this
- * many times the page; wider pages are fetched one UID at a time. */
-#define SPAN_FACTOR	4
-
-static int
-page_uids(sqlite3 *db, int64_t mailbox_id, size_t offset, size_t limit,
-    uint32_t **uids_out, size_t *n_out)
+int
+lite_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
+    size_t *n_out)
 {
 	sqlite3_stmt *stmt;
-	uint32_t *uids;
-	size_t n = 0;
-	int rc = SQLITE_DONE;
+	sqlite3 *db;
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
 
-	stmt = store_db_prepare(db, "SELECT uid FROM messages WHERE "
-	    "mailbox_id = ? ORDER BY internal_date DESC, uid DESC "
-	    "LIMIT ? OFFSET ?", NULL);
+	*uids_out = NULL;
+	*n_out = 0;
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	/* A walk of messages_date backwards, the table untouched. */
+	stmt = store_stmt(db, "SELECT uid FROM messages WHERE mailbox_id = ? "
+	    "ORDER BY internal_date DESC, uid DESC");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
-	sqlite3_bind_int64(stmt, 2, (int64_t)limit);
-	sqlite3_bind_int64(stmt, 3, (int64_t)offset);
-	uids = xcalloc(limit ? limit : 1, sizeof(*uids));
-	while (n < limit && (rc = sqlite3_step(stmt)) == SQLITE_ROW)
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			uids = xreallocarray(uids, cap, sizeof(*uids));
+		}
 		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
-	if (n < limit && rc != SQLITE_DONE) {
-		sqlite3_finalize(stmt);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
 		free(uids);
 		return -1;
 	}
-	sqlite3_finalize(stmt);
 	*uids_out = uids;
 	*n_out = n;
 	return 0;
 }
 
-static int
-by_uid(const void *key, const void *elem)
-{
-	uint32_t uid = *(const uint32_t *)key;
-	const struct store_row *r = elem;
-
-	return uid < r->uid ? -1 : uid > r->uid;
-}
-
-/* Move the rows for uids[] out of got[] (in UID order) into out[], in
- * the order of uids[]; got[] and what is left in it are freed. */
-static size_t
-rows_pick(struct store_row *got, size_t ngot, const uint32_t *uids,
-    size_t n, struct store_row *out)
-{
-	struct store_row *hit;
-	size_t i, k = 0;
-
-	for (i = 0; i < n; i++) {
-		hit = bsearch(&uids[i], got, ngot, sizeof(*got), by_uid);
-		if (hit == NULL)
-			continue;
-		out[k++] = *hit;
-		/* Keep the uid: the later searches need the order. */
-		hit->keywords = hit->envelope = hit->body = NULL;
-		hit->bodystructure = hit->header = NULL;
-	}
-	store_rows_free(got, ngot);
-	return k;
-}
-
-static int
-rows_for(struct store *st, int64_t mailbox_id, const uint32_t *uids,
-    size_t n, struct store_row *out, size_t *n_out)
-{
-	struct store_row *got;
-	uint32_t lo = UINT32_MAX, hi = 0;
-	size_t i, ngot, k = 0;
-
-	for (i = 0; i < n; i++) {
-		lo = uids[i] < lo ? uids[i] : lo;
-		hi = uids[i] > hi ? uids[i] : hi;
-	}
-	if ((uint64_t)hi - lo + 1 <= (uint64_t)n * SPAN_FACTOR) {
-		if (store_rows_get(st, mailbox_id, lo, hi, 0, STORE_ROW_CACHE,
-		    SIZE_MAX, &got, &ngot) == -1)
-			return -1;
-		*n_out = rows_pick(got, ngot, uids, n, out);
-		return 0;
-	}
-	for (i = 0; i < n; i++) {
-		if (store_rows_get(st, mailbox_id, uids[i], uids[i], 0,
-		    STORE_ROW_CACHE, 1, &got, &ngot) == -1) {
-			*n_out = k;
-			return -1;
-		}
-		k += rows_pick(got, ngot, &uids[i], 1, &out[k]);
-	}
-	*n_out = k;
-	return 0;
-}
-
 int
-store_web_page(struct store *st, int64_t mailbox_id, size_t offset,
-    size_t limit, struct store_row **rows_out, size_t *n_out)
-{
-	struct store_row *rows;
-	uint32_t *uids;
-	size_t n;
-	sqlite3 *db;
-
-	*rows_out = NULL;
-	*n_out = 0;
-	if ((db = store_db(st)) == NULL)
-		return -1;
-	if (page_uids(db, mailbox_id, offset, limit, &uids, &n) == -1)
-		return -1;
-	if (n == 0) {
-		free(uids);
-		return 0;
-	}
-	rows = xcalloc(n, sizeof(*rows));
-	*n_out = 0;
-	if (rows_for(st, mailbox_id, uids, n, rows, n_out) == -1) {
-		free(uids);
-		store_rows_free(rows, *n_out);
-		*n_out = 0;
-		return -1;
-	}
-	free(uids);
-	*rows_out = rows;
-	return 0;
-}
-
-int
-store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
+lite_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
     uint32_t *unseen_out)
 {
 	sqlite3_stmt *stmt;
@@ -150,9 +59,9 @@ store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
 	if ((db = store_db(st)) == NULL)
 		return -1;
 	/* Both counts walk an index only (messages_unseen is partial). */
-	stmt = store_db_prepare(db, "SELECT (SELECT count(*) FROM messages "
+	stmt = store_stmt(db, "SELECT (SELECT count(*) FROM messages "
 	    "WHERE mailbox_id = ?1), (SELECT count(*) FROM messages WHERE "
-	    "mailbox_id = ?1 AND (flags & 1) = 0)", NULL);
+	    "mailbox_id = ?1 AND (flags & 1) = 0)");
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
@@ -160,6 +69,6 @@ store_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
 		*total_out = (uint32_t)sqlite3_column_int64(stmt, 0);
 		*unseen_out = (uint32_t)sqlite3_column_int64(stmt, 1);
 	}
-	sqlite3_finalize(stmt);
+	sqlite3_reset(stmt);
 	return rc == SQLITE_ROW ? 0 : -1;
 }

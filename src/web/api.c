@@ -209,16 +209,16 @@ login_done(void *arg)
 		free(j);
 		return;
 	}
-	web_throttle_record(r->srv->throttle, r->peer_host, j->user, is_ok,
-	    time(NULL));
 	if (is_ok) {
 		auth_throttle_succeeded(r->peer);
+		auth_throttle_account_succeeded(j->user, time(NULL));
 		login_ok(r, &j->account);
 	} else if (j->result < 0)
 		web_reply_error(r, 500, "cannot check the password now");
 	else {
 		/* Counted with the other protocols' failures. */
 		auth_throttle_failed(r->peer);
+		auth_throttle_account_failed(j->user, time(NULL));
 		delay = auth_throttle_delay(r->peer);
 		if (delay < r->srv->login_delay)
 			delay = r->srv->login_delay;
@@ -247,6 +247,7 @@ api_login(struct web_req *r)
 	json_t *body = web_req_json(r);
 	const char *user = NULL, *password = NULL;
 	struct login_job *j;
+	unsigned wait;
 
 	if (body == NULL)
 		return;
@@ -257,13 +258,15 @@ api_login(struct web_req *r)
 		web_reply_error(r, 400, "expected {\"user\", \"password\"}");
 		return;
 	}
-	if (auth_throttle_is_blocked(r->peer) ||
-	    !web_throttle_allow(r->srv->throttle, r->peer_host, user,
-	    time(NULL))) {
+	wait = auth_throttle_is_blocked(r->peer) ?
+	    AUTH_THROTTLE_ADDR_WINDOW : 0;
+	if (wait == 0)
+		wait = auth_throttle_account_wait(user, time(NULL));
+	if (wait > 0) {
 		log_info("web session=%s event=login-throttled user=%s "
 		    "client=%s", r->session->id, user, r->peer_host);
 		json_decref(body);
-		web_reply_header(r, "Retry-After", "300");
+		web_reply_header(r, "Retry-After", "%u", wait);
 		web_reply_error(r, 429, "too many failed sign-ins, try later");
 		return;
 	}

@@ -22,7 +22,8 @@ struct contact {
 
 struct contacts_job {
 	struct store	*st;
-	int64_t		 sent_id, inbox_id;
+	struct web_views *views;
+	struct store_mailbox sent, inbox;	/* id 0: none */
 	char		*q;		/* lowercase */
 	char		*self;
 	struct contact	*v;
@@ -63,13 +64,14 @@ add_field(struct contacts_job *j, const struct store_row *row,
 }
 
 static void
-scan(struct contacts_job *j, int64_t box, const char *const *fields)
+scan(struct contacts_job *j, const struct store_mailbox *box,
+    const char *const *fields)
 {
 	struct store_row *rows;
 	size_t i, k, n;
 
-	if (box == 0 || store_web_page(j->st, box, 0, SCAN_MAX, &rows,
-	    &n) == -1)
+	if (box->id == 0 || web_view_page(j->views, j->st, box, 0, SCAN_MAX,
+	    &rows, &n) == -1)
 		return;
 	for (i = 0; i < n; i++)
 		for (k = 0; fields[k] != NULL; k++)
@@ -133,8 +135,8 @@ contacts_work(void *arg)
 	static const char *const inbox[] = { "From", "Reply-To", NULL };
 	struct contacts_job *j = arg;
 
-	scan(j, j->sent_id, sent);
-	scan(j, j->inbox_id, inbox);
+	scan(j, &j->sent, sent);
+	scan(j, &j->inbox, inbox);
 	merge(j);
 }
 
@@ -167,13 +169,12 @@ contacts_done(struct web_req *r, void *arg)
 	free(j);
 }
 
-static int64_t
-box_id(struct web_req *r, const char *name)
+static void
+box_find(struct web_req *r, const char *name, struct store_mailbox *mb)
 {
-	struct store_mailbox mb;
-
-	return store_mailbox_find(r->srv->store, r->login.user_id, name,
-	    &mb) == 1 ? mb.id : 0;
+	if (store_mailbox_lookup(r->srv->store, r->login.user_id, name,
+	    mb) != 1)
+		mb->id = 0;
 }
 
 void
@@ -191,8 +192,9 @@ web_api_contacts(struct web_req *r)
 	buf_free(&q);
 	j->self = xstrdup(r->login.address);
 	j->st = r->srv->store;
-	j->sent_id = box_id(r, "Sent");
-	j->inbox_id = box_id(r, "INBOX");
+	j->views = r->srv->views;
+	box_find(r, "Sent", &j->sent);
+	box_find(r, "INBOX", &j->inbox);
 	j->limit = web_req_query_uint(r, "limit", CONTACTS_MAX, 100);
 	web_req_run(r, contacts_work, contacts_done, j);
 }

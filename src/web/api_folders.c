@@ -62,18 +62,19 @@ static json_t *
 folder_json(struct web_req *r, const struct store_mailbox_info *f)
 {
 	const char *role = folder_role(f);
-	uint32_t total, unseen, uidnext;
-	uint64_t modseq;
+	struct store_mailbox mb;
+	uint32_t total, unseen;
 
-	if (store_mailbox_state(r->srv->store, f->id, &uidnext,
-	    &modseq) != 1 || store_web_counts(r->srv->store, f->id, &total,
-	    &unseen) == -1)
+	if (store_mailbox_lookup(r->srv->store, r->login.user_id, f->name,
+	    &mb) != 1 || web_view_counts(r->srv->views, r->srv->store, &mb,
+	    &total, &unseen) == -1)
 		return NULL;
 	return json_pack("{s:o, s:o, s:I, s:I, s:I, s:I}", "name",
 	    web_json_str(f->name, strlen(f->name)), "role",
 	    role ? json_string(role) : json_null(), "total",
 	    (json_int_t)total, "unread", (json_int_t)unseen,
-	    "uidnext", (json_int_t)uidnext, "modseq", (json_int_t)modseq);
+	    "uidnext", (json_int_t)mb.uidnext, "modseq",
+	    (json_int_t)mb.highestmodseq);
 }
 
 void

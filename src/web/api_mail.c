@@ -1,8 +1,9 @@
-/* Reading mail: message lists sorted by date and paged (one indexed
- * query and the parse cache, no body file), a message with its headers,
+/* Reading mail: message lists sorted by date and paged (the folder's
+ * cached view and the parse cache, no body file), a message with its headers,
  * text and attachments, its HTML sanitised for a sandboxed frame, parts
  * streamed and decoded, and permanent deletion.
  * SPDX-License-Identifier: ISC */
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -26,33 +27,38 @@ void
 web_api_messages(struct web_req *r)
 {
 	struct store_mailbox mb;
-	uint32_t total, unseen, uidnext;
-	uint64_t modseq;
+	uint32_t total, unseen;
 	struct store_row *rows;
 	size_t n, i, off, limit;
-	json_t *list;
+	struct buf out = BUF_INIT;
 
 	if (web_folder_open(r, r->params[0], &mb) != 1)
 		return;
 	off = web_req_query_uint(r, "offset", 0, UINT32_MAX);
 	limit = web_req_query_uint(r, "limit", PAGE_DEFAULT, PAGE_MAX);
-	if (store_mailbox_state(r->srv->store, mb.id, &uidnext,
-	    &modseq) != 1 || store_web_counts(r->srv->store, mb.id, &total,
-	    &unseen) == -1 ||
-	    store_web_page(r->srv->store, mb.id, off, limit, &rows,
-	    &n) == -1) {
+	if (web_view_counts(r->srv->views, r->srv->store, &mb, &total,
+	    &unseen) == -1 || web_view_page(r->srv->views, r->srv->store,
+	    &mb, off, limit, &rows, &n) == -1) {
 		web_reply_error(r, 500, "cannot read the folder");
 		return;
 	}
-	list = json_array();
-	for (i = 0; i < n; i++)
-		json_array_append_new(list, web_row_json(&rows[i], NULL));
+	/* Written as text: no tree of JSON objects per message. */
+	buf_reserve(&out, 512 + n * 384);
+	buf_adds(&out, "{\"folder\":");
+	web_json_write_str(&out, mb.name, strlen(mb.name));
+	buf_addf(&out, ",\"total\":%" PRIu32 ",\"unread\":%" PRIu32
+	    ",\"offset\":%zu,\"limit\":%zu,\"uidnext\":%" PRIu32
+	    ",\"modseq\":%" PRIu64 ",\"messages\":[", total, unseen, off,
+	    limit, mb.uidnext, mb.highestmodseq);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			buf_addc(&out, ',');
+		web_row_write(&out, &rows[i], NULL);
+	}
+	buf_adds(&out, "]}");
 	store_rows_free(rows, n);
-	web_reply_json(r, 200, json_pack("{s:s, s:I, s:I, s:i, s:i, s:I, "
-	    "s:I, s:o}", "folder", mb.name, "total", (json_int_t)total,
-	    "unread", (json_int_t)unseen, "offset", (int)off, "limit",
-	    (int)limit, "uidnext", (json_int_t)uidnext, "modseq",
-	    (json_int_t)modseq, "messages", list));
+	web_reply(r, 200, "application/json", out.data, out.len);
+	buf_free(&out);
 }
 
 /* The header of the message, for fields the MIME tree does not keep. */

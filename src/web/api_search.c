@@ -1,10 +1,7 @@
-/* Search and address suggestions, on the I/O pool (they may read many
- * body files). A search is words, each anywhere in From, To, Cc, Subject
- * or the text, or in one of them with a prefix ("from:ann", "body:x");
- * a message matches when every word does (case-insensitive). The body
- * search is real: the text and HTML parts are decoded and searched.
- * Suggestions come from past correspondents: recipients of Sent, senders
- * of INBOX.
+/* Search, on the I/O pool (it may read many body files): the query
+ * (search.c) is matched against every message of the folders searched;
+ * the body search is real: the text and HTML parts are decoded and
+ * searched.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +13,8 @@
 
 #define SEARCH_MAX	500	/* matches answered */
 #define SEARCH_TEXT_MAX	(1024 * 1024)	/* body octets searched */
-#define TERMS_MAX	16
 
 web_handler_fn web_api_search;
-
-enum { F_FROM = 1, F_TO = 2, F_SUBJECT = 4, F_BODY = 8, F_ALL = 15 };
-
-struct term {
-	char		*word;
-	unsigned	 fields;
-};
 
 struct hit {
 	struct store_row row;
@@ -36,87 +25,27 @@ struct search_job {
 	struct store	*st;
 	struct store_mailbox_info *boxes;
 	size_t		 nboxes;
-	struct term	 terms[TERMS_MAX];
-	size_t		 nterms;
+	struct web_search query;
 	struct hit	*hits;
 	size_t		 nhits;
 	int		 rc;
 };
 
-static unsigned
-term_field(const char **w)
-{
-	static const struct {
-		const char	*prefix;
-		unsigned	 fields;
-	} p[] = {
-		{ "from:", F_FROM }, { "to:", F_TO }, { "subject:", F_SUBJECT },
-		{ "body:", F_BODY },
-	};
-	size_t i;
+struct body_arg {
+	struct store		*st;
+	const struct store_row	*row;
+};
 
-	for (i = 0; i < sizeof(p) / sizeof(*p); i++)
-		if (strncasecmp(*w, p[i].prefix, strlen(p[i].prefix)) == 0 &&
-		    (*w)[strlen(p[i].prefix)] != '\0') {
-			*w += strlen(p[i].prefix);
-			return p[i].fields;
-		}
-	return F_ALL;
-}
-
-/* Split q at blanks into terms; the field parameter narrows unprefixed
- * words. */
-static size_t
-terms_parse(const char *q, unsigned def, struct term *t)
-{
-	const char *w, *end;
-	size_t n = 0;
-	unsigned f;
-
-	for (w = q; *w != '\0' && n < TERMS_MAX; w = end) {
-		while (*w == ' ' || *w == '\t')
-			w++;
-		if (*w == '\0')
-			break;
-		end = w + strcspn(w, " \t");
-		f = term_field(&w);
-		t[n].fields = f == F_ALL ? def : f;
-		t[n].word = xstrndup(w, (size_t)(end - w));
-		n++;
-	}
-	return n;
-}
-
-static bool
-field_has(const struct store_row *row, const char *name, const char *word)
-{
-	struct buf v = BUF_INIT;
-	bool has;
-
-	has = web_hdr_get(row->header, row->header_len, name, true, &v) &&
-	    strcasestr(buf_cstr(&v), word) != NULL;
-	buf_free(&v);
-	return has;
-}
-
-static bool
-head_has(const struct store_row *row, const struct term *t)
-{
-	return ((t->fields & F_FROM) && field_has(row, "From", t->word)) ||
-	    ((t->fields & F_TO) && (field_has(row, "To", t->word) ||
-	    field_has(row, "Cc", t->word))) || ((t->fields & F_SUBJECT) &&
-	    field_has(row, "Subject", t->word));
-}
-
-/* The decoded text (and HTML) of the message, for body terms. */
+/* The decoded text (and HTML) of the message, for body words. */
 static void
-body_text(struct store *st, const struct store_row *row, struct buf *out)
+body_text(void *arg, struct buf *out)
 {
+	struct body_arg *a = arg;
 	struct mime_part *text, *html;
 	struct web_msg m;
 
 	memset(&m, 0, sizeof(m));
-	if ((m.fd = store_row_open(st, row)) < 0)
+	if ((m.fd = store_row_open(a->st, a->row)) < 0)
 		return;
 	if ((m.root = web_msg_parse_fd(m.fd)) != NULL) {
 		web_msg_pick(m.root, &text, &html);
@@ -131,26 +60,10 @@ body_text(struct store *st, const struct store_row *row, struct buf *out)
 static bool
 row_matches(struct search_job *j, const struct store_row *row)
 {
-	struct buf body = BUF_INIT;
-	bool has_body = false, ok = true;
-	size_t i;
+	struct body_arg a = { j->st, row };
 
-	/* Headers first: a body is read only when they leave it open. */
-	for (i = 0; ok && i < j->nterms; i++)
-		if (!(j->terms[i].fields & F_BODY))
-			ok = head_has(row, &j->terms[i]);
-	for (i = 0; ok && i < j->nterms; i++) {
-		if (!(j->terms[i].fields & F_BODY) ||
-		    head_has(row, &j->terms[i]))
-			continue;
-		if (!has_body) {
-			body_text(j->st, row, &body);
-			has_body = true;
-		}
-		ok = strcasestr(buf_cstr(&body), j->terms[i].word) != NULL;
-	}
-	buf_free(&body);
-	return ok;
+	return web_search_matches(&j->query, row->header, row->header_len,
+	    body_text, &a);
 }
 
 static void
@@ -207,8 +120,7 @@ search_free(struct search_job *j)
 	for (i = 0; i < j->nhits; i++)
 		web_row_fini(&j->hits[i].row);
 	free(j->hits);
-	for (i = 0; i < j->nterms; i++)
-		free(j->terms[i].word);
+	web_search_free(&j->query);
 	store_mailbox_list_free(j->boxes, j->nboxes);
 	free(j);
 }
@@ -234,21 +146,18 @@ search_done(struct web_req *r, void *arg)
 	search_free(j);
 }
 
+/* The field parameter narrows the unprefixed words (all fields when
+ * absent or unknown). */
 static unsigned
 field_param(struct web_req *r)
 {
 	struct buf f = BUF_INIT;
-	const char *w;
-	unsigned v = F_ALL;
+	unsigned v = 0;
 
-	if (web_req_query(r, "field", &f) && f.len > 0) {
-		buf_addc(&f, ':');
-		buf_addc(&f, 'x');
-		w = buf_cstr(&f);
-		v = term_field(&w);
-	}
+	if (web_req_query(r, "field", &f))
+		v = web_search_field(buf_cstr(&f));
 	buf_free(&f);
-	return v;
+	return v != 0 ? v : WEB_SF_ALL;
 }
 
 /* Keep only the folder named, or all but Trash and Junk. */
@@ -274,10 +183,10 @@ web_api_search(struct web_req *r)
 	web_req_query(r, "q", &q);
 	web_req_query(r, "folder", &folder);
 	j->st = r->srv->store;
-	j->nterms = terms_parse(buf_cstr(&q), field_param(r), j->terms);
-	if (j->nterms == 0 || store_mailbox_list(j->st, r->login.user_id,
-	    &j->boxes, &j->nboxes) == -1) {
-		web_reply_error(r, j->nterms ? 500 : 400, j->nterms ?
+	if (web_search_parse(buf_cstr(&q), field_param(r), &j->query) == 0 ||
+	    store_mailbox_list(j->st, r->login.user_id, &j->boxes,
+	    &j->nboxes) == -1) {
+		web_reply_error(r, j->query.n ? 500 : 400, j->query.n ?
 		    "cannot search now" : "expected ?q=words");
 		search_free(j);
 	} else {

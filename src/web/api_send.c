@@ -47,7 +47,7 @@ folder_id(struct web_req *r, const char *name)
 {
 	struct store_mailbox mb;
 
-	if (store_mailbox_find(r->srv->store, r->login.user_id, name,
+	if (store_mailbox_lookup(r->srv->store, r->login.user_id, name,
 	    &mb) != 1)
 		return 0;
 	return mb.id;

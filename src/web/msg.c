@@ -21,7 +21,7 @@ web_folder_open(struct web_req *r, const char *folder,
 {
 	int found;
 
-	found = store_mailbox_find(r->srv->store, r->login.user_id, folder,
+	found = store_mailbox_lookup(r->srv->store, r->login.user_id, folder,
 	    mb);
 	if (found == 1)
 		return 1;
@@ -286,33 +286,6 @@ web_json_str(const char *p, size_t len)
 	return j;
 }
 
-/* {"name":..., "address":...} for the first mailbox of an address
- * field's raw value. */
-static json_t *
-first_address(const char *v, size_t len)
-{
-	struct mime_addr_list l = { NULL, 0 };
-	struct buf spec = BUF_INIT;
-	json_t *o = json_object();
-	size_t i;
-
-	mime_addr_parse(v, len, &l);
-	for (i = 0; i < l.n; i++) {
-		if (l.v[i].kind != MIME_ADDR_MAILBOX)
-			continue;
-		mime_addr_spec_write(&l.v[i], &spec);
-		json_object_set_new(o, "address", web_json_str(spec.data,
-		    spec.len));
-		if (l.v[i].name != NULL)
-			json_object_set_new(o, "name", web_json_str(l.v[i].name,
-			    strlen(l.v[i].name)));
-		break;
-	}
-	buf_free(&spec);
-	mime_addr_list_free(&l);
-	return o;
-}
-
 json_t *
 web_addr_list_json(const char *v, size_t len)
 {
@@ -337,35 +310,6 @@ web_addr_list_json(const char *v, size_t len)
 	buf_free(&spec);
 	mime_addr_list_free(&l);
 	return a;
-}
-
-void
-web_msg_summary(const char *head, size_t len, json_t *o)
-{
-	struct buf v = BUF_INIT;
-	struct mime_field f;
-	size_t hlen;
-
-	hlen = head != NULL ? mime_hdr_split(head, len) : 0;
-	if (hlen > 0 && mime_hdr_find(head, hlen, "Subject", &f))
-		mime_hdr_decode(f.value, f.valuelen, &v);
-	json_object_set_new(o, "subject", web_json_str(v.data, v.len));
-	if (hlen > 0 && mime_hdr_find(head, hlen, "From", &f))
-		json_object_set_new(o, "from", first_address(f.value,
-		    f.valuelen));
-	else
-		json_object_set_new(o, "from", json_object());
-	if (hlen > 0 && mime_hdr_find(head, hlen, "To", &f))
-		json_object_set_new(o, "to", first_address(f.value,
-		    f.valuelen));
-	else
-		json_object_set_new(o, "to", json_object());
-	buf_reset(&v);
-	if (hlen > 0 && mime_hdr_find(head, hlen, "Content-Type", &f))
-		mime_hdr_unfold(f.value, f.valuelen, &v);
-	json_object_set_new(o, "has_attachments", json_boolean(v.len >= 15 &&
-	    str_iprefix(v.data, v.len, "multipart/mixed")));
-	buf_free(&v);
 }
 
 bool
@@ -393,67 +337,4 @@ web_row_fini(struct store_row *row)
 	free(row->bodystructure);
 	free(row->header);
 	memset(row, 0, sizeof(*row));
-}
-
-json_t *
-web_row_json(const struct store_row *row, const char *folder)
-{
-	json_t *o = json_pack("{s:I, s:I, s:I, s:o}", "uid",
-	    (json_int_t)row->uid, "date", (json_int_t)row->internal_date,
-	    "size", (json_int_t)row->size, "flags",
-	    web_flags_json(row->flags));
-
-	web_msg_summary(row->header, row->header_len, o);
-	if (folder != NULL)
-		json_object_set_new(o, "folder", web_json_str(folder,
-		    strlen(folder)));
-	return o;
-}
-
-static const struct {
-	const char	*name;
-	uint32_t	 bit;
-} flag_names[] = {
-	{ "seen", STORE_F_SEEN }, { "flagged", STORE_F_FLAGGED },
-	{ "answered", STORE_F_ANSWERED }, { "draft", STORE_F_DRAFT },
-	{ "deleted", STORE_F_DELETED },
-};
-
-bool
-web_flags_parse(json_t *names, uint32_t *flags_out)
-{
-	json_t *v;
-	size_t i, k;
-
-	*flags_out = 0;
-	if (!json_is_array(names))
-		return false;
-	json_array_foreach(names, i, v) {
-		for (k = 0; k < sizeof(flag_names) / sizeof(*flag_names); k++)
-			if (json_is_string(v) && strcmp(json_string_value(v),
-			    flag_names[k].name) == 0)
-				break;
-		if (k == sizeof(flag_names) / sizeof(*flag_names))
-			return false;
-		*flags_out |= flag_names[k].bit;
-	}
-	return true;
-}
-
-json_t *
-web_flags_json(uint32_t flags)
-{
-	json_t *a = json_array();
-
-	if (flags & STORE_F_SEEN)
-		json_array_append_new(a, json_string("seen"));
-	if (flags & STORE_F_FLAGGED)
-		json_array_append_new(a, json_string("flagged"));
-	if (flags & STORE_F_ANSWERED)
-		json_array_append_new(a, json_string("answered"));
-	if (flags & STORE_F_DRAFT)
-		json_array_append_new(a, json_string("draft"));
-	if (flags & STORE_F_DELETED)
-		json_array_append_new(a, json_string("deleted"));
-	return a;
 }

@@ -5,6 +5,10 @@
  * signed-in session from the cookie, and for anything that changes state
  * the Origin and the CSRF token.
  * SPDX-License-Identifier: ISC */
+#include <sys/socket.h>
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -41,6 +45,21 @@ parser_limits(const struct web_server *srv, struct http_limits *lim)
 	lim->max_body = srv->max_body;
 }
 
+/* A response ends in a short segment, which Nagle's algorithm holds back
+ * until the client acknowledges the one before, and a client delays that
+ * ACK for up to 40 ms (RFC 1122 4.2.3.2): measured, a 200-row page took
+ * 44 ms instead of 1. Responses are written whole, so there is nothing
+ * to gain from waiting. */
+static void
+no_delay(int fd, const struct sockaddr *peer)
+{
+	int on = 1;
+
+	if ((peer->sa_family == AF_INET || peer->sa_family == AF_INET6) &&
+	    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on)) == -1)
+		log_warn("web event=nodelay");
+}
+
 void
 web_session_start(const struct web_server *srv, struct event_base *base,
     int fd, const struct sockaddr *peer, socklen_t peerlen,
@@ -52,6 +71,7 @@ web_session_start(const struct web_server *srv, struct event_base *base,
 	s->srv = srv;
 	s->state = WEB_ST_READ;
 	s->stream.fd = -1;
+	no_delay(fd, peer);
 	str_random_hex(s->id, 6);
 	parser_limits(srv, &lim);
 	http_parser_init(&s->parser, &lim);

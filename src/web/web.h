@@ -19,7 +19,7 @@ struct iopool;
 struct queue;
 struct store;
 struct web_sessions;
-struct web_throttle;
+struct web_views;
 
 struct web_server {
 	const char		*hostname;
@@ -31,7 +31,7 @@ struct web_server {
 	unsigned		 timeout;	/* idle seconds between requests */
 	uint64_t		 max_body;	/* largest request body */
 	struct web_sessions	*sessions;	/* signed-in users, shared */
-	struct web_throttle	*throttle;	/* failed sign-ins, shared */
+	struct web_views	*views;		/* folder lists, shared */
 	unsigned		 login_delay;	/* seconds after a failure */
 };
 
@@ -49,12 +49,10 @@ void	web_session_start(const struct web_server *srv,
 struct web_sessions *web_sessions_new(unsigned idle, unsigned lifetime);
 void	web_sessions_free(struct web_sessions *t);
 
-/* Failed sign-in counts per client address and per account, shared by
- * every worker thread: after max_failures failures within window seconds
- * further attempts are refused until the window passes. Free with
- * web_throttle_free(); NULL is a no-op. */
-struct web_throttle *web_throttle_new(unsigned max_failures,
-	    unsigned window);
-void	web_throttle_free(struct web_throttle *t);
+/* The cache of folder views (counts and order of the message list),
+ * shared by every worker thread (it has its own lock). Free with
+ * web_views_free(); NULL is a no-op. */
+struct web_views *web_views_new(void);
+void	web_views_free(struct web_views *vs);
 
 #endif

@@ -177,20 +177,6 @@ bool	 web_sessions_upload_get(struct web_sessions *t, const char *sid,
 bool	 web_csrf_check(const struct web_login *l, const char *token,
 	    size_t len);
 
-/* ---- Failed sign-ins (throttle.c) ---------------------------------- */
-
-/* Per account, on top of the per-address throttle every protocol shares
- * (auth_throttle_*() in src/auth): one address cannot lock an account, and
- * many addresses cannot guess at one. */
-/* May ip try to sign in as user now? True when neither has reached the
- * limit of failures in the window. */
-bool	 web_throttle_allow(struct web_throttle *t, const char *ip,
-	    const char *user, time_t now);
-/* Count the outcome of an attempt: a failure counts against ip and user,
- * a success clears user's count. */
-void	 web_throttle_record(struct web_throttle *t, const char *ip,
-	    const char *user, bool is_ok, time_t now);
-
 /* ---- multipart/form-data (multipart.c, RFC 7578) ------------------ */
 
 struct web_formpart {
@@ -449,23 +435,119 @@ struct mime_part *web_msg_parse_fd(int fd);
  * and, with decode, its encoded words decoded; false when absent. */
 bool	 web_hdr_get(const char *head, size_t len, const char *name,
 	    bool decode, struct buf *out);
-/* Subject, from, to and has_attachments of the message whose header is
- * head[0..len) into o. */
-void	 web_msg_summary(const char *head, size_t len, json_t *o);
-/* The list entry of a message: uid, date, size, flags and the summary
- * from its cached header (folder added when folder is not NULL). */
+/* Append the list entry of a message as a JSON object: uid, date, size,
+ * flags, and subject, from, to ({"address", "name"} of the first
+ * mailbox, or {}) and has_attachments from its cached header; folder
+ * too when not NULL (row.c). */
+void	 web_row_write(struct buf *out, const struct store_row *row,
+	    const char *folder);
+/* The same as a JSON object. */
 json_t	*web_row_json(const struct store_row *row, const char *folder);
+/* Append p[0..len) as a JSON string (UTF-8, ill-formed sequences
+ * replaced, quotes, backslashes and controls escaped). */
+void	 web_json_write_str(struct buf *out, const char *p, size_t len);
 /* Free the heap fields of one row taken out of a store_rows_get()
  * array (whose slot was then zeroed). */
 void	 web_row_fini(struct store_row *row);
 /* Flags by name ("seen", "flagged", "answered", "draft", "deleted") to
- * STORE_F_* bits; false on an unknown name. */
+ * STORE_F_* bits; false on an unknown name (row.c). */
 bool	 web_flags_parse(json_t *names, uint32_t *flags_out);
 json_t	*web_flags_json(uint32_t flags);
 /* The mailboxes of an address field as [{"name", "address"}]. */
 json_t	*web_addr_list_json(const char *v, size_t len);
 /* A JSON string of p[0..len) with ill-formed UTF-8 replaced. */
 json_t	*web_json_str(const char *p, size_t len);
+
+/* ---- Folder views (view.c) ---------------------------------------- */
+
+/* The counts of folder mb (total, without \Seen), cached for the state
+ * mb was read in (store_mailbox_lookup()). 0 or -1. */
+int	 web_view_counts(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, uint32_t *total_out,
+	    uint32_t *unseen_out);
+/* The messages [offset, offset + limit) of folder mb newest first
+ * (internal date, then UID), with the parse cache; the order is cached
+ * for mb's state. A heap array freed with store_rows_free(). 0 or -1. */
+int	 web_view_page(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, size_t offset, size_t limit,
+	    struct store_row **rows_out, size_t *n_out);
+
+/* One page of a folder's conversations (web_view_threads()). */
+struct web_thread_page {
+	struct store_row *rows;		/* the threads' messages, thread
+					 * after thread, in arrival order */
+	size_t		 nrows;
+	size_t		*start;		/* thread i: rows[start[i]] up to
+					 * rows[start[i + 1]] */
+	size_t		 nthreads;	/* on this page */
+	size_t		 total;		/* in the folder */
+};
+
+/* Threads [offset, offset + limit) of folder mb, newest activity first
+ * (thread.c), the grouping cached for mb's state: 0, or -1. Release with
+ * web_thread_page_free(). */
+int	 web_view_threads(struct web_views *vs, struct store *st,
+	    const struct store_mailbox *mb, size_t offset, size_t limit,
+	    struct web_thread_page *page);
+void	 web_thread_page_free(struct web_thread_page *page);
+
+/* ---- Conversations (thread.c) and the search query (search.c) ----- */
+
+/* The threads of n messages given in arrival (UID) order: roots[] holds
+ * each thread's first message, newest activity first; from a root,
+ * next[] links the thread's messages in arrival order up to SIZE_MAX. */
+struct web_threads {
+	size_t		 n;
+	size_t		*parent;	/* union-find over the messages */
+	size_t		*next;
+	size_t		*roots;
+	size_t		 nthreads;
+};
+
+/* Group rows[0..n) (their cached header and internal date) into
+ * threads; release with web_threads_free(). */
+void	 web_threads_build(const struct store_row *rows, size_t n,
+	    struct web_threads *t);
+void	 web_threads_free(struct web_threads *t);
+/* Append subject s without leading "Re:", "Fwd:", "Fw:", "Aw:" (any
+ * case, repeated, blanks between); true when one was removed. */
+bool	 web_subject_base(const char *s, struct buf *out);
+
+#define WEB_SEARCH_TERMS_MAX	16
+
+/* The fields a search word is looked for in. */
+#define WEB_SF_FROM	0x01
+#define WEB_SF_TO	0x02	/* To and Cc */
+#define WEB_SF_SUBJECT	0x04
+#define WEB_SF_BODY	0x08	/* the decoded text and HTML parts */
+#define WEB_SF_ALL	0x0f
+
+struct web_search_term {
+	char		*word;		/* heap */
+	unsigned	 fields;	/* WEB_SF_* */
+};
+
+struct web_search {
+	struct web_search_term terms[WEB_SEARCH_TERMS_MAX];
+	size_t		 n;
+};
+
+/* The WEB_SF_* bit of a field name ("from", "to", "subject", "body"; any
+ * case), or 0 for another name. */
+unsigned web_search_field(const char *name);
+/* Split q at blanks into at most WEB_SEARCH_TERMS_MAX words; a word
+ * "from:x" is x in From only (likewise to:, subject:, body:), others are
+ * looked for in def. Returns the number of words; release with
+ * web_search_free(). */
+size_t	 web_search_parse(const char *q, unsigned def, struct web_search *s);
+void	 web_search_free(struct web_search *s);
+/* Append the decoded text of the message a search looks at for body
+ * words; called at most once per message, and only when needed. */
+typedef void web_search_body_fn(void *arg, struct buf *out);
+/* True when every word of s is in one of its fields of the message with
+ * header head[0..len) (case-insensitive). */
+bool	 web_search_matches(const struct web_search *s, const char *head,
+	    size_t len, web_search_body_fn *body, void *arg);
 
 /* ---- Writing mail (compose.c) ------------------------------------- */
 

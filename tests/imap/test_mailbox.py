@@ -177,3 +177,54 @@ def test_unselect_close_check(srv):
     assert not any(b"EXPUNGE" in ln for ln in lines), lines
     lines, _ = r.ok("SELECT INBOX")
     assert b"* 0 EXISTS" in lines
+
+
+def test_lsub_unsubscribed_parents_noselect(srv):
+    """RFC 3501 6.3.9: with "%", a parent of a subscribed name that is not
+    subscribed itself comes as \\Noselect, once."""
+    u = srv.user()
+    r = srv.raw(u)
+    for name in ("foo/bar", "foo/baz", "top", "deep/a/b"):
+        r.ok('CREATE "%s"' % name)
+        r.ok('SUBSCRIBE "%s"' % name)
+    r.ok('UNSUBSCRIBE "INBOX"')
+    for name in ("Sent", "Drafts", "Trash", "Junk", "Archive"):
+        r.ok('UNSUBSCRIBE "%s"' % name)
+    lines, _ = r.ok('LSUB "" "%"')
+    assert sorted(lines) == sorted([
+        b'* LSUB (\\Noselect) "/" "deep"',
+        b'* LSUB (\\Noselect) "/" "foo"',
+        b'* LSUB () "/" "top"']), lines
+    lines, _ = r.ok('LSUB "" "deep/%"')
+    assert lines == [b'* LSUB (\\Noselect) "/" "deep/a"'], lines
+    # A subscribed parent is listed as it is; "*" lists only what is
+    # subscribed.
+    r.ok('SUBSCRIBE "foo"')
+    lines, _ = r.ok('LSUB "" "%"')
+    assert b'* LSUB () "/" "foo"' in lines, lines
+    lines, _ = r.ok('LSUB "" "*"')
+    assert not any(b"Noselect" in ln for ln in lines), lines
+    assert len(lines) == 5, lines
+
+
+def test_selected_mailbox_deleted_elsewhere(srv):
+    """Another session deletes the selected mailbox: the next command, or
+    IDLE, gets BYE and the connection ends (as Dovecot does; RFC 3501
+    7.1.5)."""
+    u = srv.user()
+    a, b, c = srv.raw(u), srv.raw(u), srv.raw(u)
+    a.ok("CREATE gone")
+    a.send(b"x APPEND gone {12+}\r\nSubject: x\r\n\r\n")
+    assert a.collect("x")[1].startswith(b"OK")
+    a.ok("SELECT gone")
+    c.ok("SELECT gone")
+    c.send("i1 IDLE\r\n")
+    assert c.line().startswith(b"+ ")
+    b.ok("DELETE gone")
+    lines, tagged = a.cmd("NOOP")
+    assert lines == [b"* BYE Selected mailbox was deleted, have to "
+                     b"disconnect"] and tagged is None, (lines, tagged)
+    assert a.line() is None
+    lines, tagged = c.collect("i1")
+    assert b"* BYE Selected mailbox was deleted, have to disconnect" \
+        in lines and tagged is None, (lines, tagged)

@@ -346,7 +346,9 @@ class Server:
     def body_files_check(self):
         """(files in bodies/ no database row names, rows whose file is
         missing) from the SQLite store, read-only; None when the data dir
-        does not have that layout. Call it while the server is idle."""
+        does not have that layout. Small bodies kept inline in their row
+        (bodies.data not NULL) have no file. Call it while the server is
+        idle."""
         import sqlite3
         db = os.path.join(self.data_dir, "store.db")
         bodies = os.path.join(self.data_dir, "bodies")
@@ -355,7 +357,10 @@ class Server:
         try:
             con = sqlite3.connect("file:%s?mode=ro" % db, uri=True,
                                   timeout=10)
-            names = {r[0] for r in con.execute("SELECT name FROM bodies")}
+            cols = {r[1] for r in con.execute("PRAGMA table_info(bodies)")}
+            names = {r[0] for r in con.execute(
+                "SELECT name FROM bodies" +
+                (" WHERE data IS NULL" if "data" in cols else ""))}
             con.close()
         except sqlite3.Error:
             return None

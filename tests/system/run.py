@@ -85,22 +85,24 @@ def short(test):
     return test.id().replace("__main__.", "")
 
 
-def main(argv):
+def main(argv, top=HERE, label="system"):
+    """Run the tests named in argv, or every test_*.py under top (another
+    suite, e.g. tests/cluster, reuses this runner and the harness)."""
     loader = unittest.TestLoader()
     if argv:
         suite = unittest.TestSuite(loader.loadTestsFromName(a)
                                    for a in argv)
     else:
-        suite = loader.discover(HERE, pattern="test_*.py", top_level_dir=HERE)
+        suite = loader.discover(top, pattern="test_*.py", top_level_dir=top)
     if not os.access(harness.PETREL_BIN, os.X_OK):
-        print("FAIL system: no petrel binary at %s" % harness.PETREL_BIN)
+        print("FAIL %s: no petrel binary at %s" % (label, harness.PETREL_BIN))
         print("0 passed, 1 failed")
         return 1
-    print("system tests: %s" % harness.PETREL_BIN, flush=True)
+    print("%s tests: %s" % (label, harness.PETREL_BIN), flush=True)
     result = LineResult()
     t0 = time.monotonic()
     suite.run(result)
-    print("system tests took %.0f s" % (time.monotonic() - t0))
+    print("%s tests took %.0f s" % (label, time.monotonic() - t0))
     print("%d passed, %d failed" % (result.passed, result.failed))
     return 1 if result.failed else 0
 

@@ -94,17 +94,27 @@ test_check_bad_hashes(void **state)
 	assert_false(auth_password_check("secret", NULL));
 }
 
+/* The CPU time of fn, the least of three runs: this thread's CPU clock
+ * does not count the time other processes take the core, so a loaded
+ * machine does not skew the comparison. */
 static double
 seconds_of(bool (*fn)(const char *, const char *), const char *pw,
     const char *hash)
 {
 	struct timespec a, b;
+	double t, best = 1e9;
+	int i;
 
-	clock_gettime(CLOCK_MONOTONIC, &a);
-	(void)fn(pw, hash);
-	clock_gettime(CLOCK_MONOTONIC, &b);
-	return (double)(b.tv_sec - a.tv_sec) +
-	    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+	for (i = 0; i < 3; i++) {
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+		(void)fn(pw, hash);
+		clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+		t = (double)(b.tv_sec - a.tv_sec) +
+		    (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+		if (t < best)
+			best = t;
+	}
+	return best;
 }
 
 static bool

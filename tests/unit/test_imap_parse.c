@@ -106,6 +106,33 @@ test_args(void **state)
 	buf_free(&b);
 }
 
+/* literal8 (RFC 3516 4.4): octets with NUL, for APPEND only, so neither
+ * a string nor a name. */
+static void
+test_literal8(void **state)
+{
+	static const char in[] = " INBOX ~{3}\r\na\0b\r\n";
+	struct imap_args args;
+	const char *errstr;
+
+	(void)state;
+	assert_int_equal(imap_parse_args(in, sizeof(in) - 1, &args, &errstr),
+	    1);
+	assert_int_equal(args.n, 2);
+	assert_int_equal(args.v[1].type, IMAP_ARG_LITERAL);
+	assert_true(args.v[1].is_literal8);
+	assert_int_equal(args.v[1].len, 3);
+	assert_memory_equal(args.v[1].p, "a\0b", 3);
+	assert_false(imap_arg_is_string(&args.v[1]));
+	assert_null(imap_arg_str(&args.v[1]));
+	assert_false(args.v[0].is_literal8);
+	imap_args_free(&args);
+	/* "~" without "{" is an atom character. */
+	assert_int_equal(imap_parse_args(" ~x\r\n", 5, &args, &errstr), 1);
+	assert_int_equal(args.v[0].type, IMAP_ARG_ATOM);
+	imap_args_free(&args);
+}
+
 static void
 test_depth_limit(void **state)
 {
@@ -309,6 +336,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_args),
+		cmocka_unit_test(test_literal8),
 		cmocka_unit_test(test_depth_limit),
 		cmocka_unit_test(test_head),
 		cmocka_unit_test(test_reader),

@@ -64,14 +64,14 @@ static const struct {
 	  "Subject: inner\r\nFrom: a@b.c\r\n\r\ninner body\r\n"
 	  "--b--\r\n",
 	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
-	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 12 2)"
+	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 12 1)"
 	  "(\"APPLICATION\" \"PDF\" (\"NAME*\" \"utf-8''%E2%82%AC.pdf\") "
 	  "\"<id1@x>\" \"A file\" \"BASE64\" 4)"
 	  "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 41 (NIL \"inner\" "
 	  "((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"a\" \"b.c\")) ((NIL NIL "
 	  "\"a\" \"b.c\")) NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" "
-	  "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1) 4) \"MIXED\")",
-	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 12 2 "
+	  "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0) 3) \"MIXED\")",
+	  "((\"TEXT\" \"PLAIN\" (\"CHARSET\" \"utf-8\") NIL NIL \"7BIT\" 12 1 "
 	  "NIL NIL (\"en\" \"fr\") NIL)"
 	  "(\"APPLICATION\" \"PDF\" (\"NAME*\" \"utf-8''%E2%82%AC.pdf\") "
 	  "\"<id1@x>\" \"A file\" \"BASE64\" 4 \"Q2hlY2sgSW50ZWdyaXR5IQ==\" "
@@ -79,8 +79,8 @@ static const struct {
 	  "(\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 41 (NIL \"inner\" "
 	  "((NIL NIL \"a\" \"b.c\")) ((NIL NIL \"a\" \"b.c\")) ((NIL NIL "
 	  "\"a\" \"b.c\")) NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" "
-	  "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 1 NIL NIL NIL NIL) "
-	  "4 NIL NIL NIL NIL) \"MIXED\" (\"BOUNDARY\" \"b\") NIL NIL NIL)" },
+	  "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 10 0 NIL NIL NIL NIL) "
+	  "3 NIL NIL NIL NIL) \"MIXED\" (\"BOUNDARY\" \"b\") NIL NIL NIL)" },
 	/* Groups, quoting, a missing domain, empty Sender, 8-bit text as a
 	 * literal, Reply-To of its own, In-Reply-To. */
 	{ "Subject: caf\xc3\xa9\r\n"
@@ -94,11 +94,30 @@ static const struct {
 	  "(NIL {5}\r\ncaf\xc3\xa9 ((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" "
 	  "\"x.org\")) ((\"=?utf-8?q?J=C3=B6rg?=\" NIL \"j\" \"x.org\")) "
 	  "((NIL NIL \"r\" \"x.org\")) ((\"Joe \\\"Q\\\" Public\" NIL "
-	  "\"\\\"joe q\\\"\" \"x.org\")(NIL NIL \"Undisclosed\" NIL)"
+	  "\"joe q\" \"x.org\")(NIL NIL \"Undisclosed\" NIL)"
 	  "(NIL NIL NIL NIL)(NIL NIL \"local\" \".MISSING-HOST-NAME.\")) NIL "
 	  "NIL \"<a@b>\" NIL)",
 	  "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" "
 	  "0 0)", NULL },
+	/* Parameters as written (UW IMAP and Dovecot): plain ones first,
+	 * then RFC 2231 pieces joined per name in number order (a plain
+	 * piece among encoded ones %-escaped), kept apart when a number is
+	 * missing; the default charset only for a text part without any. */
+	{ "Content-Type: multipart/mixed; boundary=b\r\n\r\n"
+	  "--b\r\nContent-Type: text/plain; format=flowed\r\n\r\nx\r\n"
+	  "--b\r\nContent-Type: application/pdf; name*1=\"b%\"; "
+	  "name*0*=utf-8''a; n*2=z; n*0=y; name=plain\r\n"
+	  "Content-Disposition: attachment; filename*1=b; filename*0=a\r\n"
+	  "\r\ny\r\n--b--\r\n",
+	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
+	  "((\"TEXT\" \"PLAIN\" (\"FORMAT\" \"flowed\") NIL NIL \"7BIT\" 1 0)"
+	  "(\"APPLICATION\" \"PDF\" (\"NAME\" \"plain\" \"N*0\" \"y\" \"N*2\" "
+	  "\"z\" \"NAME*\" \"utf-8''ab%25\") NIL NIL \"7BIT\" 1) \"MIXED\")",
+	  "((\"TEXT\" \"PLAIN\" (\"FORMAT\" \"flowed\") NIL NIL \"7BIT\" 1 0 "
+	  "NIL NIL NIL NIL)(\"APPLICATION\" \"PDF\" (\"NAME\" \"plain\" "
+	  "\"N*0\" \"y\" \"N*2\" \"z\" \"NAME*\" \"utf-8''ab%25\") NIL NIL "
+	  "\"7BIT\" 1 NIL (\"ATTACHMENT\" (\"FILENAME\" \"ab\")) NIL NIL) "
+	  "\"MIXED\" (\"BOUNDARY\" \"b\") NIL NIL NIL)" },
 	/* A multipart without parts still has one (RFC 3501 9), a digest
 	 * part defaults to message/rfc822, an unknown encoding is kept. */
 	{ "Content-Type: multipart/digest; boundary=d\r\n\r\n"
@@ -110,7 +129,7 @@ static const struct {
 	  "(NIL NIL NIL NIL NIL NIL NIL NIL NIL NIL)",
 	  "((\"MESSAGE\" \"RFC822\" NIL NIL NIL \"7BIT\" 15 (NIL \"s\" NIL "
 	  "NIL NIL NIL NIL NIL NIL NIL) (\"TEXT\" \"PLAIN\" (\"CHARSET\" "
-	  "\"US-ASCII\") NIL NIL \"7BIT\" 1 1) 3)((\"TEXT\" \"PLAIN\" "
+	  "\"US-ASCII\") NIL NIL \"7BIT\" 1 0) 2)((\"TEXT\" \"PLAIN\" "
 	  "(\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 0 0) \"ALTERNATIVE\") "
 	  "\"DIGEST\")", NULL },
 };

@@ -1,6 +1,9 @@
-/* Tests for the SQLite store (src/store): every function of store.h, group
- * commit from many threads, single-instance bodies, expunge atomicity and a
- * full disk (on a small tmpfs when we may mount one).
+/* Tests for the store (src/store): every function of store.h, group commit
+ * from many threads, single-instance bodies, expunge atomicity and a full
+ * disk (on a small tmpfs when we may mount one). They run against the
+ * embedded store, and against PostgreSQL when PETREL_TEST_STORE is a URL
+ * (store_loc.h; tests/run pgstore); the few that check what only the
+ * embedded store has (files, SQLite itself) are skipped there.
  * SPDX-License-Identifier: ISC */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -28,6 +31,7 @@
 #include "lib/iopool.h"
 #include "lib/xalloc.h"
 #include "store/store.h"
+#include "store_loc.h"
 
 /* Bigger than what a delivery keeps in memory (store_int.h). */
 #define STORE_MEM_TEST	(300 * 1024)
@@ -35,6 +39,7 @@
 struct fx {
 	char		 root[64];
 	char		*data;
+	char		*loc;		/* what store_open() gets */
 	char		*mnt;		/* tmpfs to unmount */
 	struct iopool	*pool;
 	struct store	*st;
@@ -96,59 +101,63 @@ count_files(const char *dir)
 	return n;
 }
 
+static int64_t	sql_int(struct fx *f, const char *sql);
+
+/* Body files of the embedded store (PostgreSQL keeps none). */
 static size_t
 body_files(struct fx *f)
 {
-	char *path = xasprintf("%s/bodies", f->data);
-	size_t n = count_files(path);
+	char *path;
+	size_t n;
+
+	if (test_store_pg() != NULL)
+		return 0;
+	path = xasprintf("%s/bodies", f->data);
+	n = count_files(path);
 
 	free(path);
 	return n;
 }
 
+/* Temporary body files (PostgreSQL has none). */
 static size_t
 tmp_files(struct fx *f)
 {
-	char *path = xasprintf("%s/tmp", f->data);
-	size_t n = count_files(path);
+	char *path;
+	size_t n;
+
+	if (test_store_pg() != NULL)
+		return 0;
+	path = xasprintf("%s/tmp", f->data);
+	n = count_files(path);
 
 	free(path);
 	return n;
 }
 
-/* Run one SQL query straight on the database file; returns column 0 of the
- * first row as an integer. */
+/* Run one SQL query straight on the store's database; returns column 0 of
+ * the first row as an integer. */
 static int64_t
 sql_int(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	sqlite3_stmt *stmt;
-	char *path = xasprintf("%s/store.db", f->data);
-	int64_t v = -1;
+	return test_store_sql_int(f->data, sql);
+}
 
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL),
-	    SQLITE_OK);
-	if (sqlite3_step(stmt) == SQLITE_ROW)
-		v = sqlite3_column_int64(stmt, 0);
-	sqlite3_finalize(stmt);
-	sqlite3_close(db);
-	free(path);
-	return v;
+/* Bodies kept, as files or inline in their rows (small ones); rows in
+ * PostgreSQL. */
+static size_t
+stored_bodies(struct fx *f)
+{
+	if (test_store_pg() != NULL)
+		return (size_t)sql_int(f, "SELECT count(*) FROM bodies");
+	return body_files(f) + (size_t)sql_int(f, "SELECT count(*) FROM "
+	    "bodies WHERE data IS NOT NULL");
 }
 
 static void
 sql_exec(struct fx *f, const char *sql)
 {
-	sqlite3 *db;
-	char *path = xasprintf("%s/store.db", f->data);
-
-	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-	sqlite3_busy_timeout(db, 10000);
-	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-	sqlite3_close(db);
-	free(path);
+	test_store_sql_exec(f->data, sql);
 }
 
 static void
@@ -268,7 +277,7 @@ fx_open_store(struct fx *f)
 {
 	char *err = NULL;
 
-	f->st = store_open(f->data, f->pool, &err);
+	f->st = store_open(f->loc != NULL ? f->loc : f->data, f->pool, &err);
 	if (f->st == NULL)
 		fail_msg("store_open: %s", err);
 }
@@ -281,6 +290,7 @@ setup(void **state)
 	snprintf(f->root, sizeof(f->root), "/tmp/petrel-test-store-XXXXXX");
 	assert_non_null(mkdtemp(f->root));
 	f->data = xasprintf("%s/data", f->root);
+	f->loc = test_store_location(f->data);
 	f->pool = iopool_new(4);
 	fx_open_store(f);
 	*state = f;
@@ -326,6 +336,7 @@ teardown(void **state)
 	free(f->mnt);
 	rm_tree(f->root);
 	free(f->data);
+	free(f->loc);
 	free(f);
 	return 0;
 }
@@ -340,12 +351,14 @@ test_open_creates(void **state)
 	int64_t version;
 	char *path;
 
-	path = xasprintf("%s/bodies/ff", f->data);
-	assert_int_equal(stat(path, &sb), 0);
-	free(path);
-	path = xasprintf("%s/tmp", f->data);
-	assert_int_equal(stat(path, &sb), 0);
-	free(path);
+	if (test_store_pg() == NULL) {
+		path = xasprintf("%s/bodies/ff", f->data);
+		assert_int_equal(stat(path, &sb), 0);
+		free(path);
+		path = xasprintf("%s/tmp", f->data);
+		assert_int_equal(stat(path, &sb), 0);
+		free(path);
+	}
 	/* One row per migration applied, each applied once. */
 	version = sql_int(f, "SELECT max(version) FROM schema_version");
 	assert_true(version >= 1);
@@ -364,8 +377,10 @@ test_open_journal_mode(void **state)
 	struct fx *f = *state;
 	sqlite3 *db;
 	sqlite3_stmt *stmt;
-	char *path = xasprintf("%s/store.db", f->data);
+	char *path;
 
+	TEST_STORE_LITE_ONLY();
+	path = xasprintf("%s/store.db", f->data);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1,
 	    &stmt, NULL), SQLITE_OK);
@@ -398,7 +413,7 @@ test_open_newer_schema(void **state)
 
 	sql_exec(f, "INSERT INTO schema_version VALUES (99)");
 	store_close(f->st);
-	f->st = store_open(f->data, f->pool, &err);
+	f->st = store_open(f->loc, f->pool, &err);
 	assert_null(f->st);
 	assert_non_null(strstr(err, "newer"));
 	free(err);
@@ -413,6 +428,7 @@ test_open_cleans_tmp(void **state)
 	char *path;
 	int fd;
 
+	TEST_STORE_LITE_ONLY();
 	path = xasprintf("%s/tmp/leftover", f->data);
 	fd = open(path, O_WRONLY | O_CREAT, 0600);
 	assert_true(fd >= 0);
@@ -431,6 +447,7 @@ test_open_keeps_tmp_of_others(void **state)
 	char *err = NULL, *path;
 	int fd;
 
+	TEST_STORE_LITE_ONLY();
 	/* A second process (here a second store) must not remove the first
 	 * one's files in progress. */
 	path = xasprintf("%s/tmp/in-progress", f->data);
@@ -788,11 +805,11 @@ test_user_del(void **state)
 	assert_int_equal(deliver_str(f, f->uid_a, NULL, "only a\r\n"), 0);
 	assert_int_equal(deliver(f->st, ab, 2, NULL, "a and b\r\n", 9, NULL,
 	    0), 0);
-	assert_int_equal(body_files(f), 2);
+	assert_int_equal(stored_bodies(f), 2);
 	assert_int_equal(store_user_del(f->st, "A@example.org", &err), 0);
 	assert_null(err);
 	assert_int_equal(store_user_find(f->st, "a@example.org", NULL), 0);
-	assert_int_equal(body_files(f), 1);
+	assert_int_equal(stored_bodies(f), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM mailboxes"), 12);
 	assert_int_equal(mbox_get(f, f->uid_b, "INBOX").count, 1);
@@ -830,14 +847,16 @@ test_delivery_basic(void **state)
 	store_delivery_add(d, f->uid_a, "INBOX");
 	store_delivery_set_date(d, 1700000000);
 	/* The temporary file has no name (O_TMPFILE) until it is durable. */
-	assert_int_equal(tmp_files(f) + body_files(f), 0);
+	assert_int_equal(tmp_files(f) + stored_bodies(f), 0);
 	waiter_init(&w);
 	store_delivery_commit(d, NULL, waiter_done, &w);
 	waiter_wait(&w, 1);
 	assert_int_equal(w.result, 0);
 	waiter_fini(&w);
 	assert_int_equal(tmp_files(f), 0);
-	assert_int_equal(body_files(f), 1);
+	/* A small body is kept inline: no file at all. */
+	assert_int_equal(body_files(f), 0);
+	assert_int_equal(stored_bodies(f), 1);
 	mb = mbox_get(f, f->uid_a, "INBOX");
 	assert_int_equal(mb.count, 1);
 	assert_int_equal(mb.uidnext, 2);
@@ -887,7 +906,7 @@ test_delivery_three_users_one_body(void **state)
 	users[2] = f->uid_c;
 	assert_int_equal(deliver(f->st, users, 3, NULL, "shared\r\n", 8, NULL,
 	    0), 0);
-	assert_int_equal(body_files(f), 1);
+	assert_int_equal(stored_bodies(f), 1);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 1);
 	for (i = 0; i < 3; i++) {
 		assert_int_equal(store_mailbox_messages(f->st,
@@ -903,7 +922,7 @@ test_delivery_three_users_one_body(void **state)
 		assert_int_equal(store_msgs_expunge(f->st,
 		    mbox_get(f, users[i], "INBOX").id, &msgs[i]->uid, 1, NULL),
 		    0);
-		assert_int_equal(body_files(f), i < 2 ? 1 : 0);
+		assert_int_equal(stored_bodies(f), i < 2 ? 1 : 0);
 		if (i < 2) {
 			p = msg_read(f, msgs[2]);
 			free(p);
@@ -1007,7 +1026,7 @@ test_delivery_unknown_user(void **state)
 	assert_non_null(strstr(err, "no account"));
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 0);
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").uidnext, 1);
-	assert_int_equal(body_files(f), 0);
+	assert_int_equal(stored_bodies(f), 0);
 	assert_int_equal(tmp_files(f), 0);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 0);
 	/* The store goes on. */
@@ -1024,7 +1043,7 @@ test_delivery_no_recipients(void **state)
 	assert_int_equal(deliver(f->st, NULL, 0, NULL, "x\r\n", 3, err,
 	    sizeof(err)), -1);
 	assert_non_null(strstr(err, "recipients"));
-	assert_int_equal(body_files(f) + tmp_files(f), 0);
+	assert_int_equal(stored_bodies(f) + tmp_files(f), 0);
 }
 
 static void
@@ -1040,7 +1059,7 @@ test_delivery_abort(void **state)
 	store_delivery_abort(d);
 	store_delivery_abort(NULL);
 	assert_int_equal(tmp_files(f), 0);
-	assert_int_equal(body_files(f), 0);
+	assert_int_equal(stored_bodies(f), 0);
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 0);
 }
 
@@ -1069,6 +1088,9 @@ test_delivery_large(void **state)
 	assert_int_equal(w.result, 0);
 	waiter_fini(&w);
 	assert_int_equal(tmp_files(f), 0);
+	/* Too big to keep inline: a file. */
+	assert_int_equal(stored_bodies(f), 1);
+	assert_int_equal(body_files(f), test_store_pg() ? 0 : 1);
 	assert_int_equal(store_mailbox_messages(f->st,
 	    mbox_get(f, f->uid_a, "INBOX").id, &msgs, &n), 0);
 	assert_int_equal(n, 1);
@@ -1094,7 +1116,7 @@ test_delivery_large_abort(void **state)
 		assert_int_equal(store_delivery_write(d, chunk, sizeof(chunk)),
 		    0);
 	store_delivery_abort(d);
-	assert_int_equal(tmp_files(f) + body_files(f), 0);
+	assert_int_equal(tmp_files(f) + stored_bodies(f), 0);
 }
 
 static void
@@ -1190,7 +1212,7 @@ test_delivery_concurrent(void **state)
 	}
 	conc_check(f, f->uid_a, "INBOX");
 	conc_check(f, f->uid_b, "Archive");
-	assert_int_equal(body_files(f), CONC_THREADS * CONC_PER_THREAD);
+	assert_int_equal(stored_bodies(f), CONC_THREADS * CONC_PER_THREAD);
 	assert_int_equal(tmp_files(f), 0);
 	/* Group commit filed several deliveries per transaction: fewer
 	 * transactions than messages is not observable here, but every
@@ -1285,7 +1307,7 @@ test_expunge(void **state)
 	assert_int_equal(after.count, 3);
 	assert_true(after.highestmodseq > before.highestmodseq);
 	assert_int_equal(after.uidnext, before.uidnext);
-	assert_int_equal(body_files(f), 3);
+	assert_int_equal(stored_bodies(f), 3);
 	/* UIDs already gone are skipped; the rest goes. */
 	assert_int_equal(store_msgs_expunge(f->st, mbox, again, 3, NULL), 0);
 	assert_int_equal(store_mailbox_messages(f->st, mbox, &msgs, &n), 0);
@@ -1293,7 +1315,7 @@ test_expunge(void **state)
 	assert_int_equal(msgs[0].uid, 1);
 	assert_int_equal(msgs[1].uid, 3);
 	free(msgs);
-	assert_int_equal(body_files(f), 2);
+	assert_int_equal(stored_bodies(f), 2);
 	assert_int_equal(store_msgs_expunge(f->st, mbox, NULL, 0, NULL), 0);
 }
 
@@ -1323,20 +1345,29 @@ test_expunge_all_or_nothing(void **state)
 	mbox = fill_inbox(f, f->uid_a, 5);
 	before = mbox_get(f, f->uid_a, "INBOX");
 	/* Make the third removal fail after two have happened. */
-	sql_exec(f, "CREATE TRIGGER fail_uid5 BEFORE DELETE ON messages "
-	    "WHEN old.uid = 5 BEGIN SELECT RAISE(ABORT, 'injected'); END");
+	if (test_store_pg() != NULL)
+		sql_exec(f, "CREATE FUNCTION fail_uid5() RETURNS trigger "
+		    "LANGUAGE plpgsql AS $$BEGIN IF old.uid = 5 THEN RAISE "
+		    "EXCEPTION 'injected'; END IF; RETURN old; END$$; "
+		    "CREATE TRIGGER fail_uid5 BEFORE DELETE ON messages FOR "
+		    "EACH ROW EXECUTE FUNCTION fail_uid5()");
+	else
+		sql_exec(f, "CREATE TRIGGER fail_uid5 BEFORE DELETE ON "
+		    "messages WHEN old.uid = 5 BEGIN SELECT RAISE(ABORT, "
+		    "'injected'); END");
 	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, &err), -1);
 	assert_non_null(err);
 	free(err);
 	after = mbox_get(f, f->uid_a, "INBOX");
 	assert_int_equal(after.count, 5);
 	assert_int_equal(after.highestmodseq, before.highestmodseq);
-	assert_int_equal(body_files(f), 5);
+	assert_int_equal(stored_bodies(f), 5);
 	assert_int_equal(sql_int(f, "SELECT count(*) FROM bodies"), 5);
-	sql_exec(f, "DROP TRIGGER fail_uid5");
+	sql_exec(f, test_store_pg() != NULL ? "DROP TRIGGER fail_uid5 ON "
+	    "messages" : "DROP TRIGGER fail_uid5");
 	assert_int_equal(store_msgs_expunge(f->st, mbox, uids, 3, NULL), 0);
 	assert_int_equal(mbox_get(f, f->uid_a, "INBOX").count, 2);
-	assert_int_equal(body_files(f), 2);
+	assert_int_equal(stored_bodies(f), 2);
 }
 
 /* A full disk: on a 2 MiB tmpfs, fill the disk first with bodies (write
@@ -1351,10 +1382,10 @@ check_consistent(struct fx *g)
 
 	assert_int_equal(tmp_files(g), 0);
 	assert_int_equal(body_files(g), sql_int(g, "SELECT count(*) FROM "
-	    "bodies"));
+	    "bodies WHERE data IS NULL"));
 	assert_int_equal(mb.count, sql_int(g, "SELECT count(*) FROM "
 	    "messages"));
-	assert_int_equal(mb.count, body_files(g));
+	assert_int_equal(mb.count, stored_bodies(g));
 }
 
 static int
@@ -1443,6 +1474,7 @@ test_full_disk(void **state)
 	struct store_user u;
 	int n, fd;
 
+	TEST_STORE_LITE_ONLY();
 	mnt = xasprintf("%s/mnt", f->root);
 	assert_int_equal(mkdir(mnt, 0700), 0);
 	if (mount("tmpfs", mnt, "tmpfs", 0, "size=2m,mode=0700") == -1) {
@@ -1470,13 +1502,13 @@ test_full_disk(void **state)
 	n = full_disk_fill(&g, 3 * STORE_MEM_TEST);
 	assert_true(n >= 1);
 	check_consistent(&g);
-	/* Small ones are written on a pool thread: done() reports it. */
+	/* Small ones go inline into the transaction: done() reports it. */
 	(void)full_disk_fill(&g, 16 * 1024);
 	check_consistent(&g);
 	/* Some space back: expunge works and frees the bodies. */
 	assert_int_equal(unlink(reserve), 0);
 	expunge_all(&g);
-	assert_int_equal(body_files(&g), 0);
+	assert_int_equal(stored_bodies(&g), 0);
 	/* Bodies fit, the database does not. */
 	filler = xasprintf("%s/filler", mnt);
 	assert_true(full_disk_stage_db(&g, filler));
@@ -1498,6 +1530,159 @@ test_full_disk(void **state)
 	free(filler);
 	free(reserve);
 	free(g.data);
+}
+
+/* Poll until sql (a count) reaches want, for up to 30 s. */
+static int64_t
+sql_wait(struct fx *f, const char *sql, int64_t want)
+{
+	int64_t got = -1;
+	int i;
+
+	for (i = 0; i < 3000 && (got = sql_int(f, sql)) != want; i++)
+		usleep(10 * 1000);
+	return got;
+}
+
+/* The indexer fills the parse cache and the text index after delivery,
+ * with no FETCH or SEARCH asking; reopened, it works through a backlog
+ * (a store whose caches are empty, as one from before the indexer). */
+static void
+test_indexer(void **state)
+{
+	struct fx *f = *state;
+	struct store_mailbox mb;
+	struct store_row *rows;
+	int64_t *ids;
+	char text[64];
+	size_t n;
+	int i;
+
+	TEST_STORE_LITE_ONLY();		/* PostgreSQL caches on first use */
+	for (i = 0; i < 40; i++) {
+		snprintf(text, sizeof(text), "Subject: m%d\r\n\r\nword%dword\r\n",
+		    i, i);
+		assert_int_equal(deliver_str(f, f->uid_a, NULL, text), 0);
+	}
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM cache", 40), 40);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM text_index", 40),
+	    40);
+	/* What it wrote is what a FETCH would have built. */
+	mb = mbox_get(f, f->uid_a, "INBOX");
+	assert_int_equal(store_rows_get(f->st, mb.id, 7, 7, 0,
+	    STORE_ROW_CACHE, SIZE_MAX, &rows, &n), 0);
+	assert_int_equal(n, 1);
+	assert_non_null(strstr(rows[0].envelope, "\"m6\""));
+	store_rows_free(rows, n);
+	assert_int_equal(store_text_search(f->st, "word39word", true, &ids,
+	    &n), 0);
+	assert_int_equal(n, 1);
+	free(ids);
+
+	store_close(f->st);
+	f->st = NULL;
+	sql_exec(f, "DELETE FROM cache; DELETE FROM text_index;");
+	fx_open_store(f);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM cache", 40), 40);
+	assert_int_equal(sql_wait(f, "SELECT count(*) FROM text_index", 40),
+	    40);
+}
+
+/* The checkpointer copies the WAL into the database file on its own
+ * thread once it passes 1,000 pages: after 5 MB of inline bodies the
+ * database file holds them, with no commit having run the checkpoint. */
+static void
+test_checkpointer(void **state)
+{
+	struct fx *f = *state;
+	char *body, *path;
+	struct stat sb;
+	int i;
+
+	TEST_STORE_LITE_ONLY();
+	body = xmalloc(16 * 1024);
+	memset(body, 'c', 16 * 1024);
+	for (i = 0; i < 320; i++)
+		assert_int_equal(deliver(f->st, &f->uid_a, 1, NULL, body,
+		    16 * 1024, NULL, 0), 0);
+	free(body);
+	path = xasprintf("%s/store.db", f->data);
+	for (i = 0; i < 3000; i++) {
+		assert_int_equal(stat(path, &sb), 0);
+		if (sb.st_size >= 320 * 16 * 1024)
+			break;
+		usleep(10 * 1000);
+	}
+	free(path);
+	assert_true(sb.st_size >= 320 * 16 * 1024);
+}
+
+/* A store from before inline bodies (schema version 6) keeps all its
+ * bodies as files: after the migration they read as before (the body and
+ * the parse cache), new small bodies go inline next to them, and an
+ * expunge still removes the file. */
+static void
+test_migration_file_bodies(void **state)
+{
+	static const char old[] = "Subject: old\r\n\r\nkept as a file\r\n";
+	static const char name[] = "ab0000000000000000000000000000ff";
+	static const uint32_t both[] = { 1, 2 };
+	struct fx *f = *state;
+	struct store_mailbox mb;
+	struct store_msg *msgs;
+	struct store_row *rows;
+	char *path, *sql, *p;
+	size_t n;
+	int fd;
+
+	TEST_STORE_LITE_ONLY();
+	mb = mbox_get(f, f->uid_a, "INBOX");
+	store_close(f->st);
+	f->st = NULL;
+	sql_exec(f, "ALTER TABLE bodies DROP COLUMN data; "
+	    "DELETE FROM schema_version WHERE version > 6;");
+	path = xasprintf("%s/bodies/ab/%s", f->data, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, old, sizeof(old) - 1),
+	    (ssize_t)sizeof(old) - 1);
+	close(fd);
+	sql = xasprintf("INSERT INTO bodies(id, name, size, created) VALUES "
+	    "(77, '%s', %zu, 0); INSERT INTO messages(mailbox_id, uid, "
+	    "body_id, modseq, internal_date, size) VALUES (%lld, 1, 77, 2, 0, "
+	    "%zu); UPDATE mailboxes SET uidnext = 2, highestmodseq = 2 WHERE "
+	    "id = %lld;", name, sizeof(old) - 1, (long long)mb.id,
+	    sizeof(old) - 1, (long long)mb.id);
+	sql_exec(f, sql);
+	free(sql);
+
+	fx_open_store(f);
+	assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_table_info("
+	    "'bodies') WHERE name = 'data'"), 1);
+	assert_int_equal(deliver_str(f, f->uid_a, NULL,
+	    "Subject: new\r\n\r\ninline\r\n"), 0);
+	assert_int_equal(body_files(f), 1);
+	assert_int_equal(stored_bodies(f), 2);
+	assert_int_equal(store_mailbox_messages(f->st, mb.id, &msgs, &n), 0);
+	assert_int_equal(n, 2);
+	p = msg_read(f, &msgs[0]);
+	assert_string_equal(p, old);
+	free(p);
+	p = msg_read(f, &msgs[1]);
+	assert_string_equal(p, "Subject: new\r\n\r\ninline\r\n");
+	free(p);
+	free(msgs);
+	assert_int_equal(store_rows_get(f->st, mb.id, 1, UINT32_MAX, 0,
+	    STORE_ROW_CACHE, SIZE_MAX, &rows, &n), 0);
+	assert_int_equal(n, 2);
+	assert_non_null(strstr(rows[0].envelope, "\"old\""));
+	assert_non_null(strstr(rows[1].envelope, "\"new\""));
+	store_rows_free(rows, n);
+
+	assert_int_equal(store_msgs_expunge(f->st, mb.id, both, 2, NULL), 0);
+	assert_int_equal(stored_bodies(f), 0);
+	assert_int_equal(access(path, F_OK), -1);
+	free(path);
 }
 
 int
@@ -1573,6 +1758,12 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_expunge_bad_mailbox,
 		    setup_users, teardown),
 		cmocka_unit_test_setup_teardown(test_expunge_all_or_nothing,
+		    setup_users, teardown),
+		cmocka_unit_test_setup_teardown(test_indexer, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_checkpointer, setup_users,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_migration_file_bodies,
 		    setup_users, teardown),
 		cmocka_unit_test_setup_teardown(test_full_disk, setup,
 		    teardown),

@@ -16,6 +16,7 @@
 
 #include "lib/iopool.h"
 #include "store/store.h"
+#include "store_loc.h"
 
 struct fx {
 	char		 dir[64];
@@ -36,12 +37,14 @@ static int
 setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
-	char *err = NULL;
+	char *err = NULL, *loc;
 
 	snprintf(f->dir, sizeof(f->dir), "/tmp/petrel-alias-XXXXXX");
 	assert_non_null(mkdtemp(f->dir));
 	f->pool = iopool_new(1);
-	f->st = store_open(f->dir, f->pool, &err);
+	loc = test_store_location(f->dir);
+	f->st = store_open(loc, f->pool, &err);
+	free(loc);
 	assert_non_null(f->st);
 	assert_int_equal(store_domain_add(f->st, "example.test", &err), 0);
 	assert_int_equal(store_domain_add(f->st, "other.test", &err), 0);

@@ -1,8 +1,8 @@
 /* Unit tests: the webmail's HTTP/1.1 request parser (src/web/http.c), its
  * small helpers (util.c), the router (route.c), sign-in sessions and CSRF
- * tokens (auth.c), the sign-in throttle (throttle.c) and multipart/form-
- * data (multipart.c). Every parser row is fed whole, byte by byte, and
- * from an exact-size copy without a terminating NUL.
+ * tokens (auth.c) and multipart/form-data (multipart.c). Every parser
+ * row is fed whole, byte by byte, and from an exact-size copy without a
+ * terminating NUL.
  * SPDX-License-Identifier: ISC */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -488,36 +488,6 @@ test_session_lifetime_and_uploads(void **state)
 }
 
 static void
-test_throttle(void **state)
-{
-	struct web_throttle *t = web_throttle_new(3, 60);
-	int i;
-
-	(void)state;
-	for (i = 0; i < 3; i++) {
-		assert_true(web_throttle_allow(t, "192.0.2.1", "a@x", 100));
-		web_throttle_record(t, "192.0.2.1", "a@x", false, 100);
-	}
-	assert_false(web_throttle_allow(t, "192.0.2.1", "a@x", 100));
-	/* The account is locked from anywhere; the address not yet. */
-	assert_false(web_throttle_allow(t, "192.0.2.9", "A@X", 100));
-	assert_true(web_throttle_allow(t, "192.0.2.1", "b@x", 100));
-	/* The window passes. */
-	assert_true(web_throttle_allow(t, "192.0.2.1", "a@x", 161));
-	/* A success clears the account. */
-	web_throttle_record(t, "192.0.2.2", "c@x", false, 200);
-	web_throttle_record(t, "192.0.2.2", "c@x", false, 200);
-	web_throttle_record(t, "192.0.2.2", "c@x", true, 200);
-	web_throttle_record(t, "192.0.2.2", "c@x", false, 200);
-	assert_true(web_throttle_allow(t, "192.0.2.3", "c@x", 200));
-	/* The address has more room (3x), then it is refused too. */
-	for (i = 0; i < 9; i++)
-		web_throttle_record(t, "198.51.100.1", "u@x", false, 300 + i);
-	assert_false(web_throttle_allow(t, "198.51.100.1", "other@x", 310));
-	web_throttle_free(t);
-}
-
-static void
 test_multipart(void **state)
 {
 	static const char ct[] = "multipart/form-data; boundary=\"XyZ\"";
@@ -567,7 +537,6 @@ main(void)
 		cmocka_unit_test(test_router),
 		cmocka_unit_test(test_sessions),
 		cmocka_unit_test(test_session_lifetime_and_uploads),
-		cmocka_unit_test(test_throttle),
 		cmocka_unit_test(test_multipart),
 	};
 

@@ -10,6 +10,7 @@ SPDX-License-Identifier: ISC
 """
 
 import base64
+import imaplib
 import json
 import os
 import sys
@@ -27,7 +28,7 @@ from test_http import ATTACHMENT, Web  # noqa: E402
 
 
 class ApiTest(harness.ServerTest):
-    listen = ("smtp", "http")
+    listen = ("smtp", "http", "imap")
 
     def new_server(self, **kw):
         kw.setdefault("extra_config", test_http.WEB_CONFIG)
@@ -106,6 +107,77 @@ class ApiTest(harness.ServerTest):
         self.assertEqual((f["INBOX"]["total"], f["INBOX"]["unread"]), (3, 3))
         self.assertEqual(f["Sent"]["role"], "sent")
         self.assertEqual(f["Trash"]["role"], "trash")
+
+    def test_list_follows_changes(self):
+        # The list's order and counts are cached per folder state: every
+        # delivery, flag change, move and expunge must show at once, also
+        # when another protocol made it, and a folder made again under an
+        # old name starts empty.
+        for s in ("a", "b", "c"):
+            self.deliver(harness.make_message(s, b"x\r\n"))
+        w = self.web()
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["c", "b", "a"])
+        self.assertEqual((data["total"], data["unread"]), (3, 3))
+        self.assertEqual(sorted(self.thread_subjects(w)),
+                         [["a"], ["b"], ["c"]])
+        self.deliver(harness.make_message("d", b"x\r\n"))
+        self.deliver(harness.make_message("Re: b", b"x\r\n"))
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["Re: b", "d", "c", "b", "a"])
+        self.assertEqual((data["total"], data["unread"]), (5, 5))
+        _, page, _ = w.json("GET", "/api/folders/INBOX/messages?offset=2"
+                            "&limit=2")
+        self.assertEqual([m["subject"] for m in page["messages"]],
+                         ["c", "b"])
+        # (Threads of one second are in arrival order: compare sorted.)
+        threads = self.thread_subjects(w)
+        self.assertEqual(sorted(threads),
+                         [["a"], ["b", "Re: b"], ["c"], ["d"]])
+        _, page, _ = w.json("GET", "/api/folders/INBOX/threads?offset=1"
+                            "&limit=2")
+        self.assertEqual((page["total"], [[m["subject"] for m in
+                                           t["messages"]] for t in
+                                          page["threads"]]),
+                         (4, threads[1:3]))
+        # Over IMAP: b seen, a expunged.
+        with imaplib.IMAP4("127.0.0.1", self.srv.ports["imap"]) as c:
+            c.login(self.addr["alice"], harness.PASSWORD)
+            c.select("INBOX")
+            c.uid("STORE", str(self.uid_of(w, "b")), "+FLAGS", "(\\Seen)")
+            c.uid("STORE", str(self.uid_of(w, "a")), "+FLAGS",
+                  "(\\Deleted)")
+            c.expunge()
+        data = self.listing(w)
+        self.assertEqual([m["subject"] for m in data["messages"]],
+                         ["Re: b", "d", "c", "b"])
+        self.assertEqual((data["total"], data["unread"]), (4, 3))
+        f = self.folders(w)["INBOX"]
+        self.assertEqual((f["total"], f["unread"]), (4, 3))
+        _, page, _ = w.json("GET", "/api/folders/INBOX/threads")
+        self.assertEqual(sorted((t["subject"], t["count"], t["unread"])
+                                for t in page["threads"]),
+                         [("b", 2, 1), ("c", 1, 1), ("d", 1, 1)])
+        # A folder deleted and made again is empty, whatever was cached.
+        w.json("POST", "/api/folders", {"name": "Box"})
+        w.json("POST", "/api/messages/move", {
+            "folder": "INBOX", "uids": [self.uid_of(w, "c")], "to": "Box"})
+        self.assertEqual(self.listing(w, "Box")["total"], 1)
+        self.assertEqual(self.folders(w)["Box"]["unread"], 1)
+        self.assertEqual(w.json("DELETE", "/api/folders/Box")[0], 204)
+        w.json("POST", "/api/folders", {"name": "Box"})
+        self.assertEqual(self.listing(w, "Box")["messages"], [])
+        self.assertEqual((self.folders(w)["Box"]["total"],
+                          self.folders(w)["Box"]["unread"]), (0, 0))
+
+    def thread_subjects(self, w, folder="INBOX"):
+        status, data, _ = w.json("GET", "/api/folders/%s/threads?limit=500"
+                                 % folder)
+        self.assertEqual(status, 200)
+        return [[m["subject"] for m in t["messages"]]
+                for t in data["threads"]]
 
     # -- changing messages -----------------------------------------------
 
