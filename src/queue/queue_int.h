@@ -235,6 +235,45 @@ struct sched_msg {
 	bool		 is_deleted;	/* its last recipient left */
 };
 
+/* A due recipient as the backend reads it; the scheduler adds where it
+ * goes. */
+struct sched_due {
+	int64_t		 rowid;
+	int64_t		 msg_rowid;
+	char		*address;
+	char		*domain;
+	char		*orcpt;
+	unsigned	 notify;
+	unsigned	 attempts;
+	char		*key;		/* set by the scheduler */
+	bool		 is_local;
+	struct queue_nexthop nh;	/* copy; host borrowed */
+};
+
+/* The queue's persistence seam, as far as the scheduler's reads and
+ * claims go: backend_lite.c (queue.db, this node's spool) implements it;
+ * a PostgreSQL backend leases messages (owner, expiry, FOR UPDATE SKIP
+ * LOCKED) where the embedded one marks them busy. Receiving, writing
+ * results back and administration still use queue.db directly.
+ * Everything runs on the scheduler's loop thread. */
+struct queue_backend {
+	const char	*name;
+	/* The scheduler's connection (s->db). 0, or -1 with *err_out. */
+	int		(*open)(struct queue_sched *s, char **err_out);
+	void		(*close)(struct queue_sched *s);
+	/* Up to limit recipients due at now whose messages are not held
+	 * and not claimed; *out a heap array. */
+	size_t		(*due)(struct queue_sched *s, int64_t now, size_t limit,
+			    struct sched_due **out);
+	/* Claim a message for this scheduler and load it; NULL when it is
+	 * gone (or, with leases, taken by another node). */
+	struct sched_msg *(*claim)(struct queue_sched *s, int64_t msg_rowid);
+	/* Its jobs are written back: another pass may take it again. */
+	void		(*release)(struct queue_sched *s, int64_t msg_rowid);
+};
+
+extern const struct queue_backend queue_backend_lite;
+
 /* A resolved route shared by the jobs that use it. */
 struct sched_route {
 	unsigned		 refs;
@@ -297,6 +336,7 @@ struct sched_dest {
 
 struct queue_sched {
 	struct queue		*q;
+	const struct queue_backend *be;
 	struct queue_params	 p;
 	struct queue_routes	*routes;
 	pthread_t		 thread;

@@ -63,20 +63,6 @@ msg_free(struct sched_msg *m)
 	free(m);
 }
 
-static void
-busy_unmark(struct queue_sched *s, int64_t rowid)
-{
-	sqlite3_stmt *st;
-
-	st = queue_db_prepare(s->db, "DELETE FROM temp.busy WHERE id = ?",
-	    NULL);
-	if (st == NULL)
-		fatalx("queue: %s", sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, rowid);
-	(void)sqlite3_step(st);
-	sqlite3_finalize(st);
-}
-
 /* Free j; with the last job of its message, the message leaves memory
  * (and, when is_deleted, the spool). */
 static void
@@ -95,7 +81,7 @@ job_release(struct sched_job *j)
 			log_warn("queue event=unlink path=%s", path);
 		free(path);
 	}
-	busy_unmark(s, m->rowid);
+	s->be->release(s, m->rowid);
 	s->nmsgs--;
 	msg_free(m);
 }

@@ -29,30 +29,6 @@
 #define SCHED_PASS_ROWS		2000
 #define SCHED_POLL_SECONDS	1
 
-struct due_row {
-	int64_t		 rowid;
-	int64_t		 msg_rowid;
-	char		*address;
-	char		*domain;
-	char		*orcpt;
-	unsigned	 notify;
-	unsigned	 attempts;
-	char		*key;
-	bool		 is_local;
-	struct queue_nexthop nh;	/* copy; host borrowed */
-};
-
-static const char due_sql[] =
-	"SELECT r.id, r.msg_id, r.address, r.domain, r.orcpt, r.notify, "
-	"r.attempts FROM rcpts r JOIN msgs m ON m.id = r.msg_id "
-	"WHERE r.next_attempt <= ? AND r.dsn = 0 AND m.held = 0 "
-	"AND r.msg_id NOT IN (SELECT id FROM temp.busy) "
-	"ORDER BY r.next_attempt LIMIT ?";
-
-static const char msg_sql[] =
-	"SELECT qid, sender, envid, ret_hdrs, is_8bit, is_utf8, size, "
-	"created, warned FROM msgs WHERE id = ?";
-
 void
 queue_sched_wake(struct queue_sched *s)
 {
@@ -62,7 +38,7 @@ queue_sched_wake(struct queue_sched *s)
 static int
 row_cmp(const void *a, const void *b)
 {
-	const struct due_row *x = a, *y = b;
+	const struct sched_due *x = a, *y = b;
 	int c;
 
 	if (x->msg_rowid != y->msg_rowid)
@@ -73,7 +49,7 @@ row_cmp(const void *a, const void *b)
 }
 
 static void
-rows_free(struct due_row *rows, size_t n)
+rows_free(struct sched_due *rows, size_t n)
 {
 	size_t i;
 
@@ -86,17 +62,9 @@ rows_free(struct due_row *rows, size_t n)
 	free(rows);
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
-}
-
 /* Decide where a row goes. false: leave it for a later pass. */
 static bool
-row_route(struct queue_sched *s, struct due_row *r)
+row_route(struct queue_sched *s, struct sched_due *r)
 {
 	const struct queue_transport *local = s->p.local;
 	const struct queue_nexthop *nh;
@@ -120,91 +88,31 @@ row_route(struct queue_sched *s, struct due_row *r)
 	return true;
 }
 
+/* The due rows with their routes; rows that cannot be routed now are
+ * left for a later pass. */
 static size_t
-rows_load(struct queue_sched *s, size_t limit, struct due_row **out)
+rows_load(struct queue_sched *s, size_t limit, struct sched_due **out)
 {
-	struct due_row *rows = NULL, *r;
-	sqlite3_stmt *st;
-	size_t n = 0;
+	struct sched_due *rows;
+	size_t n, i, k = 0;
 
-	st = queue_db_prepare(s->db, due_sql, NULL);
-	if (st == NULL) {
-		log_warnx("queue event=pass error=\"%s\"",
-		    sqlite3_errmsg(s->db));
-		return 0;
-	}
-	sqlite3_bind_int64(st, 1, (int64_t)time(NULL));
-	sqlite3_bind_int64(st, 2, (int64_t)limit);
-	while (sqlite3_step(st) == SQLITE_ROW) {
-		rows = xreallocarray(rows, n + 1, sizeof(*rows));
-		r = &rows[n];
-		memset(r, 0, sizeof(*r));
-		r->rowid = sqlite3_column_int64(st, 0);
-		r->msg_rowid = sqlite3_column_int64(st, 1);
-		r->address = col_dup(st, 2);
-		r->domain = col_dup(st, 3);
-		r->orcpt = col_dup(st, 4);
-		r->notify = (unsigned)sqlite3_column_int(st, 5);
-		r->attempts = (unsigned)sqlite3_column_int(st, 6);
-		if (row_route(s, r))
-			n++;
+	n = s->be->due(s, (int64_t)time(NULL), limit, &rows);
+	for (i = 0; i < n; i++) {
+		if (row_route(s, &rows[i]))
+			rows[k++] = rows[i];
 		else {
-			free(r->address);
-			free(r->domain);
-			free(r->orcpt);
+			free(rows[i].address);
+			free(rows[i].domain);
+			free(rows[i].orcpt);
 		}
 	}
-	sqlite3_finalize(st);
 	*out = rows;
-	return n;
-}
-
-static struct sched_msg *
-msg_load(struct queue_sched *s, int64_t rowid)
-{
-	struct sched_msg *m;
-	sqlite3_stmt *st;
-
-	if ((st = queue_db_prepare(s->db, msg_sql, NULL)) == NULL)
-		return NULL;
-	sqlite3_bind_int64(st, 1, rowid);
-	if (sqlite3_step(st) != SQLITE_ROW) {
-		sqlite3_finalize(st);
-		return NULL;
-	}
-	m = xcalloc(1, sizeof(*m));
-	m->rowid = rowid;
-	snprintf(m->id, sizeof(m->id), "%s", sqlite3_column_text(st, 0));
-	m->sender = col_dup(st, 1);
-	m->envid = col_dup(st, 2);
-	m->ret_hdrs = sqlite3_column_int(st, 3) != 0;
-	m->is_8bitmime = sqlite3_column_int(st, 4) != 0;
-	m->is_utf8 = sqlite3_column_int(st, 5) != 0;
-	m->size = (uint64_t)sqlite3_column_int64(st, 6);
-	m->created = sqlite3_column_int64(st, 7);
-	m->is_warned = sqlite3_column_int(st, 8) != 0;
-	m->body_path = queue_body_path(s->q, m->id);
-	sqlite3_finalize(st);
-	return m;
-}
-
-static void
-busy_mark(struct queue_sched *s, int64_t rowid)
-{
-	sqlite3_stmt *st;
-
-	st = queue_db_prepare(s->db, "INSERT OR IGNORE INTO temp.busy(id) "
-	    "VALUES (?)", NULL);
-	if (st == NULL)
-		fatalx("queue: %s", sqlite3_errmsg(s->db));
-	sqlite3_bind_int64(st, 1, rowid);
-	(void)sqlite3_step(st);
-	sqlite3_finalize(st);
+	return k;
 }
 
 /* One job for rows[0..n) (one message, one destination). */
 static struct sched_job *
-job_new(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
+job_new(struct queue_sched *s, struct sched_msg *m, struct sched_due *rows,
     size_t n)
 {
 	struct sched_job *j = xcalloc(1, sizeof(*j));
@@ -240,7 +148,7 @@ job_new(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
 
 /* Make the jobs of one message from its rows (sorted by key). */
 static void
-msg_dispatch(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
+msg_dispatch(struct queue_sched *s, struct sched_msg *m, struct sched_due *rows,
     size_t n)
 {
 	struct sched_job *j;
@@ -259,7 +167,7 @@ msg_dispatch(struct queue_sched *s, struct sched_msg *m, struct due_row *rows,
 static void
 pass(struct queue_sched *s)
 {
-	struct due_row *rows = NULL;
+	struct sched_due *rows = NULL;
 	struct sched_msg *m;
 	size_t n, i, k, limit = SCHED_PASS_ROWS;
 
@@ -273,9 +181,8 @@ pass(struct queue_sched *s)
 		for (k = i + 1; k < n && rows[k].msg_rowid == rows[i].msg_rowid;
 		    k++)
 			;
-		if ((m = msg_load(s, rows[i].msg_rowid)) == NULL)
+		if ((m = s->be->claim(s, rows[i].msg_rowid)) == NULL)
 			continue;
-		busy_mark(s, m->rowid);
 		s->nmsgs++;
 		msg_dispatch(s, m, rows + i, k - i);
 	}
@@ -425,9 +332,7 @@ sched_init(struct queue_sched *s, char **err_out)
 		return -1;
 	if ((s->routes = queue_routes_new(&s->p, err_out)) == NULL)
 		return -1;
-	if ((s->db = queue_db_open(s->q, err_out)) == NULL ||
-	    queue_db_exec(s->db, "CREATE TEMP TABLE busy(id INTEGER "
-	    "PRIMARY KEY)", err_out) == -1)
+	if (s->be->open(s, err_out) == -1)
 		return -1;
 	if ((s->base = event_base_new()) == NULL)
 		return queue_err(err_out, "queue: event_base_new failed");
@@ -461,7 +366,7 @@ sched_free(struct queue_sched *s)
 	queue_dns_free(s->dns);
 	if (s->base != NULL)
 		event_base_free(s->base);
-	sqlite3_close_v2(s->db);
+	s->be->close(s);
 	if (s->wdb != NULL) {
 		sqlite3_close_v2(s->wdb);
 		pthread_mutex_destroy(&s->w_lock);
@@ -480,6 +385,7 @@ queue_sched_start(struct queue *q, const struct queue_params *params,
 	struct queue_sched *s = xcalloc(1, sizeof(*s));
 
 	s->q = q;
+	s->be = &queue_backend_lite;
 	s->p = *params;
 	s->lock_fd = -1;
 	if (s->p.max_connections == 0)

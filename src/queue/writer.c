@@ -3,9 +3,9 @@
  * stall every connection while the disk syncs. The loop hands the jobs
  * that finished to this thread while it is idle; the jobs that finish
  * during a commit wait for the next one, so the batches grow with the
- * load. The messages of a batch stay busy (temp.busy, on the loop's
- * connection) until the loop has released them after the commit, so the
- * loop never reloads a message whose results are being written.
+ * load. The messages of a batch stay claimed (the backend's release)
+ * until the loop has released them after the commit, so the loop never
+ * reloads a message whose results are being written.
  * SPDX-License-Identifier: ISC */
 #include <pthread.h>
 #include <stdlib.h>
