@@ -220,6 +220,9 @@ void	imap_write(struct imap_session *s, const void *p, size_t len);
 void	imap_session_close(struct imap_session *s);
 /* A CMD_WAIT command is over: free it and read the next. */
 void	imap_cmd_finish(struct imap_cmd *cmd);
+/* A CMD_WAIT command's job is done and it has more to do: run its
+ * handler again (cmd->state holds where it was). */
+void	imap_cmd_resume(struct imap_cmd *cmd);
 /* Wait for an iopool job; false when the session ended meanwhile (the
  * caller then only frees its job: imap_job_done() took care). */
 void	imap_job_start(struct imap_session *s);

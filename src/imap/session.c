@@ -264,6 +264,24 @@ imap_cmd_finish(struct imap_cmd *cmd)
 		on_input(s->conn, s);
 }
 
+void
+imap_cmd_resume(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+
+	switch (cmd->fn(cmd)) {
+	case CMD_DONE:
+		imap_cmd_finish(cmd);
+		break;
+	case CMD_AGAIN:
+		if (s->conn != NULL)
+			conn_set_drain(s->conn, DRAIN_LOW);
+		break;
+	case CMD_WAIT:
+		break;
+	}
+}
+
 static void
 run(struct imap_session *s, struct imap_cmd *cmd)
 {

@@ -288,6 +288,11 @@ struct store_row {
 #define STORE_ROW_TEXT		0x02	/* and index the text of messages
 					 * not in the text index yet (slow:
 					 * each such body is parsed once) */
+#define STORE_ROW_NOPARSE	0x04	/* with STORE_ROW_CACHE: only what
+					 * the cache holds; a message not in
+					 * it keeps NULL fields, nothing is
+					 * read or parsed (a backend may
+					 * ignore it and fill) */
 
 /* Messages with uid in [lo, hi] and modseq > changedsince, in UID order,
  * at most limit of them; a heap array freed with store_rows_free(). With
