@@ -279,18 +279,12 @@ void
 imap_cmd_resume(struct imap_cmd *cmd)
 {
 	struct imap_session *s = cmd->session;
+	enum cmd_result rc = cmd->fn(cmd);
 
-	switch (cmd->fn(cmd)) {
-	case CMD_DONE:
+	if (rc == CMD_DONE)
 		imap_cmd_finish(cmd);
-		break;
-	case CMD_AGAIN:
-		if (s->conn != NULL)
-			conn_set_drain(s->conn, DRAIN_LOW);
-		break;
-	case CMD_WAIT:
-		break;
-	}
+	else if (rc == CMD_AGAIN && s->conn != NULL)
+		conn_set_drain(s->conn, DRAIN_LOW);	/* on_drain() goes on */
 }
 
 static void
