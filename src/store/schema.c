@@ -141,14 +141,16 @@ static const char *const migrations[] = {
 	 * highest mod-sequence of a record dropped, below or at which the
 	 * record is incomplete and QRESYNC answers with every UID the
 	 * mailbox no longer holds. It goes with its mailbox, and with its
-	 * UIDVALIDITY like the records themselves. */
-	("CREATE TABLE vanished_floor ("
+	 * UIDVALIDITY like the records themselves. (IF NOT EXISTS: a store
+	 * whose version was set back, as tests do, takes it again.) */
+	("CREATE TABLE IF NOT EXISTS vanished_floor ("
 	"  mailbox_id	INTEGER PRIMARY KEY,"
 	"  modseq	INTEGER NOT NULL);"
-	"CREATE TRIGGER mailboxes_floor_gc AFTER DELETE ON mailboxes BEGIN"
+	"CREATE TRIGGER IF NOT EXISTS mailboxes_floor_gc AFTER DELETE ON"
+	"    mailboxes BEGIN"
 	"    DELETE FROM vanished_floor WHERE mailbox_id = old.id; END;"
-	"CREATE TRIGGER mailboxes_floor_reset AFTER UPDATE OF uidvalidity"
-	"    ON mailboxes BEGIN"
+	"CREATE TRIGGER IF NOT EXISTS mailboxes_floor_reset AFTER UPDATE OF"
+	"    uidvalidity ON mailboxes BEGIN"
 	"    DELETE FROM vanished_floor WHERE mailbox_id = new.id; END;"),
 };
 
