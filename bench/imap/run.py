@@ -10,7 +10,8 @@ FETCH 1:* BODY.PEEK[] MB/s, UID SEARCH TEXT latency, single STORE
 commands/s and memory per idle (IDLE) connection, and prints a Markdown
 table (bench/imap/RESULTS.md keeps the last one). Run as root: it starts
 Dovecot with Debian's "mail" user. Uses build-imap/petrel (see
-tests/imap/private-daemon.py) unless PETREL_BIN is set.
+tests/imap/private-daemon.py) unless PETREL_BIN is set; IMAP_BENCH_WORK
+names the work directory (default /tmp/petrel-imapbench).
 SPDX-License-Identifier: ISC
 """
 import argparse

@@ -25,7 +25,8 @@ static const struct {
 	{ "COPY",	imap_cmd_copy,		S_SEL,		CMD_F_UID },
 	{ "CREATE",	imap_cmd_create,	S_LOGGED,	0 },
 	{ "DELETE",	imap_cmd_delete,	S_LOGGED,	0 },
-	{ "ENABLE",	imap_cmd_enable,	S_LOGGED,	0 },
+	/* RFC 5161 3.1, RFC 9051 6.3.1: before any mailbox is selected. */
+	{ "ENABLE",	imap_cmd_enable,	S_AUTH,		0 },
 	{ "EXAMINE",	imap_cmd_examine,	S_LOGGED,	0 },
 	{ "EXPUNGE",	imap_cmd_expunge,	S_SEL,		CMD_F_UID },
 	{ "FETCH",	imap_cmd_fetch,		S_SEL,

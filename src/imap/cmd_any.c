@@ -127,6 +127,13 @@ imap_cmd_enable(struct imap_cmd *cmd)
 			s->has_rev2 = true;
 			buf_adds(&b, " IMAP4rev2");
 		}
+		/* RFC 6855 3: names and quoted strings in UTF-8, APPEND
+		 * of 8-bit headers. */
+		if (imap_arg_is_atom(&cmd->args.v[i], "UTF8=ACCEPT") &&
+		    !s->has_utf8) {
+			s->has_utf8 = true;
+			buf_adds(&b, " UTF8=ACCEPT");
+		}
 	}
 	imap_untagged(s, "ENABLED%s", buf_cstr(&b));
 	buf_free(&b);

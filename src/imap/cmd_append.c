@@ -22,6 +22,7 @@ struct append_job {
 	uint32_t	 flags;
 	char		*keywords;
 	time_t		 date;
+	bool		 is_utf8;	/* UTF8 (...) form (RFC 6855 4) */
 	int		 rc;
 	char		*err;
 	uint32_t	 uidvalidity;
@@ -144,6 +145,18 @@ append_args(struct imap_cmd *cmd, struct append_job *j)
 			return -1;
 		i++;
 	}
+	/* RFC 6855 4: UTF8 (~{n}...) carries a message with UTF-8 header
+	 * fields. */
+	if (i + 2 == n && imap_arg_is_atom(&a[i], "UTF8")) {
+		if (a[i + 1].type != IMAP_ARG_LIST || a[i + 1].n != 1 ||
+		    a[i + 1].list[0].type != IMAP_ARG_LITERAL ||
+		    !a[i + 1].list[0].is_literal8)
+			return -1;
+		j->is_utf8 = true;
+		j->data = a[i + 1].list[0].p;
+		j->len = a[i + 1].list[0].len;
+		return 0;
+	}
 	if (i + 1 != n || a[i].type != IMAP_ARG_LITERAL)
 		return -1;
 	j->data = a[i].p;
@@ -173,6 +186,13 @@ imap_cmd_append(struct imap_cmd *cmd)
 		free(j);
 		imap_reply_bad(cmd, "Syntax: APPEND mailbox [(flags)] "
 		    "[date-time] literal");
+		return CMD_DONE;
+	}
+	if (j->is_utf8 && !imap_is_utf8(s)) {
+		free(name);
+		free(j->keywords);
+		free(j);
+		imap_reply_bad(cmd, "ENABLE UTF8=ACCEPT first");
 		return CMD_DONE;
 	}
 	if (store_mailbox_find(s->srv->store, s->account.id, name, &mb) != 1) {

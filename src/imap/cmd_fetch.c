@@ -2,7 +2,9 @@
  * 3.1.4.1): messages are read from the store in batches and answered one
  * by one while the socket takes output; a big body range is streamed
  * from the stored file as the output drains, so no FETCH holds a whole
- * message in memory.
+ * message in memory. Messages whose ENVELOPE/BODYSTRUCTURE are not in
+ * the parse cache yet are parsed on the I/O pool, a batch at a time,
+ * while the loop serves its other sessions.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <stdlib.h>
@@ -11,6 +13,7 @@
 
 #include "imap_int.h"
 #include "lib/conn.h"
+#include "lib/iopool.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
@@ -100,30 +103,128 @@ batch_mark_seen(struct imap_session *s, struct fetch_run *fr)
 	free(uids);
 }
 
-/* Load the next batch of rows; false at the end. */
-static bool
-batch_load(struct imap_session *s, struct fetch_run *fr)
+/* A batch with messages the parse cache lacks (the indexer has not
+ * reached them yet): reading and parsing their bodies would hold up every
+ * session of the loop, so a pool thread fills the cache and loads the
+ * rows, and the FETCH goes on when it is done. */
+struct fill_job {
+	struct imap_cmd	*cmd;
+	struct store	*st;
+	int64_t		 mailbox_id;
+	uint32_t	 lo, hi;
+	uint64_t	 changedsince;
+	struct store_row *rows;
+	size_t		 n;
+	int		 rc;
+};
+
+enum batch { BATCH_END, BATCH_READY, BATCH_WAIT };
+
+/* The rows are in: what they need before they are answered. */
+static void
+batch_ready(struct imap_session *s, struct fetch_run *fr)
 {
+	if (fr->spec.sets_seen && !s->view->is_readonly)
+		batch_mark_seen(s, fr);
+}
+
+static void
+fill_work(void *arg)
+{
+	struct fill_job *j = arg;
+
+	j->rc = store_rows_get(j->st, j->mailbox_id, j->lo, j->hi,
+	    j->changedsince, STORE_ROW_CACHE, SIZE_MAX, &j->rows, &j->n);
+}
+
+static void
+fill_done(void *arg)
+{
+	struct fill_job *j = arg;
+	struct imap_cmd *cmd = j->cmd;
+	struct fetch_run *fr;
+
+	if (imap_job_done(cmd->session)) {
+		fr = cmd->state;
+		fr->rows = j->rows;
+		fr->n_rows = j->n;
+		j->rows = NULL;
+		j->n = 0;
+		if (j->rc == -1)
+			fr->is_failed = true;
+		else
+			batch_ready(cmd->session, fr);
+		imap_cmd_resume(cmd);
+	}
+	store_rows_free(j->rows, j->n);
+	free(j);
+}
+
+static void
+fill_start(struct imap_cmd *cmd, uint32_t lo, uint32_t hi)
+{
+	struct imap_session *s = cmd->session;
+	struct fetch_run *fr = cmd->state;
+	struct fill_job *j = xcalloc(1, sizeof(*j));
+
+	j->cmd = cmd;
+	j->st = s->srv->store;
+	j->mailbox_id = s->view->mb.id;
+	j->lo = lo;
+	j->hi = hi;
+	j->changedsince = fr->changedsince;
+	imap_job_start(s);
+	iopool_submit(s->srv->pool, conn_base(s->conn), fill_work, fill_done,
+	    j);
+}
+
+static bool
+rows_cached(const struct fetch_run *fr)
+{
+	size_t i;
+
+	for (i = 0; i < fr->n_rows; i++)
+		if (fr->rows[i].envelope == NULL)
+			return false;
+	return true;
+}
+
+/* Load the next batch of rows: on the loop when the cache has them all,
+ * else on the pool (BATCH_WAIT: fill_done() resumes the command). */
+static enum batch
+batch_load(struct imap_cmd *cmd, struct fetch_run *fr)
+{
+	struct imap_session *s = cmd->session;
 	size_t end = fr->pos;
+	uint32_t lo, hi;
 	unsigned what;
 
 	store_rows_free(fr->rows, fr->n_rows);
 	fr->rows = NULL;
 	fr->n_rows = fr->ri = 0;
 	if (fr->pos >= fr->n)
-		return false;
+		return BATCH_END;
 	while (end + 1 < fr->n && end + 1 - fr->pos < BATCH &&
 	    fr->uids[end + 1] - fr->uids[fr->pos] < BATCH_SPAN)
 		end++;
-	what = fr->spec.needs_cache ? STORE_ROW_CACHE : 0;
-	if (store_rows_get(s->srv->store, s->view->mb.id, fr->uids[fr->pos],
-	    fr->uids[end], fr->changedsince, what, SIZE_MAX, &fr->rows,
-	    &fr->n_rows) == -1)
-		fr->is_failed = true;
+	lo = fr->uids[fr->pos];
+	hi = fr->uids[end];
 	fr->pos = end + 1;
-	if (fr->spec.sets_seen && !s->view->is_readonly)
-		batch_mark_seen(s, fr);
-	return true;
+	what = fr->spec.needs_cache ? STORE_ROW_CACHE | STORE_ROW_NOPARSE : 0;
+	if (store_rows_get(s->srv->store, s->view->mb.id, lo, hi,
+	    fr->changedsince, what, SIZE_MAX, &fr->rows, &fr->n_rows) == -1) {
+		fr->is_failed = true;
+		return BATCH_READY;
+	}
+	if (fr->spec.needs_cache && !rows_cached(fr)) {
+		store_rows_free(fr->rows, fr->n_rows);
+		fr->rows = NULL;
+		fr->n_rows = 0;
+		fill_start(cmd, lo, hi);
+		return BATCH_WAIT;
+	}
+	batch_ready(s, fr);
+	return BATCH_READY;
 }
 
 static void
@@ -181,10 +282,11 @@ stream_more(struct imap_session *s, struct fetch_run *fr)
 }
 
 /* One step: a streamed chunk, an item, or the start or end of a row.
- * 0 go on, 1 all done, -1 failed. */
+ * 0 go on, 1 all done, 2 wait for the pool, -1 failed. */
 static int
-step(struct imap_session *s, struct fetch_run *fr)
+step(struct imap_cmd *cmd, struct fetch_run *fr)
 {
+	struct imap_session *s = cmd->session;
 	const struct fetch_item *it;
 	int rc;
 
@@ -212,8 +314,16 @@ step(struct imap_session *s, struct fetch_run *fr)
 		row_begin(s, fr);
 		return 0;
 	}
-	if (!batch_load(s, fr))
+	if (fr->is_failed)
+		return -1;
+	switch (batch_load(cmd, fr)) {
+	case BATCH_END:
 		return 1;
+	case BATCH_WAIT:
+		return 2;
+	case BATCH_READY:
+		break;
+	}
 	return fr->is_failed ? -1 : 0;
 }
 
@@ -226,13 +336,15 @@ fetch_continue(struct imap_cmd *cmd)
 
 	while (s->conn != NULL && rc == 0 &&
 	    conn_output_len(s->conn) + fr->out.len < OUT_HIGH) {
-		rc = step(s, fr);
+		rc = step(cmd, fr);
 		if (fr->out.len >= 64 * 1024)
 			flush(s, fr);
 	}
 	flush(s, fr);
 	if (rc == 0)
 		return CMD_AGAIN;
+	if (rc == 2)
+		return CMD_WAIT;
 	if (rc == -1) {
 		/* Half a response may be out: the only honest end. */
 		log_warnx("imap session=%s event=fetch-read-error", s->id);

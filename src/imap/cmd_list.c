@@ -273,8 +273,10 @@ add_pattern(struct imap_session *s, struct list_req *r, const char *ref,
 		return -1;
 	full = xasprintf("%s%s", ref, pat);
 	free(pat);
-	/* IMAP4rev2 patterns are UTF-8 as they are (RFC 9051 5.1). */
-	if (s->has_rev2 || imap_mutf7_decode(full, strlen(full), &b) == -1) {
+	/* IMAP4rev2 and UTF8=ACCEPT patterns are UTF-8 as they are (RFC
+	 * 9051 5.1, RFC 6855 3). */
+	if (imap_is_utf8(s) ||
+	    imap_mutf7_decode(full, strlen(full), &b) == -1) {
 		buf_free(&b);
 		buf_adds(&b, full);
 	}

@@ -245,6 +245,9 @@ search_options(struct imap_cmd *cmd, struct search_job *j, size_t *i)
 		*i += 2;
 	}
 	if (*i + 1 < cmd->args.n && imap_arg_is_atom(&a[*i], "CHARSET")) {
+		/* RFC 6855 3: no charset once UTF8=ACCEPT is on. */
+		if (cmd->session->has_utf8)
+			return -1;
 		if (!imap_arg_is_atom(&a[*i + 1], "UTF-8") &&
 		    !imap_arg_is_atom(&a[*i + 1], "US-ASCII") &&
 		    !(imap_arg_is_string(&a[*i + 1]) && (str_ieq(a[*i + 1].p,

@@ -95,6 +95,8 @@ void	imap_args_free(struct imap_args *args);
 char	*imap_arg_str(const struct imap_arg *arg);
 bool	imap_arg_is_atom(const struct imap_arg *arg, const char *s);
 bool	imap_arg_is_string(const struct imap_arg *arg);
+/* Whether every quoted string of v (lists included) is UTF-8. */
+bool	imap_args_quoted_utf8(const struct imap_arg *v, size_t n);
 
 /* Sequence sets (RFC 3501 9 sequence-set; "*" is star, "$" unsupported). */
 struct imap_range {
@@ -220,6 +222,9 @@ void	imap_write(struct imap_session *s, const void *p, size_t len);
 void	imap_session_close(struct imap_session *s);
 /* A CMD_WAIT command is over: free it and read the next. */
 void	imap_cmd_finish(struct imap_cmd *cmd);
+/* A CMD_WAIT command's job is done and it has more to do: run its
+ * handler again (cmd->state holds where it was). */
+void	imap_cmd_resume(struct imap_cmd *cmd);
 /* Wait for an iopool job; false when the session ended meanwhile (the
  * caller then only frees its job: imap_job_done() took care). */
 void	imap_job_start(struct imap_session *s);
@@ -258,6 +263,14 @@ void	imap_view_sync(struct imap_session *s, bool can_expunge);
 /* msn of uid, 0 when not in the view. */
 uint32_t imap_view_msn(const struct imap_view *v, uint32_t uid);
 bool	imap_view_is_recent(const struct imap_view *v, uint32_t uid);
+/* The session speaks UTF-8 once IMAP4rev2 or UTF8=ACCEPT is enabled:
+ * mailbox names in UTF-8, not modified UTF-7 (RFC 9051 5.1, RFC 6855 3),
+ * and APPEND takes 8-bit header fields (RFC 6855 4). */
+static inline bool
+imap_is_utf8(const struct imap_session *s)
+{
+	return s->has_rev2 || s->has_utf8;
+}
 /* Whether FLAGS for uid list \Recent to this session (not in rev2). */
 bool	imap_view_shows_recent(const struct imap_session *s, uint32_t uid);
 /* The UIDs a set names (msns, or UIDs with is_uid; "$" the saved

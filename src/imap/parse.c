@@ -9,6 +9,7 @@
 
 #include "imap_int.h"
 #include "lib/str.h"
+#include "mime/mime.h"
 #include "lib/xalloc.h"
 
 void
@@ -420,4 +421,20 @@ imap_arg_is_string(const struct imap_arg *arg)
 {
 	return arg->type == IMAP_ARG_QUOTED ||
 	    (arg->type == IMAP_ARG_LITERAL && !arg->is_literal8);
+}
+
+bool
+imap_args_quoted_utf8(const struct imap_arg *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (v[i].type == IMAP_ARG_LIST &&
+		    !imap_args_quoted_utf8(v[i].list, v[i].n))
+			return false;
+		if (v[i].type == IMAP_ARG_QUOTED &&
+		    !mime_utf8_is_valid(v[i].p, v[i].len))
+			return false;
+	}
+	return true;
 }

@@ -264,6 +264,29 @@ imap_cmd_finish(struct imap_cmd *cmd)
 		on_input(s->conn, s);
 }
 
+/* RFC 6855 3: once UTF8=ACCEPT is enabled, a quoted string with 8-bit
+ * octets that are not UTF-8 is BAD. */
+static bool
+utf8_quoted_ok(struct imap_cmd *cmd, const char **errstr)
+{
+	if (imap_args_quoted_utf8(cmd->args.v, cmd->args.n))
+		return true;
+	*errstr = "Quoted string is not UTF-8";
+	return false;
+}
+
+void
+imap_cmd_resume(struct imap_cmd *cmd)
+{
+	struct imap_session *s = cmd->session;
+	enum cmd_result rc = cmd->fn(cmd);
+
+	if (rc == CMD_DONE)
+		imap_cmd_finish(cmd);
+	else if (rc == CMD_AGAIN && s->conn != NULL)
+		conn_set_drain(s->conn, DRAIN_LOW);	/* on_drain() goes on */
+}
+
 static void
 run(struct imap_session *s, struct imap_cmd *cmd)
 {
@@ -352,7 +375,8 @@ dispatch(struct imap_session *s)
 	    &cmd->args, &errstr) == -1 ||
 	    cmd_name(cmd, name, name_len, &errstr) == -1 ||
 	    (cmd->fn = imap_cmd_find(cmd->name, s->state, cmd->is_uid,
-	    &cmd->flags, &errstr)) == NULL) {
+	    &cmd->flags, &errstr)) == NULL ||
+	    (s->has_utf8 && !utf8_quoted_ok(cmd, &errstr))) {
 		imap_reply_bad(cmd, "%s", errstr);
 		cmd_free(cmd);
 		return;

@@ -254,9 +254,9 @@ imap_mailbox_from_client(struct imap_session *s, const struct imap_arg *arg)
 		free(raw);
 		return xstrdup("INBOX");
 	}
-	/* After ENABLE IMAP4rev2 names are UTF-8 as they are, "&"
-	 * included (RFC 9051 5.1, Appendix A). */
-	if (s->has_rev2) {
+	/* After ENABLE IMAP4rev2 or UTF8=ACCEPT names are UTF-8 as they
+	 * are, "&" included (RFC 9051 5.1, Appendix A; RFC 6855 3). */
+	if (imap_is_utf8(s)) {
 		if (!mime_utf8_is_valid(raw, strlen(raw)) ||
 		    strlen(raw) >= STORE_MAILBOX_MAX) {
 			free(raw);
@@ -283,8 +283,8 @@ imap_mailbox_to_client(struct imap_session *s, const char *name,
 	struct buf b = BUF_INIT;
 	size_t i;
 
-	if (s->has_rev2)
-		buf_adds(&b, name);	/* UTF-8 (RFC 9051 5.1) */
+	if (imap_is_utf8(s))
+		buf_adds(&b, name);	/* UTF-8 (RFC 9051 5.1, RFC 6855 3) */
 	else if (imap_mutf7_encode(name, strlen(name), &b) == -1) {
 		buf_reset(&b);
 		buf_adds(&b, name);

@@ -119,6 +119,8 @@ move_rows(sqlite3 *db, int64_t from_id, struct copy_ctx *cc)
 	if (rc == 0 && cc->n > 0)
 		rc = store_db_exec_id(db, "UPDATE mailboxes SET highestmodseq ="
 		    " highestmodseq + 1 WHERE id = ?", from_id, NULL);
+	if (rc == 0 && cc->n > 0)
+		rc = lite_vanished_bound(db, from_id, STORE_VANISHED_KEEP);
 	return rc;
 }
 

@@ -171,8 +171,9 @@ expunge_txn(sqlite3 *db, int64_t mailbox_id, const uint32_t *uids,
 	if (rc == 0 && sqlite3_changes(db) == 0)
 		return store_err(err_out, "no mailbox with id %lld",
 		    (long long)mailbox_id);
-	if (rc == 0 && expunge_uids(db, mailbox_id, uids, n, &ids,
-	    &n_ids) == -1)
+	if (rc == 0 && (expunge_uids(db, mailbox_id, uids, n, &ids,
+	    &n_ids) == -1 || lite_vanished_bound(db, mailbox_id,
+	    STORE_VANISHED_KEEP) == -1))
 		rc = store_err(err_out, "%s", sqlite3_errmsg(db));
 	if (rc == 0)
 		rc = store_db_bodies_gc(db, ids, n_ids, names, n_names,

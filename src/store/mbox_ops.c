@@ -288,6 +288,8 @@ delete_txn(sqlite3 *db, int64_t user_id, const char *name, char ***names,
 		return STORE_REFUSED;
 	if (empty_mailbox(db, id, names, n_names, err_out) == -1)
 		return -1;
+	if (kids && lite_vanished_bound(db, id, STORE_VANISHED_KEEP) == -1)
+		return store_err(err_out, "%s", sqlite3_errmsg(db));
 	if (kids)
 		return store_db_exec_id(db, "UPDATE mailboxes SET noselect = 1,"
 		    " highestmodseq = highestmodseq + 1 WHERE id = ?", id,
@@ -344,7 +346,8 @@ exec_rename(sqlite3 *db, const char *sql, int64_t user_id, const char *from,
 /* RFC 3501 6.3.5: renaming INBOX moves its messages to a new mailbox and
  * leaves INBOX empty; its UIDs stay used. */
 static int
-rename_inbox(sqlite3 *db, int64_t user_id, const char *to, char **err_out)
+rename_inbox(sqlite3 *db, int64_t user_id, int64_t inbox_id, const char *to,
+    char **err_out)
 {
 	static const char move[] = "UPDATE messages SET mailbox_id = "
 	    "(SELECT id FROM mailboxes WHERE user_id = ?1 AND name = ?3) "
@@ -362,6 +365,8 @@ rename_inbox(sqlite3 *db, int64_t user_id, const char *to, char **err_out)
 	    exec_rename(db, bump, user_id, "INBOX", to, err_out) == -1 ||
 	    exec_rename(db, inbox, user_id, "INBOX", to, err_out) == -1)
 		return -1;
+	if (lite_vanished_bound(db, inbox_id, STORE_VANISHED_KEEP) == -1)
+		return store_err(err_out, "%s", sqlite3_errmsg(db));
 	return 0;
 }
 
@@ -376,10 +381,10 @@ rename_txn(sqlite3 *db, int64_t user_id, const char *from, const char *to,
 	    "name = ?3 || substr(name, length(?2) + 1) WHERE user_id = ?1 "
 	    "AND (name = ?2 OR substr(name, 1, length(?2) + 1) = ?2 || '/')";
 	bool is_noselect;
-	int64_t id;
+	int64_t from_id, id;
 	int rc;
 
-	rc = mbox_lookup(db, user_id, from, &id, &is_noselect);
+	rc = mbox_lookup(db, user_id, from, &from_id, &is_noselect);
 	if (rc != 1)
 		return rc == 0 ? STORE_NOTFOUND : -1;
 	rc = mbox_lookup(db, user_id, to, &id, &is_noselect);
@@ -390,7 +395,7 @@ rename_txn(sqlite3 *db, int64_t user_id, const char *from, const char *to,
 	if (strcmp(from, "INBOX") == 0) {
 		if (mbox_insert(db, user_id, to, NULL, err_out) == -1)
 			return -1;
-		return rename_inbox(db, user_id, to, err_out);
+		return rename_inbox(db, user_id, from_id, to, err_out);
 	}
 	if (exec_rename(db, names, user_id, from, to, err_out) == -1 ||
 	    exec_rename(db, subs, user_id, from, to, err_out) == -1)

@@ -4,7 +4,8 @@
  * ENVELOPE and header searches need not read bodies. The indexer
  * (indexer.c) fills it and the text index (text.c) soon after delivery;
  * a message it has not reached yet is parsed here when asked for (and its
- * text indexed when a search asks for that).
+ * text indexed when a search asks for that), unless the caller only
+ * peeks (STORE_ROW_NOPARSE) to do that work elsewhere.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -252,7 +253,7 @@ lite_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo,
 		store_rows_free(rows, n);
 		return -1;
 	}
-	if (has_cache)
+	if (has_cache && !(what & STORE_ROW_NOPARSE))
 		cache_fill(st, db, rows, n, (what & STORE_ROW_TEXT) != 0);
 	*rows_out = rows;
 	*n_out = n;

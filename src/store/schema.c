@@ -136,6 +136,22 @@ static const char *const migrations[] = {
 	 * IMAP write them (issue 6): empty the parse cache, and the text
 	 * index that is filled with it, so that both refill. */
 	"DELETE FROM cache; DELETE FROM text_index;",
+	/* 9: the vanished records are bounded (RFC 7162 3.2.6 lets a
+	 * server forget them): vanished_floor holds, per mailbox, the
+	 * highest mod-sequence of a record dropped, below or at which the
+	 * record is incomplete and QRESYNC answers with every UID the
+	 * mailbox no longer holds. It goes with its mailbox, and with its
+	 * UIDVALIDITY like the records themselves. (IF NOT EXISTS: a store
+	 * whose version was set back, as tests do, takes it again.) */
+	("CREATE TABLE IF NOT EXISTS vanished_floor ("
+	"  mailbox_id	INTEGER PRIMARY KEY,"
+	"  modseq	INTEGER NOT NULL);"
+	"CREATE TRIGGER IF NOT EXISTS mailboxes_floor_gc AFTER DELETE ON"
+	"    mailboxes BEGIN"
+	"    DELETE FROM vanished_floor WHERE mailbox_id = old.id; END;"
+	"CREATE TRIGGER IF NOT EXISTS mailboxes_floor_reset AFTER UPDATE OF"
+	"    uidvalidity ON mailboxes BEGIN"
+	"    DELETE FROM vanished_floor WHERE mailbox_id = new.id; END;"),
 };
 
 #define SCHEMA_VERSION	((int)(sizeof(migrations) / sizeof(*migrations)))

@@ -242,7 +242,10 @@ int	store_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 /* UIDs in [lo, hi] expunged (or moved out) at mod-sequence since or
  * later, ascending, as a heap array, for QRESYNC's VANISHED (RFC 7162
  * 3.2.5); may hold a UID the client already saw vanish, which the RFC
- * allows. 0, or -1 (also when the backend keeps no such record). */
+ * allows. 0; 1 when records that old were dropped (the store keeps a
+ * bounded number, RFC 7162 3.2.6); -1 on error or when the backend keeps
+ * no such record. Unless 0, the caller answers with every UID of the
+ * range the mailbox no longer holds. */
 int	store_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
 	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
 /* Messages with uid in [lo, hi]. */
@@ -285,6 +288,11 @@ struct store_row {
 #define STORE_ROW_TEXT		0x02	/* and index the text of messages
 					 * not in the text index yet (slow:
 					 * each such body is parsed once) */
+#define STORE_ROW_NOPARSE	0x04	/* with STORE_ROW_CACHE: only what
+					 * the cache holds; a message not in
+					 * it keeps NULL fields, nothing is
+					 * read or parsed (a backend may
+					 * ignore it and fill) */
 
 /* Messages with uid in [lo, hi] and modseq > changedsince, in UID order,
  * at most limit of them; a heap array freed with store_rows_free(). With

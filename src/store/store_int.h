@@ -166,6 +166,11 @@ int	lite_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
 	    uint32_t hi, uint32_t *count_out);
 int	lite_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
 	    uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out);
+/* The expunged-UID records kept per mailbox (schema step 9). */
+#define STORE_VANISHED_KEEP	1000
+/* Inside the transaction that recorded some: drop all but the newest keep
+ * records of the mailbox, remembering the highest modseq dropped. */
+int	lite_vanished_bound(sqlite3 *db, int64_t mailbox_id, size_t keep);
 int	lite_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
 	    uint32_t *uid_out);
 int	lite_mailbox_keywords(struct store *st, int64_t mailbox_id,

@@ -150,3 +150,39 @@ def test_rename_inbox_and_recreated_mailbox(srv):
     r.ok("CREATE again")
     lines, _ = r.ok("SELECT again (QRESYNC (%d %d))" % (uv, ms))
     assert not any(b"VANISHED" in ln for ln in lines), lines
+
+
+def test_vanished_record_bounded(srv):
+    """The store keeps the newest 1,000 expunged UIDs per mailbox (RFC
+    7162 3.2.6); a client asking from before the ones dropped gets every
+    UID the mailbox no longer holds, not a list missing the oldest."""
+    u = fill(srv, 1)
+    a = srv.raw(u)
+    uidvalidity, before = state(a)
+    for _ in range(10):                 # 1,024 messages
+        a.ok("COPY 1:* INBOX")
+    a.ok("STORE 2:* +FLAGS.SILENT (\\Deleted)")
+    a.ok("EXPUNGE")                     # UIDs 2:1024, 23 over the bound
+    _, after = state(a)
+    r = srv.raw(u)
+    r.ok("ENABLE QRESYNC")
+    lines, _ = r.ok("SELECT INBOX (QRESYNC (%d %d))" % (uidvalidity,
+                                                       before))
+    assert b"* VANISHED (EARLIER) 2:1024" in lines, lines
+    lines, _ = r.ok("UID FETCH 1:* FLAGS (CHANGEDSINCE %d VANISHED)" %
+                    before)
+    assert lines[0] == b"* VANISHED (EARLIER) 2:1024", lines
+    # Expunges after the dropped ones are answered from the record.
+    a.ok("COPY 1 INBOX")                # UID 1025
+    a.ok("UID STORE 1025 +FLAGS.SILENT (\\Deleted)")
+    a.ok("EXPUNGE")
+    r = srv.raw(u)
+    r.ok("ENABLE QRESYNC")
+    r.ok("SELECT INBOX")
+    lines, _ = r.ok("UID FETCH 1:* FLAGS (CHANGEDSINCE %d VANISHED)" %
+                    (after + 1))
+    assert b"* VANISHED (EARLIER) 1025" in lines, lines
+    # A client that kept only UIDs 1 and 1025 hears of what it knows.
+    lines, _ = r.ok("UID FETCH 1,1025 FLAGS (CHANGEDSINCE %d VANISHED)" %
+                    before)
+    assert b"* VANISHED (EARLIER) 1025" in lines, lines

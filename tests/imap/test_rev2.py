@@ -234,3 +234,50 @@ def test_imaplib_rev2(srv):
     # Without ENABLE the same client sees IMAP4rev1.
     M = srv.imap(u, "INBOX")
     assert M.search(None, "ALL")[1] == [b"1 2"]
+
+
+def test_utf8_accept(srv):
+    """UTF8=ACCEPT (RFC 6855), enabled though not advertised (announcing
+    it would oblige refusing 8-bit headers from other clients): names and
+    quoted strings are UTF-8, APPEND takes UTF8 (~{n}), SEARCH no
+    CHARSET."""
+    r = srv.raw(srv.user())
+    lines, _ = r.ok("CAPABILITY")
+    assert b"UTF8=ACCEPT" not in lines[0].split(), lines
+    subj = "Subject: Gr\u00fc\u00dfe aus K\u00f6ln\r\n".encode()
+    msg = b"From: a@client.test\r\n" + subj + b"\r\nhello\r\n"
+    # Without ENABLE: raw 8-bit header fields are stored as they come
+    # (sync tools copy such mail), the UTF8 form is BAD.
+    r.send(b"t1 APPEND INBOX {%d+}\r\n%s\r\n" % (len(msg), msg))
+    _, tagged = r.collect("t1")
+    assert tagged.startswith(b"OK"), tagged
+    r.send(b"t3 APPEND INBOX UTF8 (~{%d+}\r\n%s)\r\n" % (len(msg), msg))
+    _, tagged = r.collect("t3")
+    assert tagged.startswith(b"BAD"), tagged
+    lines, _ = r.ok("ENABLE UTF8=ACCEPT")
+    assert lines == [b"* ENABLED UTF8=ACCEPT"], lines
+    # Names in UTF-8 both ways, "&" as itself.
+    name = "Gr\u00fc\u00dfe & Co".encode()
+    r.send(b't4 CREATE "%s"\r\n' % name)
+    _, tagged = r.collect("t4")
+    assert tagged.startswith(b"OK"), tagged
+    lines, _ = r.ok('LIST "" "Gr*"')
+    assert lines == [b'* LIST (\\HasNoChildren) "/" "%s"' % name], lines
+    # A quoted string that is not UTF-8 is BAD (RFC 6855 3).
+    r.send(b't5 CREATE "bad\xff\xfe"\r\n')
+    _, tagged = r.collect("t5")
+    assert tagged.startswith(b"BAD"), tagged
+    # APPEND in the UTF8 form, and the header comes back as it went.
+    r.send(b"t6 APPEND INBOX UTF8 (~{%d+}\r\n%s)\r\n" % (len(msg), msg))
+    _, tagged = r.collect("t6")
+    assert tagged.startswith(b"OK [APPENDUID"), tagged
+    r.ok("SELECT INBOX")
+    lines, _ = r.ok("FETCH 2 BODY.PEEK[HEADER.FIELDS (SUBJECT)]")
+    assert subj in lines[0], lines
+    # No CHARSET once enabled; a UTF-8 quoted search string works.
+    _, tagged = r.cmd("SEARCH CHARSET UTF-8 ALL")
+    assert tagged.startswith(b"BAD"), tagged
+    r.send('t7 SEARCH SUBJECT "K\u00f6ln"\r\n'.encode())
+    lines, tagged = r.collect("t7")
+    assert tagged.startswith(b"OK") and lines == [b"* SEARCH 1 2"], (
+        lines, tagged)

@@ -116,6 +116,17 @@ def test_id_enable_namespace(srv):
     assert lines == [b"* ENABLED"], lines
     lines, _ = r.ok("NAMESPACE")
     assert lines == [b'* NAMESPACE (("" "/")) NIL NIL'], lines
+    # Only in the authenticated state (RFC 5161 3.1): not once a mailbox
+    # is selected, again after UNSELECT.
+    r.ok("SELECT INBOX")
+    lines, tagged = r.cmd("ENABLE QRESYNC")
+    assert tagged.startswith(b"BAD"), tagged
+    assert lines == [], lines
+    lines, _ = r.ok("NOOP")
+    assert not any(b"VANISHED" in ln for ln in lines), lines
+    r.ok("UNSELECT")
+    lines, _ = r.ok("ENABLE QRESYNC")
+    assert lines == [b"* ENABLED QRESYNC"], lines
 
 
 def test_wrong_state(srv):

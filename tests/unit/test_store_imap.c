@@ -573,6 +573,82 @@ test_vanished(void **state)
 }
 
 /* A database made by schema version 1 upgrades in place. */
+/* The expunged-UID record is bounded (schema step 9): past the newest
+ * STORE_VANISHED_KEEP (1000) the oldest go, and store_vanished() then
+ * says so for a modseq that old instead of answering a partial list. */
+static void
+test_vanished_bound(void **state)
+{
+	struct fx *f = *state;
+	uint32_t *uids, *src, *dst, uv, next, i;
+	uint64_t before, big, later;
+	char *err = NULL;
+	size_t n, n_copied;
+
+	TEST_STORE_LITE_ONLY();
+	append(f, f->inbox.id, 0, NULL);
+	/* 1024 messages, the copies sharing the one body. */
+	for (i = 0; i < 10; i++) {
+		assert_int_equal(store_mailbox_uids(f->st, f->inbox.id, 1,
+		    UINT32_MAX, &uids, &n), 0);
+		assert_int_equal(store_msgs_copy(f->st, f->inbox.id,
+		    f->inbox.id, uids, n, false, &uv, &src, &dst, &n_copied,
+		    &err), 0);
+		assert_int_equal(n_copied, n);
+		free(uids);
+		free(src);
+		free(dst);
+	}
+	assert_int_equal(store_mailbox_state(f->st, f->inbox.id, &next,
+	    &before), 1);
+	assert_int_equal(next, 1025);
+	/* One expunge of 1023: all are recorded, the oldest 23 dropped. */
+	assert_int_equal(store_mailbox_uids(f->st, f->inbox.id, 2,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 1023);
+	assert_int_equal(store_msgs_expunge(f->st, f->inbox.id, uids, n,
+	    &err), 0);
+	free(uids);
+	assert_int_equal(store_mailbox_state(f->st, f->inbox.id, &next,
+	    &big), 1);
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT count(*) FROM vanished"), 1000);
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT min(uid) FROM vanished"), 25);
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT modseq FROM vanished_floor"), (int64_t)big);
+	/* Asked from before the expunge (or at it): the list would miss
+	 * UIDs 2..24, so the store says it cannot answer. */
+	assert_int_equal(store_vanished(f->st, f->inbox.id, before, 1,
+	    UINT32_MAX, &uids, &n), 1);
+	assert_null(uids);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, big, 1,
+	    UINT32_MAX, &uids, &n), 1);
+	/* Later expunges are answered exactly. */
+	assert_int_equal(store_vanished(f->st, f->inbox.id, big + 1, 1,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 0);
+	i = 1;
+	assert_int_equal(store_msgs_expunge(f->st, f->inbox.id, &i, 1,
+	    &err), 0);
+	assert_int_equal(store_mailbox_state(f->st, f->inbox.id, &next,
+	    &later), 1);
+	assert_int_equal(store_vanished(f->st, f->inbox.id, big + 1, 1,
+	    UINT32_MAX, &uids, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(uids[0], 1);
+	free(uids);
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT count(*) FROM vanished"), 1000);
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT modseq FROM vanished_floor"), (int64_t)big);
+	/* The floor goes with the UIDVALIDITY, like the records. */
+	test_store_sql_exec(f->root, "UPDATE mailboxes SET uidvalidity = "
+	    "uidvalidity + 1 WHERE name = 'INBOX'");
+	assert_int_equal(test_store_sql_int(f->root,
+	    "SELECT count(*) FROM vanished_floor"), 0);
+}
+
 static void
 test_migration(void **state)
 {
@@ -597,8 +673,10 @@ test_migration(void **state)
 	path = xasprintf("%s/store.db", root);
 	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
 	/* Later versions' tables go too (aliases 3, text index 4,
-	 * vanished 6, inline bodies 7). */
-	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER messages_vanished; "
+	 * vanished 6, inline bodies 7, vanished_floor 9). */
+	assert_int_equal(sqlite3_exec(db, "DROP TRIGGER mailboxes_floor_gc; "
+	    "DROP TRIGGER mailboxes_floor_reset; DROP TABLE vanished_floor; "
+	    "DROP TRIGGER messages_vanished; "
 	    "DROP TRIGGER messages_moved; DROP TRIGGER mailboxes_vanished_gc; "
 	    "DROP TRIGGER mailboxes_vanished_reset; DROP TABLE vanished; "
 	    "ALTER TABLE bodies DROP COLUMN data; "
@@ -648,6 +726,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_vanished, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_text_index, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_vanished_bound, setup,
 		    teardown),
 		cmocka_unit_test(test_migration),
 	};
