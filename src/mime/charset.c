@@ -75,6 +75,8 @@ mime_utf8_sanitize(const char *p, size_t len, struct buf *out)
 	const unsigned char *s = (const unsigned char *)p;
 	size_t i = 0, start = 0, n, bad;
 
+	if (len == 0)
+		return;		/* p may be NULL: an empty part */
 	while (i < len) {
 		if (s[i] < 0x80) {
 			i++;

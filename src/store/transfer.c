@@ -453,9 +453,11 @@ aliases_copy(struct copy *c)
 		return fail(c, xstrdup("cannot list the target's"),
 		    "aliases");
 	}
-	qsort(dst, n_dst, sizeof(*dst), line_cmp);
+	if (n_dst > 0)		/* dst may be NULL: qsort wants a base */
+		qsort(dst, n_dst, sizeof(*dst), line_cmp);
 	for (i = 0; i < n_src && rc == 0; i++) {
-		if (bsearch(&src[i], dst, n_dst, sizeof(*dst), line_cmp))
+		if (n_dst > 0 && bsearch(&src[i], dst, n_dst, sizeof(*dst),
+		    line_cmp))
 			continue;
 		if ((sp = strchr(src[i], ' ')) == NULL)
 			continue;

@@ -268,6 +268,10 @@ test_charset(void **state)
 	mime_utf8_sanitize("a\xe2\x82" "b\xc0\xaf", 6, &out);
 	assert_string_equal(buf_cstr(&out), "a\xef\xbf\xbd" "b"
 	    "\xef\xbf\xbd\xef\xbf\xbd");
+	/* An empty part may come as NULL (the fuzzer found the offset). */
+	buf_reset(&out);
+	mime_utf8_sanitize(NULL, 0, &out);
+	assert_int_equal(out.len, 0);
 	assert_false(mime_utf8_is_valid("\xed\xa0\x80", 3));	/* surrogate */
 	assert_true(mime_utf8_is_valid("\xf4\x8f\xbf\xbf", 4));
 	assert_false(mime_utf8_is_valid("\xf4\x90\x80\x80", 4));
