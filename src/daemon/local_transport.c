@@ -240,6 +240,10 @@ daemon_queue_start(const struct config *cfg, struct store *st,
 	char *err = NULL;
 
 	dq->hostname = xstrdup(daemon_hostname(cfg));
+	/* A non-empty store key is a PostgreSQL URL (settings.c). */
+	if (config_str(cfg, "store")[0] != '\0' &&
+	    queue_pg_prepare(config_str(cfg, "store"), &err) == -1)
+		fatalx("cannot open the queue: %s", err);
 	dq->q = queue_open(config_str(cfg, "data_dir"), pool, &err);
 	if (dq->q == NULL)
 		fatalx("cannot open the queue: %s", err);

@@ -47,6 +47,13 @@ struct queue_sched;
  * queue. */
 struct queue	*queue_open(const char *data_dir, struct iopool *pool,
 		    char **err_out);
+/* With a PostgreSQL store (url, its postgresql:// URL): create or upgrade
+ * the queue's own tables in that database (queue/pg_schema.c), so that
+ * every node finds them at its version; an error naming the problem when
+ * the database cannot be reached or holds a newer queue schema. The
+ * messages themselves still go through this node's queue.db (docs/
+ * QUEUE.md, "Cluster"). 0, or -1 with *err_out. */
+int		 queue_pg_prepare(const char *url, char **err_out);
 /* Wait for commits in flight, then close. The scheduler must be stopped
  * first. NULL is a no-op. */
 void		 queue_close(struct queue *q);

@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include <libpq-fe.h>
 #include <sqlite3.h>
 
 #include "lib/buf.h"
@@ -85,6 +86,11 @@ char	*queue_db_errstr(sqlite3 *db);
 /* Insert m (envelope and recipients) inside an open transaction. */
 int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
 	    char **err_out);
+
+/* pg_schema.c: the queue's tables in PostgreSQL up to version upto
+ * (tests build old schemas); the current version. */
+int	 queue_pg_schema_upto(PGconn *pg, int upto, char **err_out);
+int	 queue_pg_schema_version(void);
 
 /* sweep.c: remove tmp/ files and bodies no message refers to. Only while
  * this process holds the spool lock exclusively. */

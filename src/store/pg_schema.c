@@ -1,13 +1,14 @@
 /* The PostgreSQL schema and its migrations, as schema.c for SQLite:
  * schema_version holds the version applied; each entry of migrations[]
  * takes the schema one version further, inside the transaction that
- * records the new version. Several nodes may start at once: an advisory
- * lock lets one migrate while the others wait.
+ * records the new version (lib/pg_migrate.c runs them). Several nodes
+ * may start at once: an advisory lock lets one migrate while the others
+ * wait.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
 
-#include "lib/xalloc.h"
+#include "lib/pg_migrate.h"
 #include "store/pg_int.h"
 
 /* Any constant of ours: "petrel" in ASCII. */
@@ -141,84 +142,15 @@ pg_schema_version(void)
 	return SCHEMA_VERSION;
 }
 
-/* Run sql (no parameters, maybe several statements). 0 or -1. */
-static int
-run(PGconn *pg, const char *sql, const char *what, char **err_out)
-{
-	PGresult *res = PQexec(pg, sql);
-	ExecStatusType status = res ? PQresultStatus(res) :
-	    PGRES_FATAL_ERROR;
-	char *msg, *nl;
-
-	if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
-		PQclear(res);
-		return 0;
-	}
-	msg = xstrdup(res ? PQresultErrorMessage(res) : PQerrorMessage(pg));
-	if ((nl = strrchr(msg, '\n')) != NULL && nl[1] == '\0')
-		*nl = '\0';
-	store_err(err_out, "store schema: %s: %s", what, msg);
-	free(msg);
-	PQclear(res);
-	return -1;
-}
-
-static int
-version_get(PGconn *pg, int *out, char **err_out)
-{
-	PGresult *res;
-
-	if (run(pg, "CREATE TABLE IF NOT EXISTS schema_version ("
-	    "version integer NOT NULL)", "schema_version", err_out) == -1)
-		return -1;
-	res = PQexec(pg, "SELECT coalesce(max(version), 0) FROM "
-	    "schema_version");
-	if (res == NULL || PQresultStatus(res) != PGRES_TUPLES_OK) {
-		PQclear(res);
-		return store_err(err_out, "store schema: %s",
-		    PQerrorMessage(pg));
-	}
-	*out = atoi(PQgetvalue(res, 0, 0));
-	PQclear(res);
-	return 0;
-}
-
-static int
-version_set(PGconn *pg, int version, char **err_out)
-{
-	char sql[64];
-
-	snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%d)",
-	    version);
-	return run(pg, sql, "schema_version", err_out);
-}
+static const struct pg_schema_def schema = {
+	"store schema", "schema_version", SCHEMA_LOCK, migrations,
+	SCHEMA_VERSION,
+};
 
 int
 pg_schema_apply_upto(PGconn *pg, int upto, char **err_out)
 {
-	char what[32];
-	int version = 0;
-
-	if (run(pg, "BEGIN; SELECT pg_advisory_xact_lock(" SCHEMA_LOCK ")",
-	    "lock", err_out) == -1)
-		return -1;
-	if (version_get(pg, &version, err_out) == -1)
-		goto fail;
-	if (version > SCHEMA_VERSION) {
-		store_err(err_out, "store schema version %d is newer than "
-		    "this petrel knows (%d)", version, SCHEMA_VERSION);
-		goto fail;
-	}
-	for (; version < upto; version++) {
-		snprintf(what, sizeof(what), "migration %d", version + 1);
-		if (run(pg, migrations[version], what, err_out) == -1 ||
-		    version_set(pg, version + 1, err_out) == -1)
-			goto fail;
-	}
-	return run(pg, "COMMIT", "commit", err_out);
-fail:
-	(void)run(pg, "ROLLBACK", "rollback", NULL);
-	return -1;
+	return pg_migrate(pg, &schema, upto, err_out);
 }
 
 int
