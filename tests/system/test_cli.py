@@ -50,6 +50,21 @@ class ConfigTest(ServerTest):
                         "listen.smtp = 127.0.0.1:notaport\n", 3,
                         command=("serve",))
 
+    def test_config_doc_matches_schema(self):
+        """docs/CONFIG.md ends with the table `petrel config schema`
+        prints: a key added to the code shows up in the documentation."""
+        p = subprocess.run([PETREL_BIN, "config", "schema"],
+                           capture_output=True, timeout=timeout(30))
+        self.assertEqual(p.returncode, 0, p.stderr)
+        doc = os.path.join(os.path.dirname(os.path.dirname(
+            os.path.dirname(os.path.abspath(__file__)))), "docs",
+            "CONFIG.md")
+        with open(doc, "rb") as f:
+            text = f.read()
+        self.assertTrue(text.endswith(p.stdout), "docs/CONFIG.md is not "
+                        "the output of `petrel config schema` after its "
+                        "introduction: regenerate its table")
+
     def test_comments_and_blank_lines(self):
         srv = self.new_server()
         with open(srv.config, "a") as f:
