@@ -41,7 +41,10 @@ class FetchmailTest(ServerTest):
         p = subprocess.run(["fetchmail", "-f", rc, "-i", ids, "--nosyslog",
                             "-d0", "--nodetach"], capture_output=True,
                            timeout=timeout(60),
-                           env=dict(os.environ, HOME=self.workdir))
+                           # Its lock file too: as root fetchmail keeps it
+                           # in /var/run, shared with any other run.
+                           env=dict(os.environ, HOME=self.workdir,
+                                    FETCHMAILHOME=self.workdir))
         # 0: mail fetched; 1: nothing new
         self.assertIn(p.returncode, (0, 1), p.stderr.decode(errors="replace"))
         if not os.path.exists(box):
