@@ -60,12 +60,17 @@ class Setup:
         self.nodes[0].add_domain()
         self.nodes[0].cli("user", "add", USER,
                           input=(harness.PASSWORD + "\n").encode())
-        for n in self.nodes:
-            n.start()
+        try:
+            for n in self.nodes:
+                n.start()
+        except BaseException:
+            self.stop()         # the nodes that did start
+            raise
 
     def stop(self):
         for n in self.nodes:
-            n.stop()
+            if n.alive():
+                n.stop()
 
     def count(self):
         p = poplib.POP3("127.0.0.1", self.nodes[-1].ports["pop3"],
