@@ -13,7 +13,7 @@ pg_alias_add(struct store *st, const char *address, const char *target,
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
 	const char *errstr, *domain;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint64_t n = 0;
 
 	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
@@ -41,7 +41,7 @@ pg_alias_del(struct store *st, const char *address, const char *target,
 {
 	char addr[ALIAS_BUF], dest[ALIAS_BUF];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint64_t n = 0;
 
 	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
@@ -65,7 +65,7 @@ int
 pg_alias_list(struct store *st, const char *domain, char ***lines_out,
     size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*lines_out = NULL;
 	*n_out = 0;
@@ -82,7 +82,7 @@ int
 pg_alias_targets(struct store *st, const char *key, char ***targets_out,
     size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*targets_out = NULL;
 	*n_out = 0;

@@ -29,7 +29,7 @@ pg_commit_enqueue(struct pg_delivery *d)
  * INBOX (the folder may have been deleted since RCPT). The UPDATE locks
  * the row to the end of the transaction. 1, 0 no account, -1 error. */
 static int
-mbox_take(struct pg_conn *c, int64_t user_id, const char *name,
+mbox_take(struct pg_thread *c, int64_t user_id, const char *name,
     int64_t *id, int64_t *uid, int64_t *modseq)
 {
 	PGresult *res;
@@ -53,7 +53,7 @@ mbox_take(struct pg_conn *c, int64_t user_id, const char *name,
 }
 
 static int
-file_rcpt(struct pg_conn *c, struct pg_delivery *d,
+file_rcpt(struct pg_thread *c, struct pg_delivery *d,
     const struct store_rcpt *r, int64_t body_id)
 {
 	int64_t id, uid, modseq;
@@ -81,7 +81,7 @@ file_rcpt(struct pg_conn *c, struct pg_delivery *d,
 }
 
 static int
-file_body(struct pg_conn *c, struct pg_delivery *d, int64_t *body_id)
+file_body(struct pg_thread *c, struct pg_delivery *d, int64_t *body_id)
 {
 	PGresult *res;
 
@@ -101,7 +101,7 @@ file_body(struct pg_conn *c, struct pg_delivery *d, int64_t *body_id)
  * savepoint rolled back); -2 when the whole batch must go (the
  * connection broke, or a conflict to retry). */
 static int
-file_one(struct pg_conn *c, struct pg_delivery *d)
+file_one(struct pg_thread *c, struct pg_delivery *d)
 {
 	int64_t body_id;
 	size_t i;
@@ -125,7 +125,7 @@ file_one(struct pg_conn *c, struct pg_delivery *d)
 /* Tell the other nodes, inside the transaction: PostgreSQL delivers the
  * notifications at COMMIT, and only then. */
 static int
-batch_notify(struct pg_conn *c, struct pg_delivery *batch)
+batch_notify(struct pg_thread *c, struct pg_delivery *batch)
 {
 	struct pg_delivery *d;
 	struct buf ids = BUF_INIT;
@@ -145,7 +145,7 @@ batch_notify(struct pg_conn *c, struct pg_delivery *batch)
 
 /* One try at the whole batch: 0 committed; -1 failed (c->err). */
 static int
-batch_file(struct pg_conn *c, struct pg_delivery *batch)
+batch_file(struct pg_thread *c, struct pg_delivery *batch)
 {
 	struct pg_delivery *d;
 
@@ -179,7 +179,7 @@ static void
 batch_commit(struct pg_store *st, struct pg_delivery *batch)
 {
 	struct pg_delivery *d, *next;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	const char *why = "store: database unavailable";
 	int tries, rc = -1;
 	size_t i;

@@ -71,7 +71,7 @@ pg_connect(const char *url, char **err_out)
 }
 
 static void
-conn_forget_prepared(struct pg_conn *c)
+conn_forget_prepared(struct pg_thread *c)
 {
 	free(c->prepared);
 	c->prepared = NULL;
@@ -79,7 +79,7 @@ conn_forget_prepared(struct pg_conn *c)
 }
 
 static void
-conn_free(struct pg_conn *c)
+conn_free(struct pg_thread *c)
 {
 	PQfinish(c->pg);
 	conn_forget_prepared(c);
@@ -88,9 +88,9 @@ conn_free(struct pg_conn *c)
 }
 
 static void
-conn_unlink(struct pg_store *st, struct pg_conn *c)
+conn_unlink(struct pg_store *st, struct pg_thread *c)
 {
-	struct pg_conn **pp;
+	struct pg_thread **pp;
 
 	for (pp = &st->conns; *pp != NULL; pp = &(*pp)->next) {
 		if (*pp == c) {
@@ -104,7 +104,7 @@ conn_unlink(struct pg_store *st, struct pg_conn *c)
 static void
 conn_destroy(void *arg)
 {
-	struct pg_conn *c = arg;
+	struct pg_thread *c = arg;
 
 	pthread_mutex_lock(&c->st->lock);
 	conn_unlink(c->st, c);
@@ -114,7 +114,7 @@ conn_destroy(void *arg)
 
 /* Connect again after the connection broke. 0 or -1 (logged). */
 static int
-conn_revive(struct pg_conn *c)
+conn_revive(struct pg_thread *c)
 {
 	char *err = NULL;
 
@@ -129,11 +129,11 @@ conn_revive(struct pg_conn *c)
 	return 0;
 }
 
-struct pg_conn *
+struct pg_thread *
 pg_conn_get(struct store *base)
 {
 	struct pg_store *st = pg_of(base);
-	struct pg_conn *c;
+	struct pg_thread *c;
 	char *err = NULL;
 
 	if ((c = pthread_getspecific(st->conn_key)) != NULL) {
@@ -162,7 +162,7 @@ pg_conn_get(struct store *base)
 void
 pg_conns_close(struct pg_store *st)
 {
-	struct pg_conn *c, *next;
+	struct pg_thread *c, *next;
 
 	for (c = st->conns; c != NULL; c = next) {
 		next = c->next;
@@ -172,7 +172,7 @@ pg_conns_close(struct pg_store *st)
 }
 
 static void
-conn_error(struct pg_conn *c, const PGresult *res)
+conn_error(struct pg_thread *c, const PGresult *res)
 {
 	const char *state = res ? PQresultErrorField(res,
 	    PG_DIAG_SQLSTATE) : NULL;
@@ -193,7 +193,7 @@ conn_error(struct pg_conn *c, const PGresult *res)
 
 /* The name of sql's prepared statement on c, preparing it first. */
 static int
-prepared_index(struct pg_conn *c, const char *sql, size_t *idx_out)
+prepared_index(struct pg_thread *c, const char *sql, size_t *idx_out)
 {
 	char name[24];
 	PGresult *res;
@@ -224,7 +224,7 @@ prepared_index(struct pg_conn *c, const char *sql, size_t *idx_out)
  * broke (the server restarted) outside a transaction, so nothing of the
  * caller's work is lost with it. Reconnects when so. */
 static bool
-may_retry(struct pg_conn *c)
+may_retry(struct pg_thread *c)
 {
 	if (c->in_txn || PQstatus(c->pg) == CONNECTION_OK)
 		return false;
@@ -232,7 +232,7 @@ may_retry(struct pg_conn *c)
 }
 
 static PGresult *
-query_v(struct pg_conn *c, int result_format, const char *sql,
+query_v(struct pg_thread *c, int result_format, const char *sql,
     const char *types, va_list ap)
 {
 	const char *values[PARAMS_MAX];
@@ -290,7 +290,7 @@ query_v(struct pg_conn *c, int result_format, const char *sql,
 }
 
 PGresult *
-pg_query(struct pg_conn *c, const char *sql, const char *types, ...)
+pg_query(struct pg_thread *c, const char *sql, const char *types, ...)
 {
 	PGresult *res;
 	va_list ap;
@@ -302,7 +302,7 @@ pg_query(struct pg_conn *c, const char *sql, const char *types, ...)
 }
 
 PGresult *
-pg_query_bin(struct pg_conn *c, const char *sql, const char *types, ...)
+pg_query_bin(struct pg_thread *c, const char *sql, const char *types, ...)
 {
 	PGresult *res;
 	va_list ap;
@@ -314,7 +314,7 @@ pg_query_bin(struct pg_conn *c, const char *sql, const char *types, ...)
 }
 
 int
-pg_exec(struct pg_conn *c, const char *sql, const char *types, ...)
+pg_exec(struct pg_thread *c, const char *sql, const char *types, ...)
 {
 	PGresult *res;
 	va_list ap;
@@ -327,7 +327,7 @@ pg_exec(struct pg_conn *c, const char *sql, const char *types, ...)
 }
 
 int
-pg_exec_n(struct pg_conn *c, uint64_t *n_out, const char *sql,
+pg_exec_n(struct pg_thread *c, uint64_t *n_out, const char *sql,
     const char *types, ...)
 {
 	PGresult *res;
@@ -344,7 +344,7 @@ pg_exec_n(struct pg_conn *c, uint64_t *n_out, const char *sql,
 }
 
 int
-pg_cmd(struct pg_conn *c, const char *sql)
+pg_cmd(struct pg_thread *c, const char *sql)
 {
 	PGresult *res;
 
@@ -361,7 +361,7 @@ pg_cmd(struct pg_conn *c, const char *sql)
 }
 
 int
-pg_begin(struct pg_conn *c)
+pg_begin(struct pg_thread *c)
 {
 	if (pg_cmd(c, "BEGIN") == -1 && (!may_retry(c) ||
 	    pg_cmd(c, "BEGIN") == -1))
@@ -371,7 +371,7 @@ pg_begin(struct pg_conn *c)
 }
 
 int
-pg_commit(struct pg_conn *c)
+pg_commit(struct pg_thread *c)
 {
 	/* COMMIT of a failed transaction "succeeds" as a ROLLBACK: check
 	 * the transaction state first. */
@@ -390,7 +390,7 @@ pg_commit(struct pg_conn *c)
 }
 
 void
-pg_rollback(struct pg_conn *c)
+pg_rollback(struct pg_thread *c)
 {
 	PGTransactionStatusType ts = PQtransactionStatus(c->pg);
 	PGresult *res;
@@ -403,20 +403,20 @@ pg_rollback(struct pg_conn *c)
 }
 
 int
-pg_fail(struct pg_conn *c, char **err_out)
+pg_fail(struct pg_thread *c, char **err_out)
 {
 	return store_err(err_out, "store: %s", c != NULL && c->err != NULL ?
 	    c->err : "database unavailable");
 }
 
 bool
-pg_is_unique(const struct pg_conn *c)
+pg_is_unique(const struct pg_thread *c)
 {
 	return strcmp(c->sqlstate, "23505") == 0;
 }
 
 bool
-pg_is_conflict(const struct pg_conn *c)
+pg_is_conflict(const struct pg_thread *c)
 {
 	return strcmp(c->sqlstate, "40P01") == 0 ||
 	    strcmp(c->sqlstate, "40001") == 0;

@@ -19,7 +19,7 @@ struct target {
 
 /* Lock the target: 1 found, 0 no such selectable mailbox, -1 error. */
 static int
-target_get(struct pg_conn *c, int64_t id, struct target *t)
+target_get(struct pg_thread *c, int64_t id, struct target *t)
 {
 	PGresult *res;
 	int rc;
@@ -39,7 +39,7 @@ target_get(struct pg_conn *c, int64_t id, struct target *t)
 }
 
 static int
-target_bump(struct pg_conn *c, const struct target *t)
+target_bump(struct pg_thread *c, const struct target *t)
 {
 	return pg_exec(c, "UPDATE mailboxes SET uidnext = $1, highestmodseq "
 	    "= $2 WHERE id = $3", "iii", (int64_t)t->uidnext,
@@ -53,7 +53,7 @@ struct copy_ctx {
 };
 
 static int
-copy_rows(struct pg_conn *c, int64_t from_id, struct target *t,
+copy_rows(struct pg_thread *c, int64_t from_id, struct target *t,
     const uint32_t *uids, size_t n, struct copy_ctx *cc)
 {
 	uint64_t done;
@@ -78,7 +78,7 @@ copy_rows(struct pg_conn *c, int64_t from_id, struct target *t,
 }
 
 static int
-move_rows(struct pg_conn *c, int64_t from_id, struct copy_ctx *cc)
+move_rows(struct pg_thread *c, int64_t from_id, struct copy_ctx *cc)
 {
 	size_t i;
 
@@ -94,7 +94,7 @@ move_rows(struct pg_conn *c, int64_t from_id, struct copy_ctx *cc)
 }
 
 static int
-copy_txn(struct pg_conn *c, int64_t from_id, int64_t to_id,
+copy_txn(struct pg_thread *c, int64_t from_id, int64_t to_id,
     const uint32_t *uids, size_t n, bool is_move, struct copy_ctx *cc,
     uint32_t *uidvalidity)
 {
@@ -122,7 +122,7 @@ pg_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
     uint32_t **src_out, uint32_t **dst_out, size_t *n_out, char **err_out)
 {
 	struct copy_ctx cc;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int rc;
 
 	if ((c = pg_conn_get(st)) == NULL)
@@ -150,7 +150,7 @@ pg_msgs_copy(struct store *st, int64_t from_id, int64_t to_id,
 
 /* The keywords of an appended message, for the mailbox's FLAGS. */
 static int
-keywords_add(struct pg_conn *c, int64_t mailbox_id, const char *list)
+keywords_add(struct pg_thread *c, int64_t mailbox_id, const char *list)
 {
 	const char *p = list, *sp;
 	char *word;
@@ -178,7 +178,7 @@ struct append_msg {
 };
 
 static int
-append_txn(struct pg_conn *c, int64_t mailbox_id, const struct append_msg *m,
+append_txn(struct pg_thread *c, int64_t mailbox_id, const struct append_msg *m,
     uint32_t *uidvalidity, uint32_t *uid)
 {
 	struct target t;
@@ -215,7 +215,7 @@ pg_append(struct store *st, int64_t mailbox_id, const void *p, size_t len,
     uint32_t *uidvalidity_out, uint32_t *uid_out, char **err_out)
 {
 	struct append_msg m = { p, len, flags, keywords, (int64_t)date };
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int rc;
 
 	if ((c = pg_conn_get(st)) == NULL)

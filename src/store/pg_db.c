@@ -12,7 +12,7 @@
 #include "store/pg_int.h"
 
 int
-pg_uidvalidity(struct pg_conn *c, uint32_t *out)
+pg_uidvalidity(struct pg_thread *c, uint32_t *out)
 {
 	PGresult *res;
 	int64_t v;
@@ -37,7 +37,7 @@ pg_uidvalidity(struct pg_conn *c, uint32_t *out)
 }
 
 int
-pg_bodies_gc(struct pg_conn *c, const int64_t *ids, size_t n)
+pg_bodies_gc(struct pg_thread *c, const int64_t *ids, size_t n)
 {
 	size_t i;
 
@@ -71,7 +71,7 @@ pg_memfd(const void *p, size_t len)
 int
 pg_body_open(struct store *st, int64_t body_id)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int fd;
 

@@ -11,7 +11,7 @@ pg_domain_add(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	if (!store_domain_valid(domain, name, sizeof(name), &errstr))
 		return store_err(err_out, "%s", errstr);
@@ -29,7 +29,7 @@ pg_domain_del(struct store *st, const char *domain, char **err_out)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int n;
 
@@ -58,7 +58,7 @@ pg_domain_del(struct store *st, const char *domain, char **err_out)
 int
 pg_domain_list(struct store *st, char ***names_out, size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*names_out = NULL;
 	*n_out = 0;
@@ -73,7 +73,7 @@ pg_domain_find(struct store *st, const char *domain)
 {
 	char name[DOMAIN_BUF];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 

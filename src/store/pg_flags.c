@@ -12,7 +12,7 @@
 
 /* Update one message; 1 when it exists (result filled), 0 when not. */
 static int
-update_one(struct pg_conn *c, const struct store_flags_change *ch,
+update_one(struct pg_thread *c, const struct store_flags_change *ch,
     int64_t mailbox_id, uint32_t uid, uint64_t unchangedsince,
     uint64_t modseq, struct store_flags_result *r)
 {
@@ -60,7 +60,7 @@ update_one(struct pg_conn *c, const struct store_flags_change *ch,
 
 /* The keywords the call sets, for the mailbox's FLAGS. */
 static int
-keywords_note(struct pg_conn *c, const struct store_flags_change *ch,
+keywords_note(struct pg_thread *c, const struct store_flags_change *ch,
     int64_t mailbox_id)
 {
 	size_t i;
@@ -75,7 +75,7 @@ keywords_note(struct pg_conn *c, const struct store_flags_change *ch,
 
 /* 1 when something changed, 0 when not, -1 on error. */
 static int
-update_txn(struct pg_conn *c, const struct store_flags_change *ch,
+update_txn(struct pg_thread *c, const struct store_flags_change *ch,
     int64_t mailbox_id, const uint32_t *uids, size_t n,
     uint64_t unchangedsince, struct store_flags_result *res,
     size_t *n_res)
@@ -120,7 +120,7 @@ pg_flags_update(struct store *st, int64_t mailbox_id, const uint32_t *uids,
 {
 	struct store_flags_change ch = { op, flags, keywords, n_keywords };
 	struct store_flags_result *res;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	size_t n_res = 0;
 	int rc;
 

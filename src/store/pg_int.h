@@ -18,7 +18,7 @@
 #include "store/backend.h"
 #include "store/store.h"
 
-struct pg_conn;
+struct pg_thread;
 struct pg_delivery;
 
 struct pg_store {
@@ -28,7 +28,7 @@ struct pg_store {
 	pthread_key_t		 conn_key;
 	/* lock guards conns. */
 	pthread_mutex_t		 lock;
-	struct pg_conn		*conns;		/* every thread's */
+	struct pg_thread	*conns;		/* every thread's */
 	struct store_queue	 commits;	/* deliveries to file */
 	bool			 has_committer;
 	pthread_t		 committer;
@@ -47,9 +47,10 @@ pg_of(struct store *st)
 }
 
 /* One connection per thread, as for SQLite: libpq connections must not be
- * used by two threads at once. */
-struct pg_conn {
-	struct pg_conn		*next;
+ * used by two threads at once. (Not "struct pg_conn": that is the tag of
+ * libpq's own PGconn, and reusing it would let one pass for the other.) */
+struct pg_thread {
+	struct pg_thread	*next;
 	struct pg_store		*st;
 	PGconn			*pg;
 	/* Statements prepared on this connection, keyed by the address of
@@ -64,7 +65,7 @@ struct pg_conn {
 /* pg_conn.c */
 /* This thread's connection, (re)connected when needed; NULL when the
  * database cannot be reached (logged). */
-struct pg_conn	*pg_conn_get(struct store *st);
+struct pg_thread	*pg_conn_get(struct store *st);
 /* Close every connection (the store closes). */
 void	 pg_conns_close(struct pg_store *st);
 /* The pthread key's destructor: the thread's connection goes. */
@@ -77,26 +78,26 @@ PGconn	*pg_connect(const char *url, char **err_out);
  * (bytea). Results come as text, except with pg_query_bin() where they
  * come binary (for bytea). NULL on error, with c->err and c->sqlstate
  * set; otherwise a result to PQclear(). */
-PGresult *pg_query(struct pg_conn *c, const char *sql, const char *types,
+PGresult *pg_query(struct pg_thread *c, const char *sql, const char *types,
 	    ...);
-PGresult *pg_query_bin(struct pg_conn *c, const char *sql,
+PGresult *pg_query_bin(struct pg_thread *c, const char *sql,
 	    const char *types, ...);
 /* pg_query() for statements whose rows do not matter: 0 or -1; with
  * n_out, the number of rows affected. */
-int	 pg_exec(struct pg_conn *c, const char *sql, const char *types, ...);
-int	 pg_exec_n(struct pg_conn *c, uint64_t *n_out, const char *sql,
+int	 pg_exec(struct pg_thread *c, const char *sql, const char *types, ...);
+int	 pg_exec_n(struct pg_thread *c, uint64_t *n_out, const char *sql,
 	    const char *types, ...);
 /* A plain command without parameters (BEGIN, SAVEPOINT...). 0 or -1. */
-int	 pg_cmd(struct pg_conn *c, const char *sql);
-int	 pg_begin(struct pg_conn *c);
-int	 pg_commit(struct pg_conn *c);
-void	 pg_rollback(struct pg_conn *c);
+int	 pg_cmd(struct pg_thread *c, const char *sql);
+int	 pg_begin(struct pg_thread *c);
+int	 pg_commit(struct pg_thread *c);
+void	 pg_rollback(struct pg_thread *c);
 /* Set *err_out to "store: <the last error>"; returns -1. */
-int	 pg_fail(struct pg_conn *c, char **err_out);
+int	 pg_fail(struct pg_thread *c, char **err_out);
 /* Whether the last error was a unique violation, or a conflict between
  * transactions (deadlock, serialization) worth a retry. */
-bool	 pg_is_unique(const struct pg_conn *c);
-bool	 pg_is_conflict(const struct pg_conn *c);
+bool	 pg_is_unique(const struct pg_thread *c);
+bool	 pg_is_conflict(const struct pg_thread *c);
 /* Values of a text result. */
 int64_t	 pg_int(const PGresult *res, int row, int col);
 bool	 pg_null(const PGresult *res, int row, int col);
@@ -117,9 +118,9 @@ int	 pg_schema_version(void);
 
 /* pg_db.c: helpers shared by the operations. */
 /* A fresh, unique UIDVALIDITY; inside a transaction. */
-int	 pg_uidvalidity(struct pg_conn *c, uint32_t *out);
+int	 pg_uidvalidity(struct pg_thread *c, uint32_t *out);
 /* Delete the bodies of ids[] that no message refers to any more. */
-int	 pg_bodies_gc(struct pg_conn *c, const int64_t *ids, size_t n);
+int	 pg_bodies_gc(struct pg_thread *c, const int64_t *ids, size_t n);
 /* A file descriptor (a memfd) holding the body, at offset 0; -1 with
  * errno set. */
 int	 pg_body_open(struct store *st, int64_t body_id);
@@ -128,7 +129,7 @@ int	 pg_memfd(const void *p, size_t len);
 
 /* pg_user.c: insert a mailbox with a fresh UIDVALIDITY, and its
  * subscription when is_subscribed. 0 or -1. */
-int	 pg_mailbox_insert(struct pg_conn *c, int64_t user_id,
+int	 pg_mailbox_insert(struct pg_thread *c, int64_t user_id,
 	    const char *name, const char *special_use, bool is_subscribed);
 
 /* pg_commit.c: the group committer. */
@@ -141,7 +142,7 @@ void	 pg_listen_stop(struct pg_store *st);
 void	 pg_notify_remote(struct store *st, int64_t user_id);
 /* NOTIFY the users of ids, a PostgreSQL array ("{1,2}"), inside the
  * caller's transaction (sent at its COMMIT) or at once. 0 or -1. */
-int	 pg_notify_users(struct pg_conn *c, const char *ids);
+int	 pg_notify_users(struct pg_thread *c, const char *ids);
 
 /* pg_open.c */
 struct store *pg_open(const char *url, struct iopool *pool, char **err_out);

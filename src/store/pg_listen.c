@@ -22,7 +22,7 @@
 #define RECONNECT_MS	1000
 
 int
-pg_notify_users(struct pg_conn *c, const char *ids)
+pg_notify_users(struct pg_thread *c, const char *ids)
 {
 	return pg_exec(c, "SELECT pg_notify('petrel_user', $1 || ' ' || u) "
 	    "FROM unnest($2::bigint[]) u", "ss", c->st->node, ids);
@@ -31,7 +31,7 @@ pg_notify_users(struct pg_conn *c, const char *ids)
 void
 pg_notify_remote(struct store *st, int64_t user_id)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	char ids[32];
 
 	if ((c = pg_conn_get(st)) == NULL)

@@ -17,7 +17,7 @@ static int
 mailbox_get(struct store *st, int64_t user_id, const char *name,
     bool with_count, struct store_mailbox *out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 
@@ -70,7 +70,7 @@ pg_mailbox_messages(struct store *st, int64_t mailbox_id,
     struct store_msg **msgs_out, size_t *n_out)
 {
 	struct store_msg *msgs, *m;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int i, n;
 
@@ -113,7 +113,7 @@ pg_msg_open(struct store *st, const struct store_msg *msg)
 /* Delete the messages with these UIDs, collecting their bodies' ids;
  * UIDs no longer there are skipped (another session was first). */
 static int
-expunge_txn(struct pg_conn *c, int64_t mailbox_id, const uint32_t *uids,
+expunge_txn(struct pg_thread *c, int64_t mailbox_id, const uint32_t *uids,
     size_t n, char **err_out)
 {
 	int64_t *ids;
@@ -153,7 +153,7 @@ int
 pg_msgs_expunge(struct store *st, int64_t mailbox_id, const uint32_t *uids,
     size_t n, char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	if (n == 0)
 		return 0;
@@ -175,7 +175,7 @@ pg_mailbox_set_uids(struct store *st, int64_t mailbox_id,
     uint32_t uidvalidity, uint32_t uidnext, uint64_t highestmodseq,
     char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint64_t n = 0;
 
 	if (uidvalidity == 0 || uidnext == 0)

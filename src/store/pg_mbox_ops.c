@@ -15,7 +15,7 @@ pg_mailbox_list(struct store *st, int64_t user_id,
     struct store_mailbox_info **out, size_t *n_out)
 {
 	struct store_mailbox_info *v, *mi;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int i, n;
 
@@ -49,7 +49,7 @@ pg_mailbox_list(struct store *st, int64_t user_id,
 /* 1 with *id and *is_noselect set, 0 when absent, -1 on error. The row
  * stays locked to the end of the transaction. */
 static int
-mbox_lookup(struct pg_conn *c, int64_t user_id, const char *name,
+mbox_lookup(struct pg_thread *c, int64_t user_id, const char *name,
     int64_t *id, bool *is_noselect)
 {
 	PGresult *res;
@@ -70,7 +70,7 @@ mbox_lookup(struct pg_conn *c, int64_t user_id, const char *name,
 /* Create one level; a \Noselect name becomes selectable again with a
  * fresh UIDVALIDITY (RFC 3501 6.3.4). */
 static int
-create_one(struct pg_conn *c, int64_t user_id, const char *name,
+create_one(struct pg_thread *c, int64_t user_id, const char *name,
     const char *special_use, bool is_last)
 {
 	bool is_noselect = false;
@@ -94,7 +94,7 @@ create_one(struct pg_conn *c, int64_t user_id, const char *name,
 }
 
 struct parent_ctx {
-	struct pg_conn	*c;
+	struct pg_thread	*c;
 	int64_t		 user_id;
 };
 
@@ -108,7 +108,7 @@ create_parent(void *arg, const char *name)
 
 /* RFC 3501 6.3.3: create the superior names of name as well. */
 static int
-create_parents(struct pg_conn *c, int64_t user_id, const char *name)
+create_parents(struct pg_thread *c, int64_t user_id, const char *name)
 {
 	struct parent_ctx pc = { c, user_id };
 
@@ -117,7 +117,7 @@ create_parents(struct pg_conn *c, int64_t user_id, const char *name)
 
 /* Commit after rc == 0; the result for the caller. */
 static int
-finish(struct store *st, struct pg_conn *c, int64_t user_id, int rc,
+finish(struct store *st, struct pg_thread *c, int64_t user_id, int rc,
     char **err_out)
 {
 	if (rc == 0 && pg_commit(c) == 0) {
@@ -134,7 +134,7 @@ int
 pg_mailbox_create(struct store *st, int64_t user_id, const char *name,
     const char *special_use, char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int rc;
 
 	if (strcasecmp(name, "INBOX") == 0)
@@ -151,7 +151,7 @@ pg_mailbox_create(struct store *st, int64_t user_id, const char *name,
 
 /* 1 when name has children, 0 when not, -1 on error. */
 static int
-has_children(struct pg_conn *c, int64_t user_id, const char *name)
+has_children(struct pg_thread *c, int64_t user_id, const char *name)
 {
 	PGresult *res;
 	int rc;
@@ -168,7 +168,7 @@ has_children(struct pg_conn *c, int64_t user_id, const char *name)
 
 /* Remove every message of the mailbox and the bodies no one else uses. */
 static int
-empty_mailbox(struct pg_conn *c, int64_t id)
+empty_mailbox(struct pg_thread *c, int64_t id)
 {
 	int64_t *ids;
 	PGresult *res;
@@ -189,7 +189,7 @@ empty_mailbox(struct pg_conn *c, int64_t id)
 }
 
 static int
-delete_txn(struct pg_conn *c, int64_t user_id, const char *name)
+delete_txn(struct pg_thread *c, int64_t user_id, const char *name)
 {
 	bool is_noselect = false;
 	int64_t id;
@@ -214,7 +214,7 @@ int
 pg_mailbox_delete(struct store *st, int64_t user_id, const char *name,
     char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	if (strcasecmp(name, "INBOX") == 0)
 		return STORE_REFUSED;
@@ -229,7 +229,7 @@ pg_mailbox_delete(struct store *st, int64_t user_id, const char *name,
  * leaves INBOX empty; its UIDs stay used. INBOX's row is locked first
  * (by its modseq bump), as a delivery locks it. */
 static int
-rename_inbox(struct pg_conn *c, int64_t user_id, const char *to)
+rename_inbox(struct pg_thread *c, int64_t user_id, const char *to)
 {
 	if (pg_exec(c, "UPDATE mailboxes SET highestmodseq = highestmodseq "
 	    "+ 1 WHERE user_id = $1 AND name = 'INBOX'", "i", user_id) == -1 ||
@@ -246,7 +246,7 @@ rename_inbox(struct pg_conn *c, int64_t user_id, const char *to)
 }
 
 static int
-rename_txn(struct pg_conn *c, int64_t user_id, const char *from,
+rename_txn(struct pg_thread *c, int64_t user_id, const char *from,
     const char *to)
 {
 	bool is_noselect;
@@ -286,7 +286,7 @@ int
 pg_mailbox_rename(struct store *st, int64_t user_id, const char *from,
     const char *to, char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int rc;
 
 	if (strcasecmp(from, "INBOX") == 0)
@@ -310,7 +310,7 @@ int
 pg_subscription_list(struct store *st, int64_t user_id, char ***names_out,
     size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*names_out = NULL;
 	*n_out = 0;
@@ -325,7 +325,7 @@ int
 pg_subscription_set(struct store *st, int64_t user_id, const char *name,
     bool is_on, char **err_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int rc;
 
 	if (strcasecmp(name, "INBOX") == 0)

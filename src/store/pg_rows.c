@@ -158,7 +158,7 @@ text_clean(const struct buf *in, struct buf *out)
 }
 
 static int
-text_put(struct pg_conn *c, int64_t body_id, const struct buf *thdr,
+text_put(struct pg_thread *c, int64_t body_id, const struct buf *thdr,
     const struct buf *tbody)
 {
 	struct buf h = BUF_INIT, b = BUF_INIT;
@@ -176,7 +176,7 @@ text_put(struct pg_conn *c, int64_t body_id, const struct buf *thdr,
 }
 
 static bool
-is_indexed(struct pg_conn *c, int64_t body_id)
+is_indexed(struct pg_thread *c, int64_t body_id)
 {
 	PGresult *res = pg_query(c, "SELECT 1 FROM text_index WHERE "
 	    "body_id = $1", "i", body_id);
@@ -190,7 +190,7 @@ is_indexed(struct pg_conn *c, int64_t body_id)
  * its text in the index. Both can be rebuilt, so a failure only costs
  * the parse next time. */
 static void
-cache_one(struct pg_conn *c, struct store_row *r, bool need_cache,
+cache_one(struct pg_thread *c, struct store_row *r, bool need_cache,
     bool need_text)
 {
 	struct buf thdr = BUF_INIT, tbody = BUF_INIT;
@@ -233,7 +233,7 @@ cache_one(struct pg_conn *c, struct store_row *r, bool need_cache,
 }
 
 static void
-cache_fill(struct pg_conn *c, struct store_row *rows, size_t n,
+cache_fill(struct pg_thread *c, struct store_row *rows, size_t n,
     bool with_text)
 {
 	bool need_cache, need_text;
@@ -262,7 +262,7 @@ pg_rows_get(struct store *st, int64_t mailbox_id, uint32_t lo, uint32_t hi,
 	    "FROM messages m WHERE m.mailbox_id = $1 AND m.uid BETWEEN $2 "
 	    "AND $3 AND m.modseq > $4 ORDER BY m.uid LIMIT $5";
 	struct store_row *rows;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int i, n;
 
@@ -295,7 +295,7 @@ pg_text_search(struct store *st, const char *needle, bool body_only,
     int64_t **ids_out, size_t *n_out)
 {
 	struct buf q = BUF_INIT, folded = BUF_INIT, raw = BUF_INIT;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	const char *p;
 	int64_t *ids;
@@ -344,7 +344,7 @@ int
 pg_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
     size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*uids_out = NULL;
 	*n_out = 0;
@@ -359,7 +359,7 @@ int
 pg_web_counts(struct store *st, int64_t mailbox_id, uint32_t *total_out,
     uint32_t *unseen_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 

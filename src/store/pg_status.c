@@ -14,7 +14,7 @@ int
 pg_mailbox_state(struct store *st, int64_t mailbox_id, uint32_t *uidnext_out,
     uint64_t *highestmodseq_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 
@@ -36,7 +36,7 @@ int
 pg_mailbox_status(struct store *st, int64_t mailbox_id,
     struct store_status *out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 
@@ -67,7 +67,7 @@ int
 pg_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*uids_out = NULL;
 	*n_out = 0;
@@ -82,7 +82,7 @@ int
 pg_mailbox_count(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t *count_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 
 	if ((c = pg_conn_get(st)) == NULL)
@@ -103,7 +103,7 @@ int
 pg_mailbox_first_unseen(struct store *st, int64_t mailbox_id,
     uint32_t *uid_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 
@@ -126,7 +126,7 @@ int
 pg_mailbox_keywords(struct store *st, int64_t mailbox_id, char ***names_out,
     size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*names_out = NULL;
 	*n_out = 0;
@@ -138,7 +138,7 @@ pg_mailbox_keywords(struct store *st, int64_t mailbox_id, char ***names_out,
 }
 
 static uint32_t
-recent_get(struct pg_conn *c, const char *sql, int64_t mailbox_id)
+recent_get(struct pg_thread *c, const char *sql, int64_t mailbox_id)
 {
 	PGresult *res = pg_query(c, sql, "i", mailbox_id);
 	uint32_t first = UINT32_MAX;
@@ -152,7 +152,7 @@ recent_get(struct pg_conn *c, const char *sql, int64_t mailbox_id)
 uint32_t
 pg_recent_take(struct store *st, int64_t mailbox_id, uint32_t uidnext)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint32_t first;
 
 	if ((c = pg_conn_get(st)) == NULL)
@@ -180,7 +180,7 @@ pg_recent_take(struct store *st, int64_t mailbox_id, uint32_t uidnext)
 void
 pg_notify_mailbox(struct store *st, int64_t mailbox_id)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 
 	if ((c = pg_conn_get(st)) == NULL)
@@ -196,7 +196,7 @@ int
 pg_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
     uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*uids_out = NULL;
 	*n_out = 0;

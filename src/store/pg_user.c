@@ -11,7 +11,7 @@
 #include "store/pg_int.h"
 
 int
-pg_mailbox_insert(struct pg_conn *c, int64_t user_id, const char *name,
+pg_mailbox_insert(struct pg_thread *c, int64_t user_id, const char *name,
     const char *special_use, bool is_subscribed)
 {
 	uint32_t uidvalidity;
@@ -28,7 +28,7 @@ pg_mailbox_insert(struct pg_conn *c, int64_t user_id, const char *name,
 }
 
 static int
-user_add_txn(struct pg_conn *c, const char *address, const char *hash,
+user_add_txn(struct pg_thread *c, const char *address, const char *hash,
     char **err_out)
 {
 	const char *domain = store_address_domain(address);
@@ -64,7 +64,7 @@ pg_user_add(struct store *st, const char *address, const char *password,
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	char *hash;
 	int rc = -1;
 
@@ -90,7 +90,7 @@ pg_user_del(struct store *st, const char *address, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	int64_t *ids = NULL;
 	PGresult *res;
 	int i, n, rc;
@@ -140,7 +140,7 @@ pg_user_passwd(struct store *st, const char *address, const char *password,
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint64_t n = 0;
 	char *hash;
 	int rc;
@@ -168,7 +168,7 @@ pg_user_list(struct store *st, const char *domain, char ***addresses_out,
 {
 	char name[256];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 
 	*addresses_out = NULL;
 	*n_out = 0;
@@ -190,7 +190,7 @@ pg_user_get(struct store *st, const char *address, struct store_user *out,
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	PGresult *res;
 	int rc;
 
@@ -219,7 +219,7 @@ pg_user_restore(struct store *st, const char *address, const char *hash,
 {
 	char addr[STORE_ADDR_MAX];
 	const char *errstr;
-	struct pg_conn *c;
+	struct pg_thread *c;
 	uint64_t n = 0;
 
 	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
