@@ -146,18 +146,26 @@ body_read(int fd, struct buf *out)
 }
 
 /* Split a space-separated keyword list into a heap array of pointers
- * into the heap copy *copy_out. */
+ * into the heap copy *copy_out (its spaces become NULs). */
 static const char **
 keywords_split(const char *list, char **copy_out, size_t *n_out)
 {
 	const char **v = NULL;
-	size_t n = 0;
-	char *p, *save = NULL, *w;
+	size_t n = 0, len;
+	char *p;
 
 	*copy_out = p = xstrdup(list ? list : "");
-	for (w = strtok_r(p, " ", &save); w; w = strtok_r(NULL, " ", &save)) {
+	while (*p != '\0') {
+		if (*p == ' ') {
+			p++;
+			continue;
+		}
+		len = strcspn(p, " ");
 		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = w;
+		v[n++] = p;
+		p += len;
+		if (*p == ' ')
+			*p++ = '\0';
 	}
 	*n_out = n;
 	return v;
