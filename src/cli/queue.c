@@ -53,7 +53,8 @@ q_open(struct cli_q *c)
 		return -1;
 	}
 	c->pool = iopool_new(1);
-	c->q = queue_open(config_str(c->cfg, "data_dir"), c->pool, &err);
+	c->q = queue_open(config_str(c->cfg, "data_dir"), c->pool,
+	    config_str(c->cfg, "store"), &err);
 	if (c->q == NULL) {
 		fprintf(stderr, "petrel: cannot open the queue: %s\n", err);
 		free(err);

@@ -200,6 +200,7 @@ fill_params(const struct config *cfg, struct daemon_queue *dq,
 	    "queue.max_connections");
 	p->max_per_destination = (unsigned)config_uint(cfg,
 	    "queue.max_per_destination");
+	p->lease_time = (unsigned)config_duration(cfg, "queue.lease_time");
 	p->relay_host = config_str(cfg, "relay.host");
 	p->relay_auth_user = config_str(cfg, "relay.auth_user");
 	p->relay_auth_password_file = config_str(cfg,
@@ -241,10 +242,8 @@ daemon_queue_start(const struct config *cfg, struct store *st,
 
 	dq->hostname = xstrdup(daemon_hostname(cfg));
 	/* A non-empty store key is a PostgreSQL URL (settings.c). */
-	if (config_str(cfg, "store")[0] != '\0' &&
-	    queue_pg_prepare(config_str(cfg, "store"), &err) == -1)
-		fatalx("cannot open the queue: %s", err);
-	dq->q = queue_open(config_str(cfg, "data_dir"), pool, &err);
+	dq->q = queue_open(config_str(cfg, "data_dir"), pool,
+	    config_str(cfg, "store"), &err);
 	if (dq->q == NULL)
 		fatalx("cannot open the queue: %s", err);
 	dq->local.st = st;

@@ -18,6 +18,9 @@ const struct config_key queue_config_keys[] = {
 	  "Outgoing SMTP deliveries at once, in total" },
 	{ "queue.max_per_destination", CONFIG_UINT, "20", 1, 10000,
 	  "Outgoing SMTP deliveries at once to one destination" },
+	{ "queue.lease_time", CONFIG_DURATION, "2m", 10, DAY,
+	  "Cluster: how long a node's claim on a queued message lasts "
+	  "unless renewed; another node takes it over after that" },
 	{ "queue.messages_per_connection", CONFIG_UINT, "1000", 0, 1000000,
 	  "Messages sent over one connection before it is closed; 0: no cap" },
 	{ "queue.idle_time", CONFIG_DURATION, "5s", 0, 3600,

@@ -118,12 +118,18 @@ lock_and_init(struct queue *q, char **err_out)
 }
 
 struct queue *
-queue_open(const char *data_dir, struct iopool *pool, char **err_out)
+queue_open(const char *data_dir, struct iopool *pool, const char *pg_url,
+    char **err_out)
 {
 	struct queue *q;
 	int rc;
 
+	if (pg_url != NULL && pg_url[0] != '\0' &&
+	    queue_pg_prepare(pg_url, err_out) == -1)
+		return NULL;
 	q = xcalloc(1, sizeof(*q));
+	if (pg_url != NULL && pg_url[0] != '\0')
+		q->pg_url = xstrdup(pg_url);
 	q->dir = xasprintf("%s/queue", data_dir);
 	q->pool = pool;
 	q->lock_fd = -1;
@@ -160,5 +166,6 @@ queue_close(struct queue *q)
 	pthread_mutex_destroy(&q->lock);
 	pthread_cond_destroy(&q->cond);
 	free(q->dir);
+	free(q->pg_url);
 	free(q);
 }

@@ -44,9 +44,11 @@ struct queue_sched;
 
 /* Open the queue under data_dir/queue (body files and queue.db), creating
  * it on first use. pool runs the durable writes and must outlive the
- * queue. */
+ * queue. pg_url is the store's postgresql:// URL on a cluster node (the
+ * queue's tables are created or upgraded there, queue_pg_prepare()), or
+ * NULL or "" for the embedded queue. */
 struct queue	*queue_open(const char *data_dir, struct iopool *pool,
-		    char **err_out);
+		    const char *pg_url, char **err_out);
 /* With a PostgreSQL store (url, its postgresql:// URL): create or upgrade
  * the queue's own tables in that database (queue/pg_schema.c), so that
  * every node finds them at its version; an error naming the problem when
@@ -191,6 +193,8 @@ struct queue_params {
 	unsigned	 lifetime;	/* then give up and bounce */
 	unsigned	 max_connections;	/* remote jobs at once */
 	unsigned	 max_per_destination;
+	unsigned	 lease_time;	/* seconds a cluster node's claim on
+					 * a message lasts unless renewed */
 	const char	*relay_host;	/* "" or NULL: deliver by MX */
 	enum queue_tls	 relay_tls;
 	const char	*relay_auth_user;

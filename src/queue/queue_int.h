@@ -47,6 +47,8 @@ struct queue_msg {
 
 struct queue {
 	char			*dir;		/* data_dir/queue */
+	char			*pg_url;	/* a cluster node's database,
+						 * or NULL: queue.db */
 	struct iopool		*pool;
 	int			 lock_fd;
 	pthread_mutex_t		 lock;		/* guards what follows */

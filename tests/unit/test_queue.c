@@ -58,7 +58,7 @@ setup(void **state)
 	snprintf(fx->root, sizeof(fx->root), "/tmp/test_queue.XXXXXX");
 	assert_non_null(mkdtemp(fx->root));
 	fx->pool = iopool_new(2);
-	fx->q = queue_open(fx->root, fx->pool, &err);
+	fx->q = queue_open(fx->root, fx->pool, NULL, &err);
 	assert_non_null(fx->q);
 	*state = fx;
 	return 0;
@@ -716,7 +716,7 @@ test_schema_upgrade(void **state)
 	snprintf(root, sizeof(root), "%s/v1", fx->root);
 	assert_int_equal(mkdir(root, 0700), 0);
 	make_db(root, v1_sql);
-	q = queue_open(root, fx->pool, &err);
+	q = queue_open(root, fx->pool, NULL, &err);
 	if (q == NULL)
 		fail_msg("%s", err);
 	assert_int_equal(queue_show(q, "00112233aabbccdd", &info, NULL), 1);
@@ -736,7 +736,7 @@ test_schema_upgrade(void **state)
 	snprintf(root, sizeof(root), "%s/v99", fx->root);
 	assert_int_equal(mkdir(root, 0700), 0);
 	make_db(root, "PRAGMA user_version = 99;");
-	assert_null(queue_open(root, fx->pool, &err));
+	assert_null(queue_open(root, fx->pool, NULL, &err));
 	assert_non_null(strstr(err, "schema version 99, newer"));
 	free(err);
 }
