@@ -54,6 +54,7 @@ struct lite_store {
 	/* The checkpointer sleeps on checkpoint_cond. */
 	pthread_cond_t		 checkpoint_cond;
 	bool			 is_checkpoint_due;
+	int			 wal_pages;	/* at the last commit past due */
 	bool			 has_checkpointer;
 	pthread_t		 checkpointer;
 };
