@@ -110,6 +110,7 @@ worker_main(void *arg)
 {
 	struct worker *w = arg;
 
+	(void)pthread_setname_np(pthread_self(), "loop");
 	event_base_loop(w->base, EVLOOP_NO_EXIT_ON_EMPTY);
 	conn_close_all();
 	return NULL;

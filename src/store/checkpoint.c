@@ -8,7 +8,16 @@
  * past CHECKPOINT_PAGES this thread runs a PASSIVE checkpoint on its own
  * connection while writers go on. A crash in between loses nothing: the
  * WAL is the durable copy until it is checkpointed.
+ * While mail arrives the thread waits: a checkpoint copies pages and
+ * fsyncs the database file, CPU and disk that receiving needs more. It
+ * runs once deliveries have paused for CHECKPOINT_QUIET_MS, and copies
+ * then once a page that many commits rewrote (a mailbox's row, index
+ * pages). It does not wait past CHECKPOINT_PAGES_MAX, so the WAL stays
+ * bounded under a stream that never pauses. (Not a lower CPU priority:
+ * that bound would then depend on the scheduler.)
  * SPDX-License-Identifier: ISC */
+#include <time.h>
+
 #include <sqlite3.h>
 
 #include "lib/log.h"
@@ -16,6 +25,10 @@
 
 /* SQLite's own default threshold (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT). */
 #define CHECKPOINT_PAGES	1000
+/* 64 MiB of 4 KiB pages: the most the WAL grows while mail arrives. */
+#define CHECKPOINT_PAGES_MAX	16000
+/* A pause in deliveries this long lets the checkpoint run. */
+#define CHECKPOINT_QUIET_MS	10
 
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
@@ -26,6 +39,7 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int pages)
 	(void)name;
 	if (pages >= CHECKPOINT_PAGES) {
 		pthread_mutex_lock(&st->lock);
+		st->wal_pages = pages;
 		st->is_checkpoint_due = true;
 		pthread_cond_signal(&st->checkpoint_cond);
 		pthread_mutex_unlock(&st->lock);
@@ -54,6 +68,40 @@ due_wait(struct lite_store *st)
 	return is_open;
 }
 
+/* Wait until no delivery is in flight and none started for
+ * CHECKPOINT_QUIET_MS, or the WAL passed CHECKPOINT_PAGES_MAX. False when
+ * the store closes (closing its last connection checkpoints anyway). */
+static bool
+quiet_wait(struct lite_store *st)
+{
+	struct timespec until;
+	uint64_t seen;
+	bool is_open;
+
+	pthread_mutex_lock(&st->lock);
+	for (;;) {
+		seen = st->n_commits_started;
+		clock_gettime(CLOCK_REALTIME, &until);
+		until.tv_nsec += CHECKPOINT_QUIET_MS * 1000000L;
+		if (until.tv_nsec >= 1000000000L) {
+			until.tv_sec++;
+			until.tv_nsec -= 1000000000L;
+		}
+		/* Woken early only for a bigger WAL or the close. */
+		while (!st->is_closing && st->wal_pages < CHECKPOINT_PAGES_MAX &&
+		    pthread_cond_timedwait(&st->checkpoint_cond, &st->lock,
+		    &until) == 0)
+			;
+		if (st->is_closing || st->wal_pages >= CHECKPOINT_PAGES_MAX ||
+		    (st->in_flight == 0 && st->n_commits_started == seen))
+			break;
+	}
+	st->wal_pages = 0;
+	is_open = !st->is_closing;
+	pthread_mutex_unlock(&st->lock);
+	return is_open;
+}
+
 static void *
 checkpoint_main(void *arg)
 {
@@ -61,9 +109,10 @@ checkpoint_main(void *arg)
 	int rc, wal, done;
 	sqlite3 *db;
 
+	(void)pthread_setname_np(pthread_self(), "checkpointer");
 	if ((db = store_db(&st->base)) == NULL)
 		return NULL;
-	while (due_wait(st)) {
+	while (due_wait(st) && quiet_wait(st)) {
 		rc = sqlite3_wal_checkpoint_v2(db, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, &wal, &done);
 		if (rc != SQLITE_OK && rc != SQLITE_BUSY)

@@ -16,6 +16,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "store/stmt.h"
 #include "store/store_int.h"
 
 struct commit_stmts {
@@ -43,7 +44,7 @@ store_commit_enqueue(struct store_delivery *d)
 	else
 		st->pending_head = d;
 	st->pending_tail = d;
-	pthread_cond_broadcast(&st->cond);
+	pthread_cond_signal(&st->commit_cond);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -55,7 +56,7 @@ batch_take(struct lite_store *st)
 
 	pthread_mutex_lock(&st->lock);
 	while (st->pending_head == NULL && !st->is_closing)
-		pthread_cond_wait(&st->cond, &st->lock);
+		pthread_cond_wait(&st->commit_cond, &st->lock);
 	batch = st->pending_head;
 	st->pending_head = st->pending_tail = NULL;
 	pthread_mutex_unlock(&st->lock);
@@ -192,6 +193,21 @@ file_body(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d,
 	return 0;
 }
 
+/* Run a kept statement that returns no rows (sql: a literal, see
+ * store_stmt()): the savepoint around every delivery would otherwise be
+ * parsed twice per message. 0, or -1 with *err_out set. */
+static int
+step_kept(sqlite3 *db, const char *sql, char **err_out)
+{
+	sqlite3_stmt *stmt = store_stmt(db, sql);
+
+	if (stmt == NULL || step_done(stmt) == -1) {
+		*err_out = store_db_errstr(db, "store");
+		return -1;
+	}
+	return 0;
+}
+
 /* File one delivery in its own savepoint. 0, or -1 with d->err set. */
 static int
 file_one(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d)
@@ -200,7 +216,7 @@ file_one(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d)
 	size_t i;
 	int rc;
 
-	if (store_db_exec(db, "SAVEPOINT delivery", &d->err) == -1)
+	if (step_kept(db, "SAVEPOINT delivery", &d->err) == -1)
 		return -1;
 	rc = file_body(db, cs, d, &body_id);
 	for (i = 0; i < d->n_rcpts && rc == 0; i++)
@@ -208,8 +224,12 @@ file_one(sqlite3 *db, struct commit_stmts *cs, struct store_delivery *d)
 	if (rc == -1 && !sqlite3_get_autocommit(db))
 		(void)sqlite3_exec(db, "ROLLBACK TO delivery", NULL, NULL,
 		    NULL);
-	if (!sqlite3_get_autocommit(db))
-		(void)sqlite3_exec(db, "RELEASE delivery", NULL, NULL, NULL);
+	if (!sqlite3_get_autocommit(db)) {
+		char *err = NULL;
+
+		(void)step_kept(db, "RELEASE delivery", &err);
+		free(err);
+	}
 	return rc;
 }
 
@@ -316,6 +336,7 @@ store_commit_main(void *arg)
 	struct commit_stmts cs = { NULL, NULL, NULL, NULL };
 	sqlite3 *db;
 
+	(void)pthread_setname_np(pthread_self(), "committer");
 	if ((db = store_db(st)) != NULL)
 		sqlite3_busy_handler(db, commit_busy, NULL);
 

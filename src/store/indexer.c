@@ -117,8 +117,11 @@ items_store(sqlite3 *db, struct index_item *items, size_t n)
  * the disk, the CPU and the write lock first. Under a steady stream the
  * indexer works in the gaps, after a burst it catches up. *seen is the
  * count of deliveries at the last pause: when none started since, the
- * pause goes on and there is no need to wait again. False when the store
- * closes. */
+ * pause goes on and there is no need to wait again. Deliveries do not
+ * wake the indexer (they signal the committer's own condition): it looks
+ * again only when the last one in flight is done and when its quiet
+ * period ends, so a busy intake costs it no wake-up per message. False
+ * when the store closes. */
 static bool
 idle_wait(struct lite_store *st, uint64_t *seen_io)
 {
@@ -228,6 +231,7 @@ indexer_main(void *arg)
 	size_t n;
 	sqlite3 *db;
 
+	(void)pthread_setname_np(pthread_self(), "indexer");
 	if ((db = store_db(st)) == NULL ||
 	    store_db_exec(db, "PRAGMA synchronous=NORMAL", NULL) == -1)
 		return NULL;

@@ -170,6 +170,7 @@ lite_open(const char *data_dir, struct iopool *pool, char **err_out)
 	st->lock_fd = -1;
 	pthread_mutex_init(&st->lock, NULL);
 	pthread_cond_init(&st->cond, NULL);
+	pthread_cond_init(&st->commit_cond, NULL);
 	pthread_cond_init(&st->checkpoint_cond, NULL);
 	if (pthread_key_create(&st->conn_key, conn_destroy) != 0)
 		fatalx("store: pthread_key_create failed");
@@ -206,6 +207,7 @@ committer_stop(struct lite_store *st)
 		pthread_cond_wait(&st->cond, &st->lock);
 	st->is_closing = true;
 	pthread_cond_broadcast(&st->cond);
+	pthread_cond_signal(&st->commit_cond);
 	pthread_mutex_unlock(&st->lock);
 	if (st->has_committer)
 		pthread_join(st->committer, NULL);
@@ -231,6 +233,7 @@ lite_close(struct store *base)
 	if (st->lock_fd != -1)
 		close(st->lock_fd);
 	pthread_cond_destroy(&st->cond);
+	pthread_cond_destroy(&st->commit_cond);
 	pthread_cond_destroy(&st->checkpoint_cond);
 	pthread_mutex_destroy(&st->lock);
 	free(st->dir);

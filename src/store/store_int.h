@@ -37,7 +37,10 @@ struct lite_store {
 	struct store_conn	*conns;		/* every thread's */
 	unsigned		 in_flight;	/* not yet done */
 	uint64_t		 n_commits_started;	/* deliveries ever */
-	/* The committer's queue: deliveries whose body is durable. */
+	/* The committer's queue: deliveries whose body is durable. The
+	 * committer alone sleeps on commit_cond, so that a delivery wakes
+	 * it and no other thread (cond is for in_flight reaching zero). */
+	pthread_cond_t		 commit_cond;
 	struct store_delivery	*pending_head;
 	struct store_delivery	*pending_tail;
 	bool			 is_closing;
@@ -51,6 +54,7 @@ struct lite_store {
 	/* The checkpointer sleeps on checkpoint_cond. */
 	pthread_cond_t		 checkpoint_cond;
 	bool			 is_checkpoint_due;
+	int			 wal_pages;	/* at the last commit past due */
 	bool			 has_checkpointer;
 	pthread_t		 checkpointer;
 };
