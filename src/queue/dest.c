@@ -58,6 +58,7 @@ dest_get(struct queue_sched *s, const char *key, bool is_local,
 	d->key = xstrdup(key);
 	d->sched = s;
 	d->is_local = is_local;
+	d->spare_slot = -1;
 	if (!is_local) {
 		d->nh.host = xstrdup(nh->host);
 		d->nh.port = nh->port;
@@ -112,6 +113,7 @@ sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	j->is_local = is_local;
 	j->next = NULL;
 	d->nwaiting++;
+	j->msg->nwaiting++;
 	if (d->wait_tail != NULL)
 		d->wait_tail->next = j;
 	else
@@ -161,6 +163,7 @@ fail_waiting(struct sched_dest *d, enum queue_status qs, const char *reply)
 	d->nwaiting = 0;
 	for (; j != NULL; j = next) {
 		next = j->next;
+		j->msg->nwaiting--;
 		sched_job_fail(j, qs, reply);
 	}
 }
@@ -224,17 +227,83 @@ route_ready(struct queue_sched *s, struct sched_dest *d)
 	return 0;
 }
 
-static void
-job_start(struct queue_sched *s, struct sched_dest *d)
+/* Take the first waiting job of d off its list. */
+static struct sched_job *
+wait_pop(struct sched_dest *d)
 {
 	struct sched_job *j = d->wait_head;
-	const struct queue_transport *t;
 
 	d->wait_head = j->next;
 	if (d->wait_head == NULL)
 		d->wait_tail = NULL;
 	d->nwaiting--;
+	j->msg->nwaiting--;
 	j->next = NULL;
+	return j;
+}
+
+/* Whether the first waiting job of d may start as far as its message's
+ * claim goes: 1 yes; 0 not now (the scheduler kicks again within a
+ * second); -1 it was dropped, its message being another node's now.
+ * Dropping waits until no other job of the message is running or being
+ * written back: the writer thread counts the message's jobs down too. */
+static int
+claim_check(struct queue_sched *s, struct sched_dest *d)
+{
+	struct sched_job *j = d->wait_head;
+	int rc;
+
+	if (s->be->may_start == NULL ||
+	    (rc = s->be->may_start(s, j->msg)) == 1)
+		return 1;
+	if (rc == -1 && j->msg->refs == j->msg->nwaiting) {
+		sched_job_drop(wait_pop(d));
+		return -1;
+	}
+	s->needs_rekick = true;
+	return 0;
+}
+
+/* A cluster-wide slot for a further remote job at d (the backend's; the
+ * embedded one has none): the one d kept from its last job, else a new
+ * one. false when every slot is taken. */
+static bool
+slot_take(struct queue_sched *s, struct sched_dest *d, int *slot_out)
+{
+	*slot_out = -1;
+	if (d->is_local || s->be->slot_take == NULL)
+		return true;
+	if (d->spare_slot != -1) {
+		*slot_out = d->spare_slot;
+		d->spare_slot = -1;
+		return true;
+	}
+	*slot_out = s->be->slot_take(s, d->key, s->p.max_per_destination);
+	if (*slot_out == -1) {
+		s->needs_rekick = true;
+		return false;
+	}
+	return true;
+}
+
+void
+sched_dest_settle(struct sched_dest *d)
+{
+	struct queue_sched *s = d->sched;
+
+	if (d->spare_slot == -1)
+		return;
+	s->be->slot_give(s, d->key, d->spare_slot);
+	d->spare_slot = -1;
+}
+
+static void
+job_start(struct queue_sched *s, struct sched_dest *d, int slot)
+{
+	struct sched_job *j = wait_pop(d);
+	const struct queue_transport *t;
+
+	j->slot = slot;
 	j->is_started = true;
 	j->started = mono_now();
 	d->nactive++;
@@ -287,6 +356,15 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 	if (d->is_local)
 		return;
 	s->nactive_remote--;
+	/* Kept for the job that follows on the connection this one left
+	 * open; sched_dest_settle() gives it back when none does. */
+	if (j->slot != -1) {
+		if (d->spare_slot == -1)
+			d->spare_slot = j->slot;
+		else
+			s->be->slot_give(s, d->key, j->slot);
+		j->slot = -1;
+	}
 	secs = mono_now() - j->started;
 	/* Jobs over an open connection measure what another connection
 	 * would add; the first of them replaces what jobs that had to
@@ -304,9 +382,11 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 	    d->job_secs + (secs - d->job_secs) / 8;
 }
 
-void
-sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
+static void
+kick(struct queue_sched *s, struct sched_dest *d)
 {
+	int slot;
+
 	while (d->wait_head != NULL && !s->is_stopping) {
 		if (d->nactive >= s->p.max_per_destination)
 			return;
@@ -326,8 +406,23 @@ sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 				return;
 			}
 		}
-		job_start(s, d);
+		switch (claim_check(s, d)) {
+		case 0:
+			return;
+		case -1:
+			continue;
+		}
+		if (!slot_take(s, d, &slot))
+			return;
+		job_start(s, d, slot);
 	}
+}
+
+void
+sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
+{
+	kick(s, d);
+	sched_dest_settle(d);
 }
 
 void
@@ -356,6 +451,7 @@ sched_dests_free(struct queue_sched *s)
 				jnext = j->next;
 				sched_job_drop(j);
 			}
+			sched_dest_settle(d);
 			sched_route_unref(d->route);
 			free(d->rfail_reply);
 			queue_nexthop_fini(&d->nh);

@@ -240,6 +240,7 @@ struct sched_msg {
 	char		*body_path;
 	unsigned	 njobs;		/* jobs not yet written back */
 	unsigned	 refs;		/* jobs alive */
+	unsigned	 nwaiting;	/* jobs waiting at destinations */
 	bool		 is_deleted;	/* its last recipient left */
 };
 
@@ -259,18 +260,24 @@ struct sched_due {
 };
 
 /* The queue's persistence seam, as far as the scheduler's reads and
- * claims go: backend_lite.c (queue.db, this node's spool) implements it;
- * a PostgreSQL backend leases messages (owner, expiry, FOR UPDATE SKIP
- * LOCKED) where the embedded one marks them busy. Receiving, writing
- * results back and administration still use queue.db directly.
- * Everything runs on the scheduler's loop thread. */
+ * claims go: backend_lite.c (queue.db, this node's spool) marks a claimed
+ * message busy for this scheduler; backend_pg.c (a cluster's database)
+ * leases it to this node (owner, expiry, FOR UPDATE SKIP LOCKED), renews
+ * the leases while jobs run and takes the cluster-wide per-destination
+ * slots. Receiving, writing results back and administration are not part
+ * of it. Everything runs on the scheduler's loop thread; the ops after
+ * release are optional (NULL in the embedded backend: nothing to check).
+ */
 struct queue_backend {
 	const char	*name;
-	/* The scheduler's connection (s->db). 0, or -1 with *err_out. */
+	/* The scheduler's connection; s->base exists. 0, or -1 with
+	 * *err_out. */
 	int		(*open)(struct queue_sched *s, char **err_out);
+	/* Before s->base goes. */
 	void		(*close)(struct queue_sched *s);
 	/* Up to limit recipients due at now whose messages are not held
-	 * and not claimed; *out a heap array. */
+	 * and not claimed; *out a heap array. With leases, their messages
+	 * are leased to this node by the call. */
 	size_t		(*due)(struct queue_sched *s, int64_t now, size_t limit,
 			    struct sched_due **out);
 	/* Claim a message for this scheduler and load it; NULL when it is
@@ -278,9 +285,31 @@ struct queue_backend {
 	struct sched_msg *(*claim)(struct queue_sched *s, int64_t msg_rowid);
 	/* Its jobs are written back: another pass may take it again. */
 	void		(*release)(struct queue_sched *s, int64_t msg_rowid);
+	/* After a pass: give up what due() took that claim() did not load
+	 * (rows the scheduler could not route now). */
+	void		(*pass_done)(struct queue_sched *s);
+	/* Just before a job of m starts: 1 it may, 0 not now (the claim may
+	 * have run out; wait for a renewal), -1 never (another node has
+	 * the message). */
+	int		(*may_start)(struct queue_sched *s,
+			    const struct sched_msg *m);
+	/* One of the max connection slots of destination key, shared by
+	 * every node: its number, or -1 when all are taken (or unknown). */
+	int		(*slot_take)(struct queue_sched *s, const char *key,
+			    unsigned max);
+	void		(*slot_give)(struct queue_sched *s, const char *key,
+			    int slot);
 };
 
 extern const struct queue_backend queue_backend_lite;
+extern const struct queue_backend queue_backend_pg;
+
+/* backend_pg.c: renew this node's leases now (its timer does, every
+ * lease_time / 3; tests call it). 0, or -1 when the database did not
+ * answer. */
+int	 queue_pg_renew(struct queue_sched *s);
+/* The node id that owns this node's leases (data_dir/queue/node-id). */
+const char *queue_pg_node(struct queue_sched *s);
 
 /* A resolved route shared by the jobs that use it. */
 struct sched_route {
@@ -300,6 +329,7 @@ struct sched_job {
 	unsigned		*attempts;
 	bool			 is_started;
 	bool			 is_local;
+	int			 slot;		/* cluster slot held, or -1 */
 	double			 started;	/* monotonic seconds */
 	struct sched_job	*next;
 };
@@ -332,6 +362,8 @@ struct sched_dest {
 						 * last added connection */
 	bool			 has_reuse_time;	/* job_secs is from jobs
 						 * over open connections */
+	int			 spare_slot;	/* a finished job's cluster
+						 * slot for the next, or -1 */
 };
 
 /* A destination opens a further connection only when the jobs waiting
@@ -361,6 +393,9 @@ struct queue_sched {
 	unsigned		 nstarted;	/* jobs in transports */
 	unsigned		 nmsgs;		/* loaded */
 	bool			 is_total_blocked;
+	bool			 needs_rekick;	/* a job waits for a lease
+						 * renewal or a cluster slot */
+	void			*be_state;	/* the backend's own */
 	bool			 has_more_due;
 	bool			 is_stopping;
 	bool			 can_finish;	/* transports told to stop */
@@ -392,6 +427,8 @@ void	 sched_dest_job_done(struct sched_dest *d, struct sched_job *j);
 /* Start waiting jobs of d, or of every destination. */
 void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
 void	 sched_dest_kick_all(struct queue_sched *s);
+/* Give back the cluster slot d kept for a next job that did not come. */
+void	 sched_dest_settle(struct sched_dest *d);
 /* Free every destination (the scheduler stops). */
 void	 sched_dests_free(struct queue_sched *s);
 void	 sched_route_unref(struct sched_route *r);
