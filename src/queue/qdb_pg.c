@@ -338,9 +338,10 @@ static int
 qpg_remove(struct qdb *db, const char *qid)
 {
 	uint64_t n = 0;
+	int rc;
 
-	return changed(db, pg_exec_n(conn_of(db), &n, remove_sql, "s", qid),
-	    n);
+	rc = pg_exec_n(conn_of(db), &n, remove_sql, "s", qid);
+	return changed(db, rc, n);
 }
 
 static const char hold_sql[] =
@@ -350,9 +351,10 @@ static int
 qpg_hold(struct qdb *db, const char *qid, bool is_held)
 {
 	uint64_t n = 0;
+	int rc;
 
-	return changed(db, pg_exec_n(conn_of(db), &n, hold_sql, "si", qid,
-	    (int64_t)is_held), n);
+	rc = pg_exec_n(conn_of(db), &n, hold_sql, "si", qid, (int64_t)is_held);
+	return changed(db, rc, n);
 }
 
 static const char body_sql[] = "SELECT body FROM queue_msgs WHERE qid = $1";
