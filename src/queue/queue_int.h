@@ -16,6 +16,7 @@
 #include "queue/queue.h"
 
 struct event_base;
+struct qdb;
 
 struct queue_rcpt_in {
 	char		*address;
@@ -67,6 +68,9 @@ int	 queue_err(char **err_out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Paths as heap strings. */
 char	*queue_tmp_path(struct queue *q, const char *id);
+/* Remove a message's body file (embedded: bodies/<id>) once its row is
+ * gone; nothing on a cluster node, where the body went with the row. */
+void	 queue_body_remove(struct queue *q, const char *id);
 /* Wake the running scheduler, if any (any thread). */
 void	 queue_wake(struct queue *q);
 
@@ -85,21 +89,21 @@ int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
 char	*queue_db_errstr(sqlite3 *db);
-/* Insert m (envelope and recipients) inside an open transaction. */
-int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
-	    char **err_out);
 
 /* pg_schema.c: the queue's tables in PostgreSQL up to version upto
  * (tests build old schemas); the current version. */
 int	 queue_pg_schema_upto(PGconn *pg, int upto, char **err_out);
 int	 queue_pg_schema_version(void);
 
-/* sweep.c: remove tmp/ files and bodies no message refers to. Only while
- * this process holds the spool lock exclusively. */
+/* sweep.c: remove tmp/ files and bodies no message refers to (on a
+ * cluster node, where bodies are rows, only tmp/). Only while this
+ * process holds the spool lock exclusively. */
 void	 queue_sweep(struct queue *q);
 
 /* spool.c */
 void	*queue_commit_main(void *arg);
+/* A message without a spool file (a bounce, whose body is at hand). */
+struct queue_msg *queue_msg_alloc(struct queue *q, const char *sender);
 void	 queue_msg_free(struct queue_msg *m);
 /* Sync, close and rename the body of m into bodies/; 0 or -1 (m->err). */
 int	 queue_msg_sync(struct queue_msg *m);
@@ -218,9 +222,10 @@ void	 queue_dsn_write(const struct queue_dsn *dsn, const char *orig,
  * a default from the reply code class, into out (at least 12 bytes). */
 void	 queue_reply_status(const char *reply, enum queue_status st,
 	    char *out, size_t outlen);
-/* Queue a new message from <> to rcpt with body b. 0 or -1. */
-int	 queue_inject_bounce(struct queue *q, sqlite3 *db, const char *rcpt,
-	    const struct buf *b, bool is_8bit, bool is_utf8, char **err_out);
+/* Queue a new message from <> to rcpt with body b, inside db's open
+ * transaction. 0 or -1 (qdb_err(db)). */
+int	 queue_inject_bounce(struct queue *q, struct qdb *db, const char *rcpt,
+	    const struct buf *b, bool is_8bit, bool is_utf8);
 
 /* ---- The scheduler's insides (sched.c, dest.c, result.c) ---------- */
 
@@ -264,10 +269,10 @@ struct sched_due {
  * message busy for this scheduler; backend_pg.c (a cluster's database)
  * leases it to this node (owner, expiry, FOR UPDATE SKIP LOCKED), renews
  * the leases while jobs run and takes the cluster-wide per-destination
- * slots. Receiving, writing results back and administration are not part
- * of it. Everything runs on the scheduler's loop thread; the ops after
- * release are optional (NULL in the embedded backend: nothing to check).
- */
+ * slots. Receiving, writing results back and administration go through
+ * the data seam, qdb.h. Everything runs on the scheduler's loop thread;
+ * the ops after release are optional (NULL in the embedded backend:
+ * nothing to check). */
 struct queue_backend {
 	const char	*name;
 	/* The scheduler's connection; s->base exists. 0, or -1 with
@@ -404,7 +409,7 @@ struct queue_sched {
 	struct sched_job	*done_tail;
 	/* The writer thread (writer.c) and what it shares with the loop,
 	 * under w_lock. */
-	sqlite3			*wdb;		/* the writer's connection */
+	struct qdb		*wdb;		/* the writer's connection */
 	pthread_t		 w_thread;
 	bool			 has_writer;
 	pthread_mutex_t		 w_lock;

@@ -22,6 +22,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
 
 /* Messages in memory at once, and recipient rows read per pass. */
@@ -379,7 +380,7 @@ sched_free(struct queue_sched *s)
 	if (s->base != NULL)
 		event_base_free(s->base);
 	if (s->wdb != NULL) {
-		sqlite3_close_v2(s->wdb);
+		qdb_close(s->wdb);
 		pthread_mutex_destroy(&s->w_lock);
 		pthread_cond_destroy(&s->w_cond);
 	}
