@@ -29,10 +29,9 @@
 #include "queue/queue_int.h"
 #include "store_loc.h"
 
-/* XXX: issue 9, the scheduler's reads and claims on PostgreSQL are the
- * pgqsched branch's (backend_pg.c): until it lands, the scheduler tests
- * (and queue.db's schema test) run on the embedded queue only. */
-#define SCHED_LITE_ONLY()	TEST_STORE_LITE_ONLY()
+/* The scheduler tests run on both kinds (on PostgreSQL through
+ * backend_pg.c's leases); queue.db's schema test on the embedded one. */
+#define SCHED_LITE_ONLY()	do { } while (0)
 
 struct fx {
 	char		 root[64];
@@ -735,7 +734,7 @@ test_schema_upgrade(void **state)
 	char *err = NULL, root[96];
 	sqlite3 *db;
 
-	SCHED_LITE_ONLY();
+	TEST_STORE_LITE_ONLY();
 
 	/* The fixture opened an empty directory: version 0 went all the
 	 * way up. */
