@@ -58,7 +58,6 @@ dest_get(struct queue_sched *s, const char *key, bool is_local,
 	d->key = xstrdup(key);
 	d->sched = s;
 	d->is_local = is_local;
-	d->spare_slot = -1;
 	if (!is_local) {
 		d->nh.host = xstrdup(nh->host);
 		d->nh.port = nh->port;
@@ -273,9 +272,9 @@ slot_take(struct queue_sched *s, struct sched_dest *d, int *slot_out)
 	*slot_out = -1;
 	if (d->is_local || s->be->slot_take == NULL)
 		return true;
-	if (d->spare_slot != -1) {
-		*slot_out = d->spare_slot;
-		d->spare_slot = -1;
+	if (d->nspares > 0) {
+		*slot_out = d->spares[--d->nspares];
+		s->nspare--;
 		return true;
 	}
 	*slot_out = s->be->slot_take(s, d->key, s->p.max_per_destination);
@@ -286,15 +285,37 @@ slot_take(struct queue_sched *s, struct sched_dest *d, int *slot_out)
 	return true;
 }
 
-void
-sched_dest_settle(struct sched_dest *d)
+static void
+spare_give(struct sched_dest *d)
 {
 	struct queue_sched *s = d->sched;
 
-	if (d->spare_slot == -1)
-		return;
-	s->be->slot_give(s, d->key, d->spare_slot);
-	d->spare_slot = -1;
+	while (d->nspares > 0) {
+		s->be->slot_give(s, d->key, d->spares[--d->nspares]);
+		s->nspare--;
+	}
+}
+
+/* The slot stands for the connection, which the transport keeps open
+ * idle_time for a next job: the limit counts connections, open ones
+ * included, on every node. */
+void
+sched_dest_settle(struct sched_dest *d)
+{
+	if (d->nspares > 0 &&
+	    mono_now() - d->spare_at >= d->sched->p.idle_time)
+		spare_give(d);
+}
+
+void
+sched_dests_settle(struct queue_sched *s)
+{
+	struct sched_dest *d;
+	size_t i;
+
+	for (i = 0; i < SCHED_DEST_BUCKETS && s->nspare > 0; i++)
+		for (d = s->dests[i]; d != NULL; d = d->next)
+			sched_dest_settle(d);
 }
 
 static void
@@ -357,12 +378,13 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 		return;
 	s->nactive_remote--;
 	/* Kept for the job that follows on the connection this one left
-	 * open; sched_dest_settle() gives it back when none does. */
+	 * open; sched_dest_settle() gives it back when none did. */
 	if (j->slot != -1) {
-		if (d->spare_slot == -1)
-			d->spare_slot = j->slot;
-		else
-			s->be->slot_give(s, d->key, j->slot);
+		d->spares = xreallocarray(d->spares, d->nspares + 1,
+		    sizeof(*d->spares));
+		d->spares[d->nspares++] = j->slot;
+		d->spare_at = mono_now();
+		s->nspare++;
 		j->slot = -1;
 	}
 	secs = mono_now() - j->started;
@@ -451,7 +473,8 @@ sched_dests_free(struct queue_sched *s)
 				jnext = j->next;
 				sched_job_drop(j);
 			}
-			sched_dest_settle(d);
+			spare_give(d);
+			free(d->spares);
 			sched_route_unref(d->route);
 			free(d->rfail_reply);
 			queue_nexthop_fini(&d->nh);

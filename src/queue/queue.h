@@ -196,6 +196,9 @@ struct queue_params {
 	unsigned	 max_per_destination;
 	unsigned	 lease_time;	/* seconds a cluster node's claim on
 					 * a message lasts unless renewed */
+	unsigned	 idle_time;	/* seconds the remote transport keeps
+					 * an idle connection (a cluster
+					 * node's slot lasts as long) */
 	const char	*relay_host;	/* "" or NULL: deliver by MX */
 	enum queue_tls	 relay_tls;
 	const char	*relay_auth_user;

@@ -367,8 +367,10 @@ struct sched_dest {
 						 * last added connection */
 	bool			 has_reuse_time;	/* job_secs is from jobs
 						 * over open connections */
-	int			 spare_slot;	/* a finished job's cluster
-						 * slot for the next, or -1 */
+	int			*spares;	/* cluster slots of finished
+						 * jobs, kept for the next */
+	unsigned		 nspares;
+	double			 spare_at;	/* the last kept (monotonic) */
 };
 
 /* A destination opens a further connection only when the jobs waiting
@@ -400,6 +402,7 @@ struct queue_sched {
 	bool			 is_total_blocked;
 	bool			 needs_rekick;	/* a job waits for a lease
 						 * renewal or a cluster slot */
+	unsigned		 nspare;	/* slots kept, all dests */
 	void			*be_state;	/* the backend's own */
 	bool			 has_more_due;
 	bool			 is_stopping;
@@ -432,8 +435,10 @@ void	 sched_dest_job_done(struct sched_dest *d, struct sched_job *j);
 /* Start waiting jobs of d, or of every destination. */
 void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
 void	 sched_dest_kick_all(struct queue_sched *s);
-/* Give back the cluster slot d kept for a next job that did not come. */
+/* Give back the cluster slot d kept for a next job that did not come,
+ * once the connection its last job left open has closed (idle_time). */
 void	 sched_dest_settle(struct sched_dest *d);
+void	 sched_dests_settle(struct queue_sched *s);
 /* Free every destination (the scheduler stops). */
 void	 sched_dests_free(struct queue_sched *s);
 void	 sched_route_unref(struct sched_route *r);

@@ -216,6 +216,7 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		s->is_total_blocked = false;
 		sched_dest_kick_all(s);
 	}
+	sched_dests_settle(s);
 	pass(s);
 	evtimer_add(s->timer_ev, &tv);
 }
