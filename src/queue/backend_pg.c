@@ -86,15 +86,6 @@ static const char reclaim_sql[] =
 	"UPDATE queue_msgs SET lease_owner = NULL, lease_expires = 0 "
 	"WHERE lease_owner = $1";
 
-static double
-mono_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void
 set_err(struct pgq *b, const char *msg)
 {
@@ -115,7 +106,7 @@ conn(struct pgq *b)
 
 	if (b->pg != NULL && PQstatus(b->pg) == CONNECTION_OK)
 		return b->pg;
-	if ((now = mono_now()) < b->next_connect)
+	if ((now = queue_mono_now()) < b->next_connect)
 		return NULL;
 	PQfinish(b->pg);
 	if ((b->pg = pg_connect(b->url, &err)) == NULL) {
@@ -322,7 +313,7 @@ queue_pg_renew(struct queue_sched *s)
 	v[0] = lt;
 	v[1] = b->node;
 	v[2] = ids_end(&ids);
-	t0 = mono_now();
+	t0 = queue_mono_now();
 	res = pgq_query(b, 0, renew_sql, 3, v);
 	buf_free(&ids);
 	if (res == NULL) {
@@ -391,7 +382,7 @@ lease_due(struct queue_sched *s, int64_t now, size_t limit)
 	v[1] = limstr;
 	v[2] = b->node;
 	v[3] = lt;
-	t0 = mono_now();
+	t0 = queue_mono_now();
 	if ((res = pgq_query(b, 0, lease_sql, 4, v)) == NULL) {
 		log_warnx("queue event=pass error=\"%s\"", b->err);
 		return NULL;
@@ -598,12 +589,12 @@ pgq_may_start(struct queue_sched *s, const struct sched_msg *m)
 
 	if (l == NULL || l->is_lost)
 		return -1;
-	if (mono_now() < l->valid_until)
+	if (queue_mono_now() < l->valid_until)
 		return 1;
 	/* Run out, or about to: renew now (once a second at most), and
 	 * start nothing until that succeeded. */
-	if (!b->is_renew_failing && mono_now() >= b->next_forced_renew) {
-		b->next_forced_renew = mono_now() + RENEW_RETRY;
+	if (!b->is_renew_failing && queue_mono_now() >= b->next_forced_renew) {
+		b->next_forced_renew = queue_mono_now() + RENEW_RETRY;
 		event_del(b->renew_ev);
 		event_active(b->renew_ev, EV_TIMEOUT, 0);
 	}

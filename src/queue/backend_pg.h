@@ -39,7 +39,8 @@ struct pgq {
 	struct queue_sched	*s;
 	const char		*url;
 	PGconn			*pg;		/* NULL while away */
-	double			 next_connect;	/* no retry before (monotonic) */
+	double			 next_connect;	/* no retry before it
+						 * (monotonic) */
 	char			*err;		/* the last error, heap */
 	char			*node;		/* owner of our leases */
 	char			*leased_dir;	/* the bodies of loaded ones */
@@ -49,7 +50,8 @@ struct pgq {
 	unsigned		 gen;
 	bool			 is_renew_failing;
 	double			 next_forced_renew;	/* monotonic */
-	int64_t			*taken;		/* by due(), to load this pass */
+	int64_t			*taken;		/* by due(), to load this
+						 * pass */
 	size_t			 ntaken;
 	int64_t			*releases;	/* to clear in one UPDATE */
 	size_t			 nreleases;

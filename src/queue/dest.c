@@ -25,8 +25,8 @@
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
 
-static double
-mono_now(void)
+double
+queue_mono_now(void)
 {
 	struct timespec ts;
 
@@ -303,7 +303,7 @@ void
 sched_dest_settle(struct sched_dest *d)
 {
 	if (d->nspares > 0 &&
-	    mono_now() - d->spare_at >= d->sched->p.idle_time)
+	    queue_mono_now() - d->spare_at >= d->sched->p.idle_time)
 		spare_give(d);
 }
 
@@ -326,7 +326,7 @@ job_start(struct queue_sched *s, struct sched_dest *d, int slot)
 
 	j->slot = slot;
 	j->is_started = true;
-	j->started = mono_now();
+	j->started = queue_mono_now();
 	d->nactive++;
 	s->nstarted++;
 	j->job.nexthop = d->key;
@@ -358,7 +358,7 @@ wants_another(struct sched_dest *d)
 		return false;	/* no measure yet: one at a time */
 	if (d->nwaiting * d->job_secs / d->nactive <= SCHED_DRAIN_SECONDS)
 		return false;
-	if ((now = mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
+	if ((now = queue_mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
 		return false;
 	d->grown_at = now;
 	return true;
@@ -383,11 +383,11 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 		d->spares = xreallocarray(d->spares, d->nspares + 1,
 		    sizeof(*d->spares));
 		d->spares[d->nspares++] = j->slot;
-		d->spare_at = mono_now();
+		d->spare_at = queue_mono_now();
 		s->nspare++;
 		j->slot = -1;
 	}
-	secs = mono_now() - j->started;
+	secs = queue_mono_now() - j->started;
 	/* Jobs over an open connection measure what another connection
 	 * would add; the first of them replaces what jobs that had to
 	 * connect measured (connecting, TLS, EHLO), which count only for

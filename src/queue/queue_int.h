@@ -425,6 +425,8 @@ struct queue_sched {
 };
 
 /* dest.c */
+/* Monotonic seconds. */
+double	 queue_mono_now(void);
 /* Queue job at its destination (made on first use) and start what the
  * limits allow. */
 void	 sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
