@@ -6,8 +6,8 @@
  * messages inserted by SQL: two nodes never hold one message, a lease not
  * renewed runs out and another node takes it over, renewal keeps it,
  * release frees it, a restarted node reclaims its own leases at once, the
- * body file is the row's body, and the per-destination slots hold across
- * nodes.
+ * body file is the row's body, the per-destination slots hold across
+ * nodes, and a broken connection is survived.
  * SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -29,6 +29,7 @@
 
 #include "lib/iopool.h"
 #include "lib/xalloc.h"
+#include "queue/backend_pg.h"
 #include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "store_loc.h"
@@ -534,6 +535,44 @@ test_slots_across_nodes(void **state)
 	node_close(&b);
 }
 
+/* The connection breaks (the server ended the session, as a restart
+ * does): the renewal fails, and with it the slots are gone; the next one
+ * connects again, finds the lease still a's, and takes the slot back. */
+static void
+test_connection_lost(void **state)
+{
+	struct sched_msg **ma;
+	struct node a, b;
+	struct pgq *pa;
+	char *sql;
+
+	(void)state;
+	NEED_PG();
+	node_open(&a);
+	node_open(&b);
+	pa = a.s->be_state;
+	msg_insert("00000000000000a2", "x", 1, false);
+	assert_int_equal(node_pass(&a, 10, &ma), 1);
+	assert_int_equal(a.s->be->slot_take(a.s, "relay", 1), 0);
+	sql = xasprintf("SELECT pg_terminate_backend(%d, 10000)",
+	    PQbackendPID(pa->pg));
+	test_pg_exec(sql);
+	free(sql);
+	assert_int_equal(queue_pg_renew(a.s), -1);
+	assert_true(pa->is_renew_failing);
+	assert_int_equal(queue_pg_renew(a.s), 0);
+	assert_false(pa->is_renew_failing);
+	assert_int_equal(a.s->be->may_start(a.s, ma[0]), 1);
+	assert_int_equal(b.s->be->slot_take(b.s, "relay", 1), -1);
+	a.s->be->slot_give(a.s, "relay", 0);
+	assert_int_equal(b.s->be->slot_take(b.s, "relay", 1), 0);
+	msgs_release(&a, ma, 1);
+	assert_int_equal(sql_int("SELECT count(*) FROM queue_msgs WHERE "
+	    "lease_owner IS NOT NULL"), 0);
+	node_close(&a);
+	node_close(&b);
+}
+
 /* ---- Without a database (runs everywhere) -------------------------- */
 
 static char *
@@ -605,6 +644,7 @@ main(void)
 		cmocka_unit_test_setup(test_restart_reclaims_own, setup),
 		cmocka_unit_test_setup(test_body_file_is_row, setup),
 		cmocka_unit_test_setup(test_slots_across_nodes, setup),
+		cmocka_unit_test_setup(test_connection_lost, setup),
 	};
 	int rc;
 
