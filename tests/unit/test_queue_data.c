@@ -340,23 +340,57 @@ job_new(struct fx *fx, struct queue_sched *s, struct sched_msg *m,
 	return j;
 }
 
-/* The writer on a message: a deferral is written back, then a bounce
- * takes the message out of the queue and queues one DSN to its sender,
+/* The body of the one queued DSN whose report has action, or a failed
+ * test; a heap string. */
+static char *
+dsn_with(struct fx *fx, const char *action)
+{
+	struct queue_info *v;
+	struct buf b = BUF_INIT;
+	char *found = NULL;
+	size_t n, i;
+
+	assert_int_equal(queue_list(fx->q, &v, &n, NULL), 0);
+	for (i = 0; i < n; i++) {
+		if (v[i].sender[0] != '\0')
+			continue;
+		assert_int_equal(v[i].nrcpts, 1);
+		assert_string_equal(v[i].rcpts[0].address, "s@here.test");
+		buf_reset(&b);
+		assert_int_equal(queue_body(fx->q, v[i].id, &b, NULL), 1);
+		assert_int_equal(b.len, v[i].size);
+		buf_addc(&b, '\0');
+		if (strstr(b.data, action) != NULL) {
+			assert_null(found);
+			found = xstrdup(b.data);
+		}
+	}
+	buf_free(&b);
+	queue_info_free(v, n);
+	free(v);
+	if (found == NULL)
+		fail_msg("no DSN with %s", action);
+	return found;
+}
+
+/* The writer on a message: a deferral is written back with a delay
+ * warning (the message is old enough), marked once; then a bounce takes
+ * the message out of the queue and queues a failure DSN to its sender,
  * whose body holds the report and the original. */
 static void
 test_results_and_bounce(void **state)
 {
 	struct fx *fx = *state;
 	struct queue_sched *s = writer_new(fx);
-	struct queue_info info, *v;
+	struct queue_info info;
 	struct sched_job *j;
 	struct sched_msg *m;
-	struct buf b = BUF_INIT;
-	char id[QUEUE_ID_LEN + 1], *err = NULL;
-	size_t n;
+	char id[QUEUE_ID_LEN + 1], lite[96], pg[96], *dsn, *err = NULL;
 
+	s->p.delay_warning = 60;
 	put(fx->q, "A@X.test", id);
 	m = msg_load(fx, s, id);
+	m->created -= 120;		/* waited longer than delay_warning */
 	m->refs++;			/* kept for the second round */
 
 	j = job_new(fx, s, m, QUEUE_TEMP, "451 4.7.1 later");
@@ -369,6 +403,16 @@ test_results_and_bounce(void **state)
 	    "mx.x.test[192.0.2.1]:25");
 	assert_true(info.rcpts[0].next_attempt >= time(NULL) + 50);
 	queue_info_free(&info, 1);
+	assert_true(m->is_warned);
+	snprintf(lite, sizeof(lite), "SELECT warned FROM msgs WHERE qid = "
+	    "'%s'", id);
+	snprintf(pg, sizeof(pg), "SELECT warned::int FROM queue_msgs WHERE "
+	    "qid = '%s'", id);
+	assert_int_equal(q_sql_int(fx, lite, pg), 1);
+	assert_int_equal(queue_count(fx->q), 2);
+	dsn = dsn_with(fx, "Action: delayed");
+	assert_non_null(strstr(dsn, "Status: 4.7.1"));
+	free(dsn);
 
 	m->refs--;
 	j = job_new(fx, s, m, QUEUE_PERM, "550 5.1.1 no such user");
@@ -377,24 +421,17 @@ test_results_and_bounce(void **state)
 	sched_release(j, true);
 	assert_int_equal(s->nmsgs, 0);
 
-	/* The original left; its DSN is the only message queued. */
+	/* The original left, with its recipients; the two DSNs stay. */
 	assert_int_equal(queue_show(fx->q, id, &info, &err), 0);
-	assert_int_equal(queue_list(fx->q, &v, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(v[0].sender, "");
-	assert_int_equal(v[0].nrcpts, 1);
-	assert_string_equal(v[0].rcpts[0].address, "s@here.test");
-	assert_int_equal(queue_body(fx->q, v[0].id, &b, &err), 1);
-	assert_int_equal(b.len, v[0].size);
-	buf_addc(&b, '\0');
-	assert_non_null(strstr(b.data, "Action: failed"));
-	assert_non_null(strstr(b.data, "Status: 5.1.1"));
-	assert_non_null(strstr(b.data, "Diagnostic-Code: smtp; 550 5.1.1 "
+	assert_int_equal(queue_count(fx->q), 2);
+	assert_int_equal(q_sql_int(fx, "SELECT count(*) FROM rcpts",
+	    "SELECT count(*) FROM queue_rcpts"), 2);
+	dsn = dsn_with(fx, "Action: failed");
+	assert_non_null(strstr(dsn, "Status: 5.1.1"));
+	assert_non_null(strstr(dsn, "Diagnostic-Code: smtp; 550 5.1.1 "
 	    "no such user"));
-	assert_non_null(strstr(b.data, "Subject: t"));
-	buf_free(&b);
-	queue_info_free(v, n);
-	free(v);
+	assert_non_null(strstr(dsn, "Subject: t"));
+	free(dsn);
 	writer_free(s);
 }
 
