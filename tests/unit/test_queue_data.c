@@ -7,10 +7,7 @@
  * message of the batch fails, nothing of it is written, and the next
  * batch commits on a new connection.
  * SPDX-License-Identifier: ISC */
-#include <sys/stat.h>
 
-#include <dirent.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,92 +29,9 @@
 #include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "store_loc.h"
+#include "queue_fx.h"
 
 static const char body[] = "From: s@here.test\r\nSubject: t\r\n\r\nbody\r\n";
-
-struct fx {
-	char		 root[64];
-	struct iopool	*pool;
-	struct queue	*q;
-};
-
-struct waiter {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	bool		 is_done;
-	int		 result;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof(*fx));
-	char *err = NULL;
-
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_qdata.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	fx->pool = iopool_new(2);
-	if (test_store_pg() != NULL)
-		free(test_store_location(fx->root));
-	fx->q = queue_open(fx->root, fx->pool, test_store_pg(), &err);
-	if (fx->q == NULL)
-		fail_msg("%s", err);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	queue_close(fx->q);
-	iopool_free(fx->pool);
-	(void)nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
-}
-
-static void
-on_done(void *arg, int result, const char *err)
-{
-	struct waiter *w = arg;
-
-	(void)err;
-	pthread_mutex_lock(&w->mu);
-	w->result = result;
-	w->is_done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void
-waiter_init(struct waiter *w)
-{
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	w->is_done = false;
-	w->result = 0;
-}
-
-static int
-waiter_wait(struct waiter *w)
-{
-	pthread_mutex_lock(&w->mu);
-	while (!w->is_done)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
-	return w->result;
-}
 
 /* Start committing a message to rcpt; its id in id_out. */
 static void
@@ -142,35 +56,6 @@ put(struct queue *q, const char *rcpt, char *id_out)
 
 	put_async(q, rcpt, &w, id_out);
 	assert_int_equal(waiter_wait(&w), 0);
-}
-
-static size_t
-count_files(const char *root, const char *sub)
-{
-	char path[128];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/queue/%s", root, sub);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static size_t
-queue_count(struct queue *q)
-{
-	struct queue_info *v;
-	size_t n;
-
-	assert_int_equal(queue_list(q, &v, &n, NULL), 0);
-	queue_info_free(v, n);
-	free(v);
-	return n;
 }
 
 /* Column 0 of the first row of a query on the queue's database, -1 when
