@@ -28,76 +28,11 @@
 #include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "store_loc.h"
+#include "queue_fx.h"
 
 /* The scheduler tests run on both kinds (on PostgreSQL through
  * backend_pg.c's leases); queue.db's schema test on the embedded one. */
 #define SCHED_LITE_ONLY()	do { } while (0)
-
-struct fx {
-	char		 root[64];
-	struct iopool	*pool;
-	struct queue	*q;
-};
-
-struct waiter {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	bool		 is_done;
-	int		 result;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof(*fx));
-	char *err = NULL;
-
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_queue.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	fx->pool = iopool_new(2);
-	if (test_store_pg() != NULL)
-		free(test_store_location(fx->root));
-	fx->q = queue_open(fx->root, fx->pool, test_store_pg(), &err);
-	if (fx->q == NULL)
-		fail_msg("%s", err);
-	assert_non_null(fx->q);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	queue_close(fx->q);
-	iopool_free(fx->pool);
-	(void)nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
-}
-
-static void
-on_done(void *arg, int result, const char *err)
-{
-	struct waiter *w = arg;
-
-	(void)err;
-	pthread_mutex_lock(&w->mu);
-	w->result = result;
-	w->is_done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
 
 /* Queue a message and wait until it is durable; returns its id. */
 static char *
@@ -119,29 +54,8 @@ put(struct queue *q, const char *sender, const char **rcpts, size_t n,
 	queue_msg_set_params(m, false, false, true, "env1");
 	assert_int_equal(queue_msg_write(m, body, sizeof(body) - 1), 0);
 	queue_msg_commit(m, NULL, on_done, &w);
-	pthread_mutex_lock(&w.mu);
-	while (!w.is_done)
-		pthread_cond_wait(&w.cv, &w.mu);
-	pthread_mutex_unlock(&w.mu);
-	assert_int_equal(w.result, want);
+	assert_int_equal(waiter_wait(&w), want);
 	return id;
-}
-
-static size_t
-count_files(const char *root, const char *sub)
-{
-	char path[128];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/queue/%s", root, sub);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
 }
 
 /* Committed bodies: files in bodies/, or on a cluster node rows (the
@@ -154,18 +68,6 @@ count_bodies(const char *root)
 	assert_int_equal(count_files(root, "bodies"), 0);
 	return (size_t)test_store_sql_int(root, "SELECT count(*) FROM "
 	    "queue_msgs WHERE length(body) > 0");
-}
-
-static size_t
-queue_count(struct queue *q)
-{
-	struct queue_info *v;
-	size_t n;
-
-	assert_int_equal(queue_list(q, &v, &n, NULL), 0);
-	queue_info_free(v, n);
-	free(v);
-	return n;
 }
 
 static void

@@ -7,10 +7,7 @@
  * message of the batch fails, nothing of it is written, and the next
  * batch commits on a new connection.
  * SPDX-License-Identifier: ISC */
-#include <sys/stat.h>
 
-#include <dirent.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,92 +29,9 @@
 #include "queue/queue.h"
 #include "queue/queue_int.h"
 #include "store_loc.h"
+#include "queue_fx.h"
 
 static const char body[] = "From: s@here.test\r\nSubject: t\r\n\r\nbody\r\n";
-
-struct fx {
-	char		 root[64];
-	struct iopool	*pool;
-	struct queue	*q;
-};
-
-struct waiter {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	bool		 is_done;
-	int		 result;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof(*fx));
-	char *err = NULL;
-
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_qdata.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	fx->pool = iopool_new(2);
-	if (test_store_pg() != NULL)
-		free(test_store_location(fx->root));
-	fx->q = queue_open(fx->root, fx->pool, test_store_pg(), &err);
-	if (fx->q == NULL)
-		fail_msg("%s", err);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	queue_close(fx->q);
-	iopool_free(fx->pool);
-	(void)nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
-}
-
-static void
-on_done(void *arg, int result, const char *err)
-{
-	struct waiter *w = arg;
-
-	(void)err;
-	pthread_mutex_lock(&w->mu);
-	w->result = result;
-	w->is_done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
-
-static void
-waiter_init(struct waiter *w)
-{
-	pthread_mutex_init(&w->mu, NULL);
-	pthread_cond_init(&w->cv, NULL);
-	w->is_done = false;
-	w->result = 0;
-}
-
-static int
-waiter_wait(struct waiter *w)
-{
-	pthread_mutex_lock(&w->mu);
-	while (!w->is_done)
-		pthread_cond_wait(&w->cv, &w->mu);
-	pthread_mutex_unlock(&w->mu);
-	return w->result;
-}
 
 /* Start committing a message to rcpt; its id in id_out. */
 static void
@@ -142,35 +56,6 @@ put(struct queue *q, const char *rcpt, char *id_out)
 
 	put_async(q, rcpt, &w, id_out);
 	assert_int_equal(waiter_wait(&w), 0);
-}
-
-static size_t
-count_files(const char *root, const char *sub)
-{
-	char path[128];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/queue/%s", root, sub);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static size_t
-queue_count(struct queue *q)
-{
-	struct queue_info *v;
-	size_t n;
-
-	assert_int_equal(queue_list(q, &v, &n, NULL), 0);
-	queue_info_free(v, n);
-	free(v);
-	return n;
 }
 
 /* Column 0 of the first row of a query on the queue's database, -1 when
@@ -340,23 +225,57 @@ job_new(struct fx *fx, struct queue_sched *s, struct sched_msg *m,
 	return j;
 }
 
-/* The writer on a message: a deferral is written back, then a bounce
- * takes the message out of the queue and queues one DSN to its sender,
+/* The body of the one queued DSN whose report has action, or a failed
+ * test; a heap string. */
+static char *
+dsn_with(struct fx *fx, const char *action)
+{
+	struct queue_info *v;
+	struct buf b = BUF_INIT;
+	char *found = NULL;
+	size_t n, i;
+
+	assert_int_equal(queue_list(fx->q, &v, &n, NULL), 0);
+	for (i = 0; i < n; i++) {
+		if (v[i].sender[0] != '\0')
+			continue;
+		assert_int_equal(v[i].nrcpts, 1);
+		assert_string_equal(v[i].rcpts[0].address, "s@here.test");
+		buf_reset(&b);
+		assert_int_equal(queue_body(fx->q, v[i].id, &b, NULL), 1);
+		assert_int_equal(b.len, v[i].size);
+		buf_addc(&b, '\0');
+		if (strstr(b.data, action) != NULL) {
+			assert_null(found);
+			found = xstrdup(b.data);
+		}
+	}
+	buf_free(&b);
+	queue_info_free(v, n);
+	free(v);
+	if (found == NULL)
+		fail_msg("no DSN with %s", action);
+	return found;
+}
+
+/* The writer on a message: a deferral is written back with a delay
+ * warning (the message is old enough), marked once; then a bounce takes
+ * the message out of the queue and queues a failure DSN to its sender,
  * whose body holds the report and the original. */
 static void
 test_results_and_bounce(void **state)
 {
 	struct fx *fx = *state;
 	struct queue_sched *s = writer_new(fx);
-	struct queue_info info, *v;
+	struct queue_info info;
 	struct sched_job *j;
 	struct sched_msg *m;
-	struct buf b = BUF_INIT;
-	char id[QUEUE_ID_LEN + 1], *err = NULL;
-	size_t n;
+	char id[QUEUE_ID_LEN + 1], lite[96], pg[96], *dsn, *err = NULL;
 
+	s->p.delay_warning = 60;
 	put(fx->q, "A@X.test", id);
 	m = msg_load(fx, s, id);
+	m->created -= 120;		/* waited longer than delay_warning */
 	m->refs++;			/* kept for the second round */
 
 	j = job_new(fx, s, m, QUEUE_TEMP, "451 4.7.1 later");
@@ -369,6 +288,16 @@ test_results_and_bounce(void **state)
 	    "mx.x.test[192.0.2.1]:25");
 	assert_true(info.rcpts[0].next_attempt >= time(NULL) + 50);
 	queue_info_free(&info, 1);
+	assert_true(m->is_warned);
+	snprintf(lite, sizeof(lite), "SELECT warned FROM msgs WHERE qid = "
+	    "'%s'", id);
+	snprintf(pg, sizeof(pg), "SELECT warned::int FROM queue_msgs WHERE "
+	    "qid = '%s'", id);
+	assert_int_equal(q_sql_int(fx, lite, pg), 1);
+	assert_int_equal(queue_count(fx->q), 2);
+	dsn = dsn_with(fx, "Action: delayed");
+	assert_non_null(strstr(dsn, "Status: 4.7.1"));
+	free(dsn);
 
 	m->refs--;
 	j = job_new(fx, s, m, QUEUE_PERM, "550 5.1.1 no such user");
@@ -377,24 +306,17 @@ test_results_and_bounce(void **state)
 	sched_release(j, true);
 	assert_int_equal(s->nmsgs, 0);
 
-	/* The original left; its DSN is the only message queued. */
+	/* The original left, with its recipients; the two DSNs stay. */
 	assert_int_equal(queue_show(fx->q, id, &info, &err), 0);
-	assert_int_equal(queue_list(fx->q, &v, &n, &err), 0);
-	assert_int_equal(n, 1);
-	assert_string_equal(v[0].sender, "");
-	assert_int_equal(v[0].nrcpts, 1);
-	assert_string_equal(v[0].rcpts[0].address, "s@here.test");
-	assert_int_equal(queue_body(fx->q, v[0].id, &b, &err), 1);
-	assert_int_equal(b.len, v[0].size);
-	buf_addc(&b, '\0');
-	assert_non_null(strstr(b.data, "Action: failed"));
-	assert_non_null(strstr(b.data, "Status: 5.1.1"));
-	assert_non_null(strstr(b.data, "Diagnostic-Code: smtp; 550 5.1.1 "
+	assert_int_equal(queue_count(fx->q), 2);
+	assert_int_equal(q_sql_int(fx, "SELECT count(*) FROM rcpts",
+	    "SELECT count(*) FROM queue_rcpts"), 2);
+	dsn = dsn_with(fx, "Action: failed");
+	assert_non_null(strstr(dsn, "Status: 5.1.1"));
+	assert_non_null(strstr(dsn, "Diagnostic-Code: smtp; 550 5.1.1 "
 	    "no such user"));
-	assert_non_null(strstr(b.data, "Subject: t"));
-	buf_free(&b);
-	queue_info_free(v, n);
-	free(v);
+	assert_non_null(strstr(dsn, "Subject: t"));
+	free(dsn);
 	writer_free(s);
 }
 
