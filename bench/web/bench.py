@@ -112,8 +112,8 @@ def main(argv):
     workdir = tempfile.mkdtemp(prefix="petrel-webbench-")
     srv = harness.Server(workdir, listen=("smtp", "http"),
                          extra_config=test_http.WEB_CONFIG.replace(
-                             "login_max_failures = 4",
-                             "login_max_failures = 1000"))
+                             "login.max_failures = 4",
+                             "login.max_failures = 1000"))
     srv.add_domain()
     user = srv.add_user("alice")
     srv.start()

@@ -50,7 +50,7 @@ void	 auth_throttle_succeeded(const struct sockaddr *peer);
 /* Per account (the name as typed, any case), whatever the address: after
  * max_failures failures, each within window seconds of the one before,
  * the account is refused until window seconds after the last; a success
- * clears it. Used by the webmail's sign-in. The time is passed in. */
+ * clears it. The time is passed in. */
 #define AUTH_THROTTLE_ACCOUNT_MAX	10
 #define AUTH_THROTTLE_ACCOUNT_WINDOW	900
 /* Set the limits (the defaults above until then); call before any
@@ -61,6 +61,14 @@ void	 auth_throttle_account_limits(unsigned max_failures,
 unsigned auth_throttle_account_wait(const char *user, time_t now);
 void	 auth_throttle_account_failed(const char *user, time_t now);
 void	 auth_throttle_account_succeeded(const char *user, time_t now);
+
+/* Both at once, as every sign-in uses them. The seconds until a sign-in
+ * as user from peer may be tried, 0 when it may now: the address's block
+ * (AUTH_THROTTLE_ADDR_WINDOW) or the account's wait. */
+unsigned auth_throttle_wait(const struct sockaddr *peer, const char *user);
+/* Count a checked password for the address and the account. */
+void	 auth_throttle_outcome(const struct sockaddr *peer, const char *user,
+	    bool is_ok);
 
 /* SASL (RFC 4422) mechanisms PLAIN (RFC 4616) and LOGIN, shared by SMTP
  * AUTH (RFC 4954), POP3 AUTH (RFC 5034) and IMAP AUTHENTICATE. The

@@ -219,3 +219,24 @@ auth_throttle_account_succeeded(const char *user, time_t now)
 	account_key(user, key);
 	record(key, true, now, account_window);
 }
+
+unsigned
+auth_throttle_wait(const struct sockaddr *peer, const char *user)
+{
+	if (auth_throttle_is_blocked(peer))
+		return AUTH_THROTTLE_ADDR_WINDOW;
+	return auth_throttle_account_wait(user, time(NULL));
+}
+
+void
+auth_throttle_outcome(const struct sockaddr *peer, const char *user,
+    bool is_ok)
+{
+	if (is_ok) {
+		auth_throttle_succeeded(peer);
+		auth_throttle_account_succeeded(user, time(NULL));
+	} else {
+		auth_throttle_failed(peer);
+		auth_throttle_account_failed(user, time(NULL));
+	}
+}

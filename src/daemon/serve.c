@@ -166,9 +166,6 @@ fill_web(struct web_server *web, const struct config *cfg,
 	    (unsigned)config_duration(cfg, "http.session_idle"),
 	    (unsigned)config_duration(cfg, "http.session_lifetime"));
 	web->views = web_views_new();
-	auth_throttle_account_limits(
-	    (unsigned)config_uint(cfg, "http.login_max_failures"),
-	    (unsigned)config_duration(cfg, "http.login_window"));
 }
 
 static void
@@ -176,6 +173,9 @@ fill_protocols(struct server *srv, const struct config *cfg,
     struct store *st, struct iopool *pool, SSL_CTX *tls)
 {
 	srv->max_connections = (unsigned)config_uint(cfg, "max_connections");
+	auth_throttle_account_limits(
+	    (unsigned)config_uint(cfg, "login.max_failures"),
+	    (unsigned)config_duration(cfg, "login.window"));
 	srv->smtp.hostname = daemon_hostname(cfg);
 	srv->smtp.store = st;
 	srv->smtp.pool = pool;

@@ -49,6 +49,13 @@ static const struct config_key core_keys[] = {
 	  "Threads for durable writes and password checks" },
 	{ "max_connections", CONFIG_UINT, "10000", 1, 1000000,
 	  "Open connections in total; more are refused politely" },
+	{ "login.max_failures", CONFIG_UINT, "10", 1, 100000,
+	  "Failed sign-ins per account (SMTP AUTH, POP3, IMAP, webmail), "
+	  "from any address, before further attempts are refused (each "
+	  "client address also has a limit of its own: 10 in 15 minutes)" },
+	{ "login.window", CONFIG_DURATION, "15m", 1, 86400,
+	  "How long after the last failed sign-in an account's failures "
+	  "are remembered" },
 	{ "run_as", CONFIG_STR, "", 0, 0,
 	  "When started as root: the user to run as after binding ports" },
 	{ "log.level", CONFIG_STR, "info", 0, 0,

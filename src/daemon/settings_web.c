@@ -22,12 +22,5 @@ const struct config_key web_config_keys[] = {
 	  "A webmail session ends this long after sign-in at the latest" },
 	{ "http.login_delay", CONFIG_DURATION, "1s", 0, 60,
 	  "Wait before answering a failed webmail sign-in" },
-	{ "http.login_max_failures", CONFIG_UINT, "10", 1, 100000,
-	  "Failed webmail sign-ins per account, from any address, before "
-	  "further attempts are refused (each client address also has the "
-	  "limit every protocol shares)" },
-	{ "http.login_window", CONFIG_DURATION, "15m", 1, 86400,
-	  "How long after the last failed sign-in an account's failures "
-	  "are remembered" },
 	{ NULL, CONFIG_STR, NULL, 0, 0, NULL },
 };

@@ -198,7 +198,6 @@ login_failed(struct imap_cmd *cmd, const char *address)
 
 	log_info("imap session=%s event=login-failed user=%s client=%s",
 	    s->id, address, conn_peer_str(s->conn));
-	auth_throttle_failed(conn_peer_addr(s->conn));
 	tv.tv_sec = auth_throttle_delay(conn_peer_addr(s->conn));
 	if (s->delay_ev != NULL)
 		event_free(s->delay_ev);
@@ -212,7 +211,6 @@ login_succeeded(struct imap_cmd *cmd, const struct store_user *account)
 	struct imap_session *s = cmd->session;
 	struct buf b = BUF_INIT;
 
-	auth_throttle_succeeded(conn_peer_addr(s->conn));
 	if (!slot_take(account->id, s->srv->max_per_user)) {
 		imap_reply_no(cmd, "[LIMIT] Too many connections for this "
 		    "account");
@@ -240,6 +238,9 @@ login_done(void *arg)
 		free(j);
 		return;
 	}
+	if (j->result == 0 || j->result == 1)
+		auth_throttle_outcome(conn_peer_addr(s->conn), j->address,
+		    j->result == 1);
 	if (j->result == 0) {
 		login_failed(cmd, j->address);
 		free(j);
@@ -263,6 +264,14 @@ imap_login_start(struct imap_cmd *cmd, const char *user,
 	struct login_job *j;
 	int64_t user_id;
 
+	if (auth_throttle_wait(conn_peer_addr(s->conn), user) > 0) {
+		log_info("imap session=%s event=login-throttled user=%s "
+		    "client=%s", s->id, user, conn_peer_str(s->conn));
+		imap_reply_no(cmd, "[UNAVAILABLE] Too many failed attempts, "
+		    "try later");
+		imap_cmd_finish(cmd);
+		return;
+	}
 	/* Checked a moment ago: the account must still be there. */
 	if (cred_lookup(user, password, &user_id) == 1 &&
 	    store_user_find(s->srv->store, user, &account) == 1 &&

@@ -588,16 +588,48 @@ config_text(const struct config *cfg, const char *name)
 }
 
 void
+config_mask_secret(const char *value, struct buf *out)
+{
+	const char *auth, *at, *colon, *end, *p, *q;
+
+	auth = strstr(value, "://");
+	if (auth == NULL) {
+		buf_adds(out, value);
+		return;
+	}
+	auth += 3;
+	end = auth + strcspn(auth, "/?#");
+	at = memrchr(auth, '@', (size_t)(end - auth));
+	colon = at != NULL ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+	if (colon != NULL) {
+		buf_add(out, value, (size_t)(colon + 1 - value));
+		buf_adds(out, "****");
+		p = at;
+	} else
+		p = value;
+	/* libpq also takes the password as a query parameter. */
+	for (q = p; (q = strstr(q, "password=")) != NULL; q += 9) {
+		if (q == value || (q[-1] != '?' && q[-1] != '&'))
+			continue;
+		buf_add(out, p, (size_t)(q + 9 - p));
+		buf_adds(out, "****");
+		p = q + 9 + strcspn(q + 9, "&#");
+	}
+	buf_adds(out, p);
+}
+
+void
 config_dump(const struct config *cfg, struct buf *out)
 {
 	size_t i;
 
 	for (i = 0; i < cfg->nkeys; i++) {
-		if (cfg->vals[i].text[0] == '\0')
-			buf_addf(out, "%s =\n", cfg->schema[i].name);
-		else
-			buf_addf(out, "%s = %s\n", cfg->schema[i].name,
-			    cfg->vals[i].text);
+		buf_addf(out, "%s =", cfg->schema[i].name);
+		if (cfg->vals[i].text[0] != '\0') {
+			buf_addc(out, ' ');
+			config_mask_secret(cfg->vals[i].text, out);
+		}
+		buf_addc(out, '\n');
 	}
 }
 

@@ -86,8 +86,13 @@ const struct net_addr_list *config_listen(const struct config *cfg,
 const char	*config_text(const struct config *cfg, const char *name);
 
 /* Append the effective configuration to out, one "key = value" line per
- * key in schema order, for `petrel config show`. */
+ * key in schema order, for `petrel config show`; passwords in URLs are
+ * masked (config_mask_secret()). */
 void		 config_dump(const struct config *cfg, struct buf *out);
+/* Append value to out with the password of a URL in it, in the user
+ * information ("postgresql://user:secret@host") or as a password=
+ * query parameter, replaced by "****"; anything else unchanged. */
+void		 config_mask_secret(const char *value, struct buf *out);
 /* Append the schema to out as a Markdown table (key, type, default, range,
  * description) for docs/CONFIG.md. */
 void		 config_schema_markdown(const struct config_key *schema,

@@ -121,7 +121,6 @@ login_failed(struct pop3_session *s, const char *address)
 
 	log_info("pop3 session=%s event=login-failed user=%s client=%s", s->id,
 	    address, conn_peer_str(s->conn));
-	auth_throttle_failed(conn_peer_addr(s->conn));
 	tv.tv_sec = auth_throttle_delay(conn_peer_addr(s->conn));
 	if (s->delay_ev == NULL)
 		s->delay_ev = evtimer_new(conn_base(s->conn), reply_failed, s);
@@ -131,7 +130,6 @@ login_failed(struct pop3_session *s, const char *address)
 static bool
 login_succeeded(struct pop3_session *s, struct login_job *j)
 {
-	auth_throttle_succeeded(conn_peer_addr(s->conn));
 	if (!maildrop_lock(j->account.id)) {
 		pop3_reply_err(s, "[IN-USE] Maildrop already locked by "
 		    "another session");
@@ -162,6 +160,9 @@ login_done(void *arg)
 	/* A session whose client left is freed by pop3_session_done_busy(). */
 	if (s->is_gone)
 		j->result = -2;
+	if (j->result == 0 || j->result == 1)
+		auth_throttle_outcome(conn_peer_addr(s->conn), j->address,
+		    j->result == 1);
 	if (j->result == 1 && login_succeeded(s, j))
 		next = POP3_ST_TRANS;
 	else if (j->result == 0) {
@@ -182,7 +183,9 @@ login_start(struct pop3_session *s, const char *user, const char *password)
 {
 	struct login_job *j;
 
-	if (auth_throttle_is_blocked(conn_peer_addr(s->conn))) {
+	if (auth_throttle_wait(conn_peer_addr(s->conn), user) > 0) {
+		log_info("pop3 session=%s event=login-throttled user=%s "
+		    "client=%s", s->id, user, conn_peer_str(s->conn));
 		pop3_reply_err(s, "[SYS/TEMP] Too many failed attempts, try "
 		    "later");
 		return;

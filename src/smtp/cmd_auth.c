@@ -1,6 +1,7 @@
 /* AUTH (RFC 4954) with the SASL mechanisms PLAIN and LOGIN, offered only
  * on the submission ports and only under TLS (RFC 6409 4.3, RFC 8314).
- * Failed attempts are throttled per client address, for every protocol.
+ * Failed attempts are throttled per client address and per account, for
+ * every protocol.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,7 @@
 struct auth_job {
 	struct smtp_session	*s;
 	int			 result;	/* of the password check */
+	char			 user[AUTH_USER_MAX];	/* as given */
 	struct store_user	 account;
 };
 
@@ -119,8 +121,10 @@ auth_check_done(void *arg)
 		smtp_session_resume(s);		/* frees s */
 		return;
 	}
+	if (j->result >= 0)
+		auth_throttle_outcome(conn_peer_addr(s->conn), j->user,
+		    j->result == 1);
 	if (j->result == 1) {
-		auth_throttle_succeeded(conn_peer_addr(s->conn));
 		s->is_auth = true;
 		s->auth_id = j->account.id;
 		str_copy(s->auth_user, j->account.address,
@@ -130,7 +134,6 @@ auth_check_done(void *arg)
 		smtp_reply(s, 235, "2.7.0", "Authentication successful");
 		smtp_session_resume(s);
 	} else if (j->result == 0) {
-		auth_throttle_failed(conn_peer_addr(s->conn));
 		log_info("smtp session=%s event=auth client=%s result=failed",
 		    s->id, conn_peer_str(s->conn));
 		/* The answer waits, so that guessing is slow. */
@@ -168,8 +171,18 @@ auth_step(struct smtp_session *s, const char *resp, size_t len)
 	case AUTH_SASL_DONE:
 		break;
 	}
+	if (auth_throttle_wait(conn_peer_addr(s->conn), s->sasl->user) > 0) {
+		log_info("smtp session=%s event=auth user=%s client=%s "
+		    "result=throttled", s->id, s->sasl->user,
+		    conn_peer_str(s->conn));
+		auth_end(s, SMTP_ST_READY);
+		smtp_reply(s, 454, "4.7.0", "Too many failed attempts, try "
+		    "later");
+		return;
+	}
 	j = xcalloc(1, sizeof(*j));
 	j->s = s;
+	str_copy(j->user, s->sasl->user, sizeof(j->user));
 	s->state = SMTP_ST_AUTH_CHECK;
 	s->is_job_pending = true;
 	smtp_session_pause(s);

@@ -210,15 +210,13 @@ login_done(void *arg)
 		return;
 	}
 	if (is_ok) {
-		auth_throttle_succeeded(r->peer);
-		auth_throttle_account_succeeded(j->user, time(NULL));
+		auth_throttle_outcome(r->peer, j->user, true);
 		login_ok(r, &j->account);
 	} else if (j->result < 0)
 		web_reply_error(r, 500, "cannot check the password now");
 	else {
 		/* Counted with the other protocols' failures. */
-		auth_throttle_failed(r->peer);
-		auth_throttle_account_failed(j->user, time(NULL));
+		auth_throttle_outcome(r->peer, j->user, false);
 		delay = auth_throttle_delay(r->peer);
 		if (delay < r->srv->login_delay)
 			delay = r->srv->login_delay;
@@ -258,11 +256,7 @@ api_login(struct web_req *r)
 		web_reply_error(r, 400, "expected {\"user\", \"password\"}");
 		return;
 	}
-	wait = auth_throttle_is_blocked(r->peer) ?
-	    AUTH_THROTTLE_ADDR_WINDOW : 0;
-	if (wait == 0)
-		wait = auth_throttle_account_wait(user, time(NULL));
-	if (wait > 0) {
+	if ((wait = auth_throttle_wait(r->peer, user)) > 0) {
 		log_info("web session=%s event=login-throttled user=%s "
 		    "client=%s", r->session->id, user, r->peer_host);
 		json_decref(body);

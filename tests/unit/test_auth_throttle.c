@@ -155,6 +155,42 @@ test_account_many(void **state)
 	    AUTH_THROTTLE_ACCOUNT_WINDOW);
 }
 
+/* What a sign-in checks and records: the address and the account
+ * together. */
+static void
+test_both(void **state)
+{
+	struct sockaddr_storage a, b;
+	const struct sockaddr *pa = addr4(&a, "192.0.2.10");
+	const struct sockaddr *pb = addr4(&b, "192.0.2.11");
+	int i;
+
+	(void)state;
+	auth_throttle_account_limits(2, 60);
+	assert_int_equal(auth_throttle_wait(pa, "e@x"), 0);
+	auth_throttle_outcome(pa, "e@x", false);
+	auth_throttle_outcome(pb, "e@x", false);
+	/* The account is locked from any address, the addresses are not. */
+	assert_true(auth_throttle_wait(pb, "e@x") > 0);
+	assert_true(auth_throttle_wait(addr4(&b, "192.0.2.12"), "E@x") > 0);
+	assert_int_equal(auth_throttle_wait(pa, "f@x"), 0);
+	assert_int_equal(auth_throttle_delay(pa), 1);
+	/* A success clears the address and the account. */
+	auth_throttle_outcome(pa, "f@x", false);
+	auth_throttle_outcome(pa, "f@x", true);
+	assert_int_equal(auth_throttle_delay(pa), 0);
+	assert_int_equal(auth_throttle_wait(pa, "f@x"), 0);
+	/* A blocked address waits the address window, whatever the account. */
+	auth_throttle_account_limits(1000, 60);
+	for (i = 0; i < AUTH_THROTTLE_ADDR_BLOCK; i++)
+		auth_throttle_outcome(pa, "g@x", false);
+	assert_int_equal(auth_throttle_wait(pa, "h@x"),
+	    AUTH_THROTTLE_ADDR_WINDOW);
+	auth_throttle_succeeded(pa);
+	auth_throttle_account_limits(AUTH_THROTTLE_ACCOUNT_MAX,
+	    AUTH_THROTTLE_ACCOUNT_WINDOW);
+}
+
 int
 main(void)
 {
@@ -163,6 +199,7 @@ main(void)
 		cmocka_unit_test(test_address_mapped),
 		cmocka_unit_test(test_account),
 		cmocka_unit_test(test_account_many),
+		cmocka_unit_test(test_both),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -470,6 +470,35 @@ test_dump(void **state)
 }
 
 static void
+mask_case(const char *in, const char *want)
+{
+	struct buf b = BUF_INIT;
+
+	config_mask_secret(in, &b);
+	assert_string_equal(buf_cstr(&b), want);
+	buf_free(&b);
+}
+
+static void
+test_mask_secret(void **state)
+{
+	(void)state;
+	mask_case("postgresql://petrel:s3cret@db.example:5432/mail",
+	    "postgresql://petrel:****@db.example:5432/mail");
+	mask_case("postgresql://petrel@db/mail", "postgresql://petrel@db/mail");
+	mask_case("postgresql://db/mail?user=p&password=x&sslmode=require",
+	    "postgresql://db/mail?user=p&password=****&sslmode=require");
+	mask_case("postgresql://u:a@b@h/d?password=z",
+	    "postgresql://u:****@h/d?password=****");
+	/* No URL, or a password= that is not a query parameter. */
+	mask_case("./var", "./var");
+	mask_case("", "");
+	mask_case("http://h/oldpassword=1", "http://h/oldpassword=1");
+	mask_case("postgresql://h/d?a=1#password=2",
+	    "postgresql://h/d?a=1#password=2");
+}
+
+static void
 test_markdown(void **state)
 {
 	struct buf b = BUF_INIT;
@@ -585,6 +614,7 @@ main(void)
 		cmocka_unit_test(test_file),
 		cmocka_unit_test(test_set),
 		cmocka_unit_test(test_dump),
+		cmocka_unit_test(test_mask_secret),
 		cmocka_unit_test(test_markdown),
 		cmocka_unit_test(test_petrel_mistakes),
 	};

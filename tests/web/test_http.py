@@ -32,7 +32,7 @@ import harness  # noqa: E402
 WEB_CONFIG = """listen.https =
 http.root = %s
 http.login_delay = 0
-http.login_max_failures = 4
+login.max_failures = 4
 """ % os.path.join(TOP, "web")
 
 ATTACHMENT = bytes(range(256)) * 40 + b"petrel-end"
