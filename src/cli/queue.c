@@ -125,13 +125,14 @@ cmd_list(struct cli_q *c)
 	return 0;
 }
 
+/* The envelope, then the message as queued (from its file, or on a
+ * cluster node from its row in the database). */
 static int
 cmd_show(struct cli_q *c, const char *id)
 {
 	struct queue_info info;
-	char *err = NULL, *path, buf[65536];
-	size_t n;
-	FILE *f;
+	struct buf body = BUF_INIT;
+	char *err = NULL;
 	int r;
 
 	if ((r = queue_show(c->q, id, &info, &err)) != 1) {
@@ -143,14 +144,13 @@ cmd_show(struct cli_q *c, const char *id)
 	print_info(&info);
 	queue_info_free(&info, 1);
 	printf("\n");
-	path = queue_body_path(c->q, id);
-	if ((f = fopen(path, "re")) != NULL) {
-		while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-			fwrite(buf, 1, n, stdout);
-		fclose(f);
-	}
-	free(path);
-	return 0;
+	if ((r = queue_body(c->q, id, &body, &err)) == -1) {
+		fprintf(stderr, "petrel: %s\n", err);
+		free(err);
+	} else
+		fwrite(body.data, 1, body.len, stdout);
+	buf_free(&body);
+	return r == -1 ? 1 : 0;
 }
 
 static int

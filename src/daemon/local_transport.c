@@ -201,6 +201,7 @@ fill_params(const struct config *cfg, struct daemon_queue *dq,
 	p->max_per_destination = (unsigned)config_uint(cfg,
 	    "queue.max_per_destination");
 	p->lease_time = (unsigned)config_duration(cfg, "queue.lease_time");
+	p->idle_time = (unsigned)config_duration(cfg, "queue.idle_time");
 	p->relay_host = config_str(cfg, "relay.host");
 	p->relay_auth_user = config_str(cfg, "relay.auth_user");
 	p->relay_auth_password_file = config_str(cfg,

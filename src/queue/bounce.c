@@ -5,17 +5,16 @@
  * Status codes follow RFC 3463.
  * SPDX-License-Identifier: ISC */
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "mime/mime.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
 
 static bool
@@ -243,39 +242,19 @@ queue_dsn_write(const struct queue_dsn *d, const char *orig, size_t len,
 }
 
 int
-queue_inject_bounce(struct queue *q, sqlite3 *db, const char *rcpt,
-    const struct buf *b, bool is_8bit, bool is_utf8, char **err_out)
+queue_inject_bounce(struct queue *q, struct qdb *db, const char *rcpt,
+    const struct buf *b, bool is_8bit, bool is_utf8)
 {
 	struct queue_msg *m;
-	char *dir;
-	int rc = -1;
+	int rc;
 
-	if ((m = queue_msg_new(q, "", err_out)) == NULL)
-		return -1;
+	m = queue_msg_alloc(q, "");
 	queue_msg_add_rcpt(m, rcpt, QUEUE_NOTIFY_NEVER, NULL);
 	queue_msg_set_params(m, is_8bit, is_utf8, true, NULL);
-	if (queue_msg_write(m, b->data, b->len) == -1) {
-		queue_err(err_out, "queue: write: %s", strerror(errno));
-		goto fail;
-	}
-	if (queue_msg_sync(m) == -1) {
-		*err_out = xstrdup(m->err);
-		goto fail;
-	}
-	dir = xasprintf("%s/bodies", q->dir);
-	rc = file_sync_dir(dir);
-	free(dir);
-	if (rc == -1) {
-		queue_err(err_out, "queue: fsync: %s", strerror(errno));
-		goto fail;
-	}
-	if ((rc = queue_db_insert(db, m, err_out)) == -1)
-		goto fail;
-	log_info("queue event=dsn id=%s to=<%s> size=%llu", m->id, rcpt,
-	    (unsigned long long)m->size);
+	m->size = b->len;
+	if ((rc = db->ops->insert(db, m, b)) == 0)
+		log_info("queue event=dsn id=%s to=<%s> size=%llu", m->id,
+		    rcpt, (unsigned long long)m->size);
 	queue_msg_free(m);
-	return 0;
-fail:
-	queue_msg_abort(m);
-	return -1;
+	return rc;
 }

@@ -25,8 +25,8 @@
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
 
-static double
-mono_now(void)
+double
+queue_mono_now(void)
 {
 	struct timespec ts;
 
@@ -112,6 +112,7 @@ sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
 	j->is_local = is_local;
 	j->next = NULL;
 	d->nwaiting++;
+	j->msg->nwaiting++;
 	if (d->wait_tail != NULL)
 		d->wait_tail->next = j;
 	else
@@ -161,6 +162,7 @@ fail_waiting(struct sched_dest *d, enum queue_status qs, const char *reply)
 	d->nwaiting = 0;
 	for (; j != NULL; j = next) {
 		next = j->next;
+		j->msg->nwaiting--;
 		sched_job_fail(j, qs, reply);
 	}
 }
@@ -224,19 +226,107 @@ route_ready(struct queue_sched *s, struct sched_dest *d)
 	return 0;
 }
 
-static void
-job_start(struct queue_sched *s, struct sched_dest *d)
+/* Take the first waiting job of d off its list. */
+static struct sched_job *
+wait_pop(struct sched_dest *d)
 {
 	struct sched_job *j = d->wait_head;
-	const struct queue_transport *t;
 
 	d->wait_head = j->next;
 	if (d->wait_head == NULL)
 		d->wait_tail = NULL;
 	d->nwaiting--;
+	j->msg->nwaiting--;
 	j->next = NULL;
+	return j;
+}
+
+/* Whether the first waiting job of d may start as far as its message's
+ * claim goes: 1 yes; 0 not now (the scheduler kicks again within a
+ * second); -1 it was dropped, its message being another node's now.
+ * Dropping waits until no other job of the message is running or being
+ * written back: the writer thread counts the message's jobs down too. */
+static int
+claim_check(struct queue_sched *s, struct sched_dest *d)
+{
+	struct sched_job *j = d->wait_head;
+	int rc;
+
+	if (s->be->may_start == NULL ||
+	    (rc = s->be->may_start(s, j->msg)) == 1)
+		return 1;
+	if (rc == -1 && j->msg->refs == j->msg->nwaiting) {
+		sched_job_drop(wait_pop(d));
+		return -1;
+	}
+	s->needs_rekick = true;
+	return 0;
+}
+
+/* A cluster-wide slot for a further remote job at d (the backend's; the
+ * embedded one has none): the one d kept from its last job, else a new
+ * one. false when every slot is taken. */
+static bool
+slot_take(struct queue_sched *s, struct sched_dest *d, int *slot_out)
+{
+	*slot_out = -1;
+	if (d->is_local || s->be->slot_take == NULL)
+		return true;
+	if (d->nspares > 0) {
+		*slot_out = d->spares[--d->nspares];
+		s->nspare--;
+		return true;
+	}
+	*slot_out = s->be->slot_take(s, d->key, s->p.max_per_destination);
+	if (*slot_out == -1) {
+		s->needs_rekick = true;
+		return false;
+	}
+	return true;
+}
+
+static void
+spare_give(struct sched_dest *d)
+{
+	struct queue_sched *s = d->sched;
+
+	while (d->nspares > 0) {
+		s->be->slot_give(s, d->key, d->spares[--d->nspares]);
+		s->nspare--;
+	}
+}
+
+/* The slot stands for the connection, which the transport keeps open
+ * idle_time for a next job: the limit counts connections, open ones
+ * included, on every node. */
+void
+sched_dest_settle(struct sched_dest *d)
+{
+	if (d->nspares > 0 &&
+	    queue_mono_now() - d->spare_at >= d->sched->p.idle_time)
+		spare_give(d);
+}
+
+void
+sched_dests_settle(struct queue_sched *s)
+{
+	struct sched_dest *d;
+	size_t i;
+
+	for (i = 0; i < SCHED_DEST_BUCKETS && s->nspare > 0; i++)
+		for (d = s->dests[i]; d != NULL; d = d->next)
+			sched_dest_settle(d);
+}
+
+static void
+job_start(struct queue_sched *s, struct sched_dest *d, int slot)
+{
+	struct sched_job *j = wait_pop(d);
+	const struct queue_transport *t;
+
+	j->slot = slot;
 	j->is_started = true;
-	j->started = mono_now();
+	j->started = queue_mono_now();
 	d->nactive++;
 	s->nstarted++;
 	j->job.nexthop = d->key;
@@ -268,7 +358,7 @@ wants_another(struct sched_dest *d)
 		return false;	/* no measure yet: one at a time */
 	if (d->nwaiting * d->job_secs / d->nactive <= SCHED_DRAIN_SECONDS)
 		return false;
-	if ((now = mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
+	if ((now = queue_mono_now()) - d->grown_at < SCHED_GROW_SECONDS)
 		return false;
 	d->grown_at = now;
 	return true;
@@ -287,7 +377,17 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 	if (d->is_local)
 		return;
 	s->nactive_remote--;
-	secs = mono_now() - j->started;
+	/* Kept for the job that follows on the connection this one left
+	 * open; sched_dest_settle() gives it back when none did. */
+	if (j->slot != -1) {
+		d->spares = xreallocarray(d->spares, d->nspares + 1,
+		    sizeof(*d->spares));
+		d->spares[d->nspares++] = j->slot;
+		d->spare_at = queue_mono_now();
+		s->nspare++;
+		j->slot = -1;
+	}
+	secs = queue_mono_now() - j->started;
 	/* Jobs over an open connection measure what another connection
 	 * would add; the first of them replaces what jobs that had to
 	 * connect measured (connecting, TLS, EHLO), which count only for
@@ -304,9 +404,11 @@ sched_dest_job_done(struct sched_dest *d, struct sched_job *j)
 	    d->job_secs + (secs - d->job_secs) / 8;
 }
 
-void
-sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
+static void
+kick(struct queue_sched *s, struct sched_dest *d)
 {
+	int slot;
+
 	while (d->wait_head != NULL && !s->is_stopping) {
 		if (d->nactive >= s->p.max_per_destination)
 			return;
@@ -326,8 +428,23 @@ sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
 				return;
 			}
 		}
-		job_start(s, d);
+		switch (claim_check(s, d)) {
+		case 0:
+			return;
+		case -1:
+			continue;
+		}
+		if (!slot_take(s, d, &slot))
+			return;
+		job_start(s, d, slot);
 	}
+}
+
+void
+sched_dest_kick(struct queue_sched *s, struct sched_dest *d)
+{
+	kick(s, d);
+	sched_dest_settle(d);
 }
 
 void
@@ -356,6 +473,8 @@ sched_dests_free(struct queue_sched *s)
 				jnext = j->next;
 				sched_job_drop(j);
 			}
+			spare_give(d);
+			free(d->spares);
 			sched_route_unref(d->route);
 			free(d->rfail_reply);
 			queue_nexthop_fini(&d->nh);

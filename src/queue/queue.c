@@ -1,7 +1,8 @@
 /* Opening and closing the queue: the spool directories under
  * data_dir/queue (tmp/ for files being written, bodies/ for committed
  * ones), the database and its schema, the start-up sweep, and the
- * committer thread.
+ * committer thread. On a cluster node (pg_url) the messages live in
+ * PostgreSQL: queue.db and bodies/ are not used, tmp/ still is.
  * SPDX-License-Identifier: ISC */
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -49,6 +50,19 @@ queue_body_path(struct queue *q, const char *id)
 }
 
 void
+queue_body_remove(struct queue *q, const char *id)
+{
+	char *path;
+
+	if (q->pg_url != NULL)
+		return;
+	path = queue_body_path(q, id);
+	if (unlink(path) == -1 && errno != ENOENT)
+		log_warn("queue event=unlink path=%s", path);
+	free(path);
+}
+
+void
 queue_wake(struct queue *q)
 {
 	pthread_mutex_lock(&q->lock);
@@ -67,6 +81,8 @@ make_dirs(struct queue *q, const char *data_dir, char **err_out)
 	if (mkdir(data_dir, 0700) == -1 && errno != EEXIST)
 		return queue_err(err_out, "%s: %s", data_dir, strerror(errno));
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (q->pg_url != NULL && strcmp(subs[i], "/bodies") == 0)
+			continue;
 		path = xasprintf("%s%s", q->dir, subs[i]);
 		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
 			queue_err(err_out, "%s: %s", path, strerror(errno));
@@ -107,7 +123,8 @@ lock_and_init(struct queue *q, char **err_out)
 		return queue_err(err_out, "%s/lock: %s", q->dir,
 		    strerror(errno));
 	is_alone = flock(q->lock_fd, LOCK_EX | LOCK_NB) == 0;
-	if (db_init(q, err_out) == -1)
+	/* A cluster node's schema is in PostgreSQL (queue_pg_prepare()). */
+	if (q->pg_url == NULL && db_init(q, err_out) == -1)
 		return -1;
 	if (is_alone)
 		queue_sweep(q);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <time.h>
 
+struct buf;
 struct event_base;
 struct iopool;
 struct queue;
@@ -45,15 +46,15 @@ struct queue_sched;
 /* Open the queue under data_dir/queue (body files and queue.db), creating
  * it on first use. pool runs the durable writes and must outlive the
  * queue. pg_url is the store's postgresql:// URL on a cluster node (the
- * queue's tables are created or upgraded there, queue_pg_prepare()), or
- * NULL or "" for the embedded queue. */
+ * queue's tables are created or upgraded there, queue_pg_prepare(), and
+ * every message, body included, lives there; only tmp/ is used under
+ * data_dir/queue), or NULL or "" for the embedded queue. */
 struct queue	*queue_open(const char *data_dir, struct iopool *pool,
 		    const char *pg_url, char **err_out);
 /* With a PostgreSQL store (url, its postgresql:// URL): create or upgrade
  * the queue's own tables in that database (queue/pg_schema.c), so that
  * every node finds them at its version; an error naming the problem when
- * the database cannot be reached or holds a newer queue schema. The
- * messages themselves still go through this node's queue.db (docs/
+ * the database cannot be reached or holds a newer queue schema (docs/
  * QUEUE.md, "Cluster"). 0, or -1 with *err_out. */
 int		 queue_pg_prepare(const char *url, char **err_out);
 /* Wait for commits in flight, then close. The scheduler must be stopped
@@ -195,6 +196,9 @@ struct queue_params {
 	unsigned	 max_per_destination;
 	unsigned	 lease_time;	/* seconds a cluster node's claim on
 					 * a message lasts unless renewed */
+	unsigned	 idle_time;	/* seconds the remote transport keeps
+					 * an idle connection (a cluster
+					 * node's slot lasts as long) */
 	const char	*relay_host;	/* "" or NULL: deliver by MX */
 	enum queue_tls	 relay_tls;
 	const char	*relay_auth_user;
@@ -250,7 +254,13 @@ void		 queue_info_free(struct queue_info *v, size_t n);
  * message, -1 on error. */
 int		 queue_show(struct queue *q, const char *id,
 		    struct queue_info *out, char **err_out);
-/* The path of the message's body file (heap string), for `queue show`. */
+/* Append the message's body (as queued, CRLF line ends) to out: from its
+ * file, or on a cluster node from its row. 1, 0 when no such message, -1
+ * on error. */
+int		 queue_body(struct queue *q, const char *id, struct buf *out,
+		    char **err_out);
+/* The path of an embedded queue's body file, bodies/<id> (heap string);
+ * a cluster node keeps no body files. */
 char		*queue_body_path(struct queue *q, const char *id);
 /* Retry now: one message, or every message when id is NULL. Returns the
  * number of messages touched, or -1. */

@@ -16,6 +16,7 @@
 #include "queue/queue.h"
 
 struct event_base;
+struct qdb;
 
 struct queue_rcpt_in {
 	char		*address;
@@ -67,6 +68,9 @@ int	 queue_err(char **err_out, const char *fmt, ...)
 	    __attribute__((format(printf, 2, 3)));
 /* Paths as heap strings. */
 char	*queue_tmp_path(struct queue *q, const char *id);
+/* Remove a message's body file (embedded: bodies/<id>) once its row is
+ * gone; nothing on a cluster node, where the body went with the row. */
+void	 queue_body_remove(struct queue *q, const char *id);
 /* Wake the running scheduler, if any (any thread). */
 void	 queue_wake(struct queue *q);
 
@@ -85,21 +89,21 @@ int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
 char	*queue_db_errstr(sqlite3 *db);
-/* Insert m (envelope and recipients) inside an open transaction. */
-int	 queue_db_insert(sqlite3 *db, const struct queue_msg *m,
-	    char **err_out);
 
 /* pg_schema.c: the queue's tables in PostgreSQL up to version upto
  * (tests build old schemas); the current version. */
 int	 queue_pg_schema_upto(PGconn *pg, int upto, char **err_out);
 int	 queue_pg_schema_version(void);
 
-/* sweep.c: remove tmp/ files and bodies no message refers to. Only while
- * this process holds the spool lock exclusively. */
+/* sweep.c: remove tmp/ files and bodies no message refers to (on a
+ * cluster node, where bodies are rows, only tmp/). Only while this
+ * process holds the spool lock exclusively. */
 void	 queue_sweep(struct queue *q);
 
 /* spool.c */
 void	*queue_commit_main(void *arg);
+/* A message without a spool file (a bounce, whose body is at hand). */
+struct queue_msg *queue_msg_alloc(struct queue *q, const char *sender);
 void	 queue_msg_free(struct queue_msg *m);
 /* Sync, close and rename the body of m into bodies/; 0 or -1 (m->err). */
 int	 queue_msg_sync(struct queue_msg *m);
@@ -218,9 +222,10 @@ void	 queue_dsn_write(const struct queue_dsn *dsn, const char *orig,
  * a default from the reply code class, into out (at least 12 bytes). */
 void	 queue_reply_status(const char *reply, enum queue_status st,
 	    char *out, size_t outlen);
-/* Queue a new message from <> to rcpt with body b. 0 or -1. */
-int	 queue_inject_bounce(struct queue *q, sqlite3 *db, const char *rcpt,
-	    const struct buf *b, bool is_8bit, bool is_utf8, char **err_out);
+/* Queue a new message from <> to rcpt with body b, inside db's open
+ * transaction. 0 or -1 (qdb_err(db)). */
+int	 queue_inject_bounce(struct queue *q, struct qdb *db, const char *rcpt,
+	    const struct buf *b, bool is_8bit, bool is_utf8);
 
 /* ---- The scheduler's insides (sched.c, dest.c, result.c) ---------- */
 
@@ -240,6 +245,7 @@ struct sched_msg {
 	char		*body_path;
 	unsigned	 njobs;		/* jobs not yet written back */
 	unsigned	 refs;		/* jobs alive */
+	unsigned	 nwaiting;	/* jobs waiting at destinations */
 	bool		 is_deleted;	/* its last recipient left */
 };
 
@@ -259,18 +265,24 @@ struct sched_due {
 };
 
 /* The queue's persistence seam, as far as the scheduler's reads and
- * claims go: backend_lite.c (queue.db, this node's spool) implements it;
- * a PostgreSQL backend leases messages (owner, expiry, FOR UPDATE SKIP
- * LOCKED) where the embedded one marks them busy. Receiving, writing
- * results back and administration still use queue.db directly.
- * Everything runs on the scheduler's loop thread. */
+ * claims go: backend_lite.c (queue.db, this node's spool) marks a claimed
+ * message busy for this scheduler; backend_pg.c (a cluster's database)
+ * leases it to this node (owner, expiry, FOR UPDATE SKIP LOCKED), renews
+ * the leases while jobs run and takes the cluster-wide per-destination
+ * slots. Receiving, writing results back and administration go through
+ * the data seam, qdb.h. Everything runs on the scheduler's loop thread;
+ * the ops after release are optional (NULL in the embedded backend:
+ * nothing to check). */
 struct queue_backend {
 	const char	*name;
-	/* The scheduler's connection (s->db). 0, or -1 with *err_out. */
+	/* The scheduler's connection; s->base exists. 0, or -1 with
+	 * *err_out. */
 	int		(*open)(struct queue_sched *s, char **err_out);
+	/* Before s->base goes. */
 	void		(*close)(struct queue_sched *s);
 	/* Up to limit recipients due at now whose messages are not held
-	 * and not claimed; *out a heap array. */
+	 * and not claimed; *out a heap array. With leases, their messages
+	 * are leased to this node by the call. */
 	size_t		(*due)(struct queue_sched *s, int64_t now, size_t limit,
 			    struct sched_due **out);
 	/* Claim a message for this scheduler and load it; NULL when it is
@@ -278,9 +290,31 @@ struct queue_backend {
 	struct sched_msg *(*claim)(struct queue_sched *s, int64_t msg_rowid);
 	/* Its jobs are written back: another pass may take it again. */
 	void		(*release)(struct queue_sched *s, int64_t msg_rowid);
+	/* After a pass: give up what due() took that claim() did not load
+	 * (rows the scheduler could not route now). */
+	void		(*pass_done)(struct queue_sched *s);
+	/* Just before a job of m starts: 1 it may, 0 not now (the claim may
+	 * have run out; wait for a renewal), -1 never (another node has
+	 * the message). */
+	int		(*may_start)(struct queue_sched *s,
+			    const struct sched_msg *m);
+	/* One of the max connection slots of destination key, shared by
+	 * every node: its number, or -1 when all are taken (or unknown). */
+	int		(*slot_take)(struct queue_sched *s, const char *key,
+			    unsigned max);
+	void		(*slot_give)(struct queue_sched *s, const char *key,
+			    int slot);
 };
 
 extern const struct queue_backend queue_backend_lite;
+extern const struct queue_backend queue_backend_pg;
+
+/* backend_pg.c: renew this node's leases now (its timer does, every
+ * lease_time / 3; tests call it). 0, or -1 when the database did not
+ * answer. */
+int	 queue_pg_renew(struct queue_sched *s);
+/* The node id that owns this node's leases (data_dir/queue/node-id). */
+const char *queue_pg_node(struct queue_sched *s);
 
 /* A resolved route shared by the jobs that use it. */
 struct sched_route {
@@ -300,6 +334,7 @@ struct sched_job {
 	unsigned		*attempts;
 	bool			 is_started;
 	bool			 is_local;
+	int			 slot;		/* cluster slot held, or -1 */
 	double			 started;	/* monotonic seconds */
 	struct sched_job	*next;
 };
@@ -332,6 +367,10 @@ struct sched_dest {
 						 * last added connection */
 	bool			 has_reuse_time;	/* job_secs is from jobs
 						 * over open connections */
+	int			*spares;	/* cluster slots of finished
+						 * jobs, kept for the next */
+	unsigned		 nspares;
+	double			 spare_at;	/* the last kept (monotonic) */
 };
 
 /* A destination opens a further connection only when the jobs waiting
@@ -361,6 +400,10 @@ struct queue_sched {
 	unsigned		 nstarted;	/* jobs in transports */
 	unsigned		 nmsgs;		/* loaded */
 	bool			 is_total_blocked;
+	bool			 needs_rekick;	/* a job waits for a lease
+						 * renewal or a cluster slot */
+	unsigned		 nspare;	/* slots kept, all dests */
+	void			*be_state;	/* the backend's own */
 	bool			 has_more_due;
 	bool			 is_stopping;
 	bool			 can_finish;	/* transports told to stop */
@@ -369,7 +412,7 @@ struct queue_sched {
 	struct sched_job	*done_tail;
 	/* The writer thread (writer.c) and what it shares with the loop,
 	 * under w_lock. */
-	sqlite3			*wdb;		/* the writer's connection */
+	struct qdb		*wdb;		/* the writer's connection */
 	pthread_t		 w_thread;
 	bool			 has_writer;
 	pthread_mutex_t		 w_lock;
@@ -382,6 +425,8 @@ struct queue_sched {
 };
 
 /* dest.c */
+/* Monotonic seconds. */
+double	 queue_mono_now(void);
 /* Queue job at its destination (made on first use) and start what the
  * limits allow. */
 void	 sched_dest_add(struct queue_sched *s, const char *key, bool is_local,
@@ -392,6 +437,10 @@ void	 sched_dest_job_done(struct sched_dest *d, struct sched_job *j);
 /* Start waiting jobs of d, or of every destination. */
 void	 sched_dest_kick(struct queue_sched *s, struct sched_dest *d);
 void	 sched_dest_kick_all(struct queue_sched *s);
+/* Give back the cluster slot d kept for a next job that did not come,
+ * once the connection its last job left open has closed (idle_time). */
+void	 sched_dest_settle(struct sched_dest *d);
+void	 sched_dests_settle(struct queue_sched *s);
 /* Free every destination (the scheduler stops). */
 void	 sched_dests_free(struct queue_sched *s);
 void	 sched_route_unref(struct sched_route *r);

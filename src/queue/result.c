@@ -24,6 +24,7 @@
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "mime/mime.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
 
 /* The largest original returned whole with RET=FULL; larger ones come
@@ -46,14 +47,6 @@ sched_job_free(struct sched_job *j)
 	free(j);
 }
 
-static char *
-col_str(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return xstrdup(t != NULL ? (const char *)t : "");
-}
-
 static void
 msg_free(struct sched_msg *m)
 {
@@ -70,17 +63,12 @@ job_release(struct sched_job *j)
 {
 	struct sched_msg *m = j->msg;
 	struct queue_sched *s = j->sched;
-	char *path;
 
 	sched_job_free(j);
 	if (--m->refs > 0)
 		return;
-	if (m->is_deleted) {
-		path = queue_body_path(s->q, m->id);
-		if (unlink(path) == -1 && errno != ENOENT)
-			log_warn("queue event=unlink path=%s", path);
-		free(path);
-	}
+	if (m->is_deleted)
+		queue_body_remove(s->q, m->id);
 	s->be->release(s, m->rowid);
 	s->nmsgs--;
 	msg_free(m);
@@ -106,20 +94,6 @@ sched_job_fail(struct sched_job *j, enum queue_status st, const char *reply)
 	queue_job_done(&j->job);
 }
 
-static int
-exec_id(sqlite3 *db, const char *sql, int64_t id)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((st = queue_db_prepare(db, sql, NULL)) == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : -1;
-}
-
 static unsigned
 backoff(const struct queue_params *p, unsigned attempts)
 {
@@ -138,25 +112,10 @@ static int
 update_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
     int64_t next_attempt, int dsn, const char *status)
 {
-	const struct queue_job_rcpt *r = &j->job.rcpts[i];
-	sqlite3_stmt *st;
-	int rc;
+	const struct qdb_attempt a = { j->rowids[i], j->attempts[i] + 1,
+	    next_attempt, j->job.rcpts[i].reply, j->job.relay, dsn, status };
 
-	st = queue_db_prepare(s->wdb, "UPDATE rcpts SET attempts = ?, "
-	    "next_attempt = ?, last_reply = ?, last_relay = ?, dsn = ?, "
-	    "dsn_status = ? WHERE id = ?", NULL);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int(st, 1, (int)j->attempts[i] + 1);
-	sqlite3_bind_int64(st, 2, next_attempt);
-	sqlite3_bind_text(st, 3, r->reply, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 4, j->job.relay, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 5, dsn);
-	sqlite3_bind_text(st, 6, status, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 7, j->rowids[i]);
-	rc = sqlite3_step(st);
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : -1;
+	return s->wdb->ops->rcpt_update(s->wdb, &a);
 }
 
 static bool
@@ -216,15 +175,13 @@ record_rcpt(struct queue_sched *s, struct sched_job *j, size_t i,
 				return mark_dsn(s, j, i, QUEUE_DSN_RELAYED,
 				    status);
 		}
-		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
-		    j->rowids[i]);
+		return s->wdb->ops->rcpt_delete(s->wdb, j->rowids[i]);
 	}
 	if (st == QUEUE_PERM || expired) {
 		log_rcpt(j, i, expired ? "expired" : "bounced", now);
 		if (can_dsn && wants(r->notify, QUEUE_NOTIFY_FAILURE, true))
 			return mark_dsn(s, j, i, QUEUE_DSN_FAILED, status);
-		return exec_id(s->wdb, "DELETE FROM rcpts WHERE id = ?",
-		    j->rowids[i]);
+		return s->wdb->ops->rcpt_delete(s->wdb, j->rowids[i]);
 	}
 	log_rcpt(j, i, "deferred", now);
 	return update_rcpt(s, j, i, now + backoff(&s->p, j->attempts[i] + 1),
@@ -259,7 +216,6 @@ send_dsn(struct queue_sched *s, const struct sched_msg *m,
 {
 	struct queue_dsn dsn;
 	struct buf b = BUF_INIT;
-	char *err = NULL;
 	int rc;
 
 	if (n == 0)
@@ -277,11 +233,10 @@ send_dsn(struct queue_sched *s, const struct sched_msg *m,
 	dsn.nrcpts = n;
 	queue_dsn_write(&dsn, orig->data, orig->len, &b);
 	rc = queue_inject_bounce(s->q, s->wdb, m->sender, &b, m->is_8bitmime,
-	    m->is_utf8, &err);
-	if (rc == -1) {
-		log_warnx("queue event=dsn id=%s error=\"%s\"", m->id, err);
-		free(err);
-	}
+	    m->is_utf8);
+	if (rc == -1)
+		log_warnx("queue event=dsn id=%s error=\"%s\"", m->id,
+		    qdb_err(s->wdb));
 	buf_free(&b);
 	return rc;
 }
@@ -315,44 +270,39 @@ report_rows_load(struct queue_sched *s, const struct sched_msg *m,
     bool warn, struct report_row **out, size_t *n_out)
 {
 	struct report_row *v = NULL, *r;
-	const unsigned char *t;
-	sqlite3_stmt *st;
-	size_t n = 0;
-	int rc, dsn;
+	struct qdb_report *rows;
+	size_t n = 0, i, nrows;
 
-	st = queue_db_prepare(s->wdb, "SELECT address, orcpt, last_reply, "
-	    "last_relay, dsn_status, dsn, notify FROM rcpts WHERE msg_id = ? "
-	    "AND (dsn != 0 OR (? AND attempts > 0)) ORDER BY id", NULL);
-	if (st == NULL)
+	if (s->wdb->ops->report_load(s->wdb, m->rowid, warn, &rows,
+	    &nrows) == -1)
 		return -1;
-	sqlite3_bind_int64(st, 1, m->rowid);
-	sqlite3_bind_int(st, 2, warn);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		dsn = sqlite3_column_int(st, 5);
-		if (dsn == 0 && !wants((unsigned)sqlite3_column_int(st, 6),
+	for (i = 0; i < nrows; i++) {
+		if (rows[i].dsn == 0 && !wants(rows[i].notify,
 		    QUEUE_NOTIFY_DELAY, true))
 			continue;
 		v = xreallocarray(v, n + 1, sizeof(*v));
 		r = &v[n++];
 		memset(r, 0, sizeof(*r));
-		r->d.address = col_str(st, 0);
-		t = sqlite3_column_text(st, 1);
-		r->d.orcpt = t != NULL ? xstrdup((const char *)t) : NULL;
-		r->d.reply = col_str(st, 2);
-		r->d.relay = col_str(st, 3);
-		r->kind = dsn == 0 ? QUEUE_DSN_DELAYED :
-		    (enum queue_dsn_kind)(dsn - 1);
-		if (dsn == 0)
+		/* The strings move to r. */
+		r->d.address = rows[i].address;
+		r->d.orcpt = rows[i].orcpt;
+		r->d.reply = rows[i].reply;
+		r->d.relay = rows[i].relay;
+		rows[i].address = rows[i].orcpt = NULL;
+		rows[i].reply = rows[i].relay = NULL;
+		r->kind = rows[i].dsn == 0 ? QUEUE_DSN_DELAYED :
+		    (enum queue_dsn_kind)(rows[i].dsn - 1);
+		if (rows[i].dsn == 0)
 			queue_reply_status(r->d.reply, QUEUE_TEMP, r->status,
 			    sizeof(r->status));
 		else
 			snprintf(r->status, sizeof(r->status), "%s",
-			    sqlite3_column_text(st, 4));
+			    rows[i].dsn_status);
 	}
-	sqlite3_finalize(st);
+	qdb_report_free(rows, nrows);
 	*out = v;
 	*n_out = n;
-	return rc == SQLITE_DONE ? 0 : -1;
+	return 0;
 }
 
 /* One DSN per kind for the rows of that kind. */
@@ -405,12 +355,10 @@ msg_report(struct queue_sched *s, struct sched_msg *m, int64_t now)
 	report_rows_free(rows, n);
 	if (rc == 0 && warned) {
 		m->is_warned = true;
-		rc = exec_id(s->wdb, "UPDATE msgs SET warned = 1 WHERE id = ?",
-		    m->rowid);
+		rc = s->wdb->ops->msg_set_warned(s->wdb, m->rowid);
 	}
 	if (rc == 0)
-		rc = exec_id(s->wdb, "DELETE FROM rcpts WHERE msg_id = ? AND "
-		    "dsn != 0", m->rowid);
+		rc = s->wdb->ops->msg_drop_reported(s->wdb, m->rowid);
 	return rc;
 }
 
@@ -430,23 +378,14 @@ record_job(struct queue_sched *s, struct sched_job *j, int64_t now)
 static int
 msg_finish(struct queue_sched *s, struct sched_msg *m, int64_t now)
 {
-	sqlite3_stmt *st;
 	int64_t left = 1;
 
-	if (msg_report(s, m, now) == -1)
+	if (msg_report(s, m, now) == -1 ||
+	    s->wdb->ops->msg_rcpts_left(s->wdb, m->rowid, &left) == -1)
 		return -1;
-
-	st = queue_db_prepare(s->wdb, "SELECT count(*) FROM rcpts WHERE "
-	    "msg_id = ?", NULL);
-	if (st == NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, m->rowid);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		left = sqlite3_column_int64(st, 0);
-	sqlite3_finalize(st);
 	if (left > 0)
 		return 0;
-	if (exec_id(s->wdb, "DELETE FROM msgs WHERE id = ?", m->rowid) == -1)
+	if (s->wdb->ops->msg_delete(s->wdb, m->rowid) == -1)
 		return -1;
 	return 1;
 }
@@ -487,23 +426,17 @@ int
 sched_record(struct queue_sched *s, struct sched_job *batch)
 {
 	int64_t now = (int64_t)time(NULL);
-	char *err = NULL;
+	struct qdb *db = s->wdb;
 	int rc;
 
-	rc = queue_db_exec(s->wdb, "BEGIN IMMEDIATE", &err);
+	rc = db->ops->begin(db);
+	if (rc == 0 && (rc = record_batch(s, batch, now)) == -1)
+		db->ops->rollback(db);
 	if (rc == 0)
-		rc = record_batch(s, batch, now);
-	if (rc == 0)
-		rc = queue_db_exec(s->wdb, "COMMIT", &err);
-	if (rc == -1) {
+		rc = db->ops->commit(db);
+	if (rc == -1)
 		/* The recipients stay as they were and are tried again:
 		 * a duplicate rather than a loss. */
-		log_warnx("queue event=flush error=\"%s\"",
-		    err != NULL ? err : sqlite3_errmsg(s->wdb));
-		if (!sqlite3_get_autocommit(s->wdb))
-			(void)sqlite3_exec(s->wdb, "ROLLBACK", NULL, NULL,
-			    NULL);
-		free(err);
-	}
+		log_warnx("queue event=flush error=\"%s\"", qdb_err(db));
 	return rc;
 }

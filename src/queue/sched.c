@@ -22,6 +22,7 @@
 
 #include "lib/log.h"
 #include "lib/xalloc.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
 
 /* Messages in memory at once, and recipient rows read per pass. */
@@ -120,6 +121,7 @@ job_new(struct queue_sched *s, struct sched_msg *m, struct sched_due *rows,
 
 	j->sched = s;
 	j->msg = m;
+	j->slot = -1;
 	memcpy(j->job.id, m->id, sizeof(j->job.id));
 	j->job.sender = m->sender;
 	j->job.envid = m->envid;
@@ -187,6 +189,8 @@ pass(struct queue_sched *s)
 		msg_dispatch(s, m, rows + i, k - i);
 	}
 	rows_free(rows, n);
+	if (s->be->pass_done != NULL)
+		s->be->pass_done(s);
 }
 
 static void
@@ -205,6 +209,14 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
+	/* Jobs held back for a lease renewal or a cluster slot: try them
+	 * again (a renewal or another node's finished job frees them). */
+	if (s->needs_rekick && !s->is_stopping) {
+		s->needs_rekick = false;
+		s->is_total_blocked = false;
+		sched_dest_kick_all(s);
+	}
+	sched_dests_settle(s);
 	pass(s);
 	evtimer_add(s->timer_ev, &tv);
 }
@@ -249,6 +261,7 @@ queue_job_done(struct queue_job *job)
 	if (s->is_total_blocked && !d->is_local) {
 		s->is_total_blocked = false;
 		sched_dest_kick_all(s);
+		sched_dest_settle(d);
 	} else
 		sched_dest_kick(s, d);
 }
@@ -332,10 +345,10 @@ sched_init(struct queue_sched *s, char **err_out)
 		return -1;
 	if ((s->routes = queue_routes_new(&s->p, err_out)) == NULL)
 		return -1;
-	if (s->be->open(s, err_out) == -1)
-		return -1;
 	if ((s->base = event_base_new()) == NULL)
 		return queue_err(err_out, "queue: event_base_new failed");
+	if (s->be->open(s, err_out) == -1)
+		return -1;
 	s->dns = queue_dns_new(s->base, s->p.dns_server, err_out);
 	if (s->dns == NULL)
 		return -1;
@@ -364,11 +377,11 @@ sched_free(struct queue_sched *s)
 	if (s->stop_ev != NULL)
 		event_free(s->stop_ev);
 	queue_dns_free(s->dns);
+	s->be->close(s);
 	if (s->base != NULL)
 		event_base_free(s->base);
-	s->be->close(s);
 	if (s->wdb != NULL) {
-		sqlite3_close_v2(s->wdb);
+		qdb_close(s->wdb);
 		pthread_mutex_destroy(&s->w_lock);
 		pthread_cond_destroy(&s->w_cond);
 	}
@@ -385,7 +398,9 @@ queue_sched_start(struct queue *q, const struct queue_params *params,
 	struct queue_sched *s = xcalloc(1, sizeof(*s));
 
 	s->q = q;
-	s->be = &queue_backend_lite;
+	/* A cluster node schedules from the shared database, leasing what
+	 * it sends (docs/QUEUE.md, "Cluster"). */
+	s->be = q->pg_url != NULL ? &queue_backend_pg : &queue_backend_lite;
 	s->p = *params;
 	s->lock_fd = -1;
 	if (s->p.max_connections == 0)
@@ -394,6 +409,8 @@ queue_sched_start(struct queue *q, const struct queue_params *params,
 		s->p.max_per_destination = 1;
 	if (s->p.retry_min == 0)
 		s->p.retry_min = 1;
+	if (s->p.lease_time == 0)
+		s->p.lease_time = 120;
 	if (sched_init(s, err_out) == -1) {
 		sched_free(s);
 		return NULL;
@@ -403,8 +420,9 @@ queue_sched_start(struct queue *q, const struct queue_params *params,
 	pthread_mutex_lock(&q->lock);
 	q->sched = s;
 	pthread_mutex_unlock(&q->lock);
-	log_info("queue event=start max_connections=%u max_per_destination=%u",
-	    s->p.max_connections, s->p.max_per_destination);
+	log_info("queue event=start backend=%s max_connections=%u "
+	    "max_per_destination=%u", s->be->name, s->p.max_connections,
+	    s->p.max_per_destination);
 	return s;
 }
 

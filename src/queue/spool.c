@@ -2,7 +2,10 @@
  * pool thread fsyncs it and renames it to bodies/<id>, then the committer
  * thread syncs bodies/ once and inserts every waiting envelope in one
  * transaction (group commit), and only then reports done, so that the
- * SMTP server's 250 follows a durable copy.
+ * SMTP server's 250 follows a durable copy. On a cluster node the pool
+ * thread only closes the file: the committer reads each body into its
+ * row (qdb_pg.c), all of a batch in one PostgreSQL transaction, and
+ * removes the tmp/ files once it committed.
  * SPDX-License-Identifier: ISC */
 #include <errno.h>
 #include <fcntl.h>
@@ -18,7 +21,22 @@
 #include "lib/log.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
+
+struct queue_msg *
+queue_msg_alloc(struct queue *q, const char *sender)
+{
+	struct queue_msg *m;
+
+	m = xcalloc(1, sizeof(*m));
+	m->q = q;
+	m->fd = -1;
+	m->sender = xstrdup(sender);
+	m->created = (int64_t)time(NULL);
+	str_random_hex(m->id, QUEUE_ID_LEN / 2);
+	return m;
+}
 
 struct queue_msg *
 queue_msg_new(struct queue *q, const char *sender, char **err_out)
@@ -26,11 +44,7 @@ queue_msg_new(struct queue *q, const char *sender, char **err_out)
 	struct queue_msg *m;
 	char *path;
 
-	m = xcalloc(1, sizeof(*m));
-	m->q = q;
-	m->sender = xstrdup(sender);
-	m->created = (int64_t)time(NULL);
-	str_random_hex(m->id, QUEUE_ID_LEN / 2);
+	m = queue_msg_alloc(q, sender);
 	path = queue_tmp_path(q, m->id);
 	m->fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (m->fd == -1) {
@@ -192,6 +206,19 @@ queue_msg_sync(struct queue_msg *m)
 	return rc;
 }
 
+/* A cluster node's body is made durable by the commit of its row: the
+ * file only needs closing before the committer reads it. */
+static int
+msg_close(struct queue_msg *m)
+{
+	int rc = close(m->fd);
+
+	m->fd = -1;
+	if (rc == -1)
+		m->err = xasprintf("queue: close: %s", strerror(errno));
+	return rc;
+}
+
 static void
 sync_work(void *arg)
 {
@@ -202,6 +229,8 @@ sync_work(void *arg)
 		    strerror(m->write_errno));
 	else if (m->nrcpts == 0)
 		m->err = xstrdup("queue: message without recipients");
+	else if (m->q->pg_url != NULL)
+		(void)msg_close(m);
 	else
 		(void)queue_msg_sync(m);
 }
@@ -257,56 +286,66 @@ batch_take(struct queue *q)
 	return batch;
 }
 
-/* One directory sync makes every rename of the batch durable, then one
- * transaction holds every envelope. */
+/* One directory sync makes every rename of the batch durable (embedded;
+ * a cluster node's bodies go into the rows), then one transaction holds
+ * every envelope. */
 static int
-batch_insert(struct queue *q, sqlite3 *db, struct queue_msg *batch,
+batch_insert(struct queue *q, struct qdb *db, struct queue_msg *batch,
     char **err_out)
 {
 	struct queue_msg *m;
 	char *dir;
 	int rc;
 
-	dir = xasprintf("%s/bodies", q->dir);
-	rc = file_sync_dir(dir);
-	free(dir);
-	if (rc == -1)
-		return queue_err(err_out, "queue: fsync: %s", strerror(errno));
-	if (queue_db_exec(db, "BEGIN IMMEDIATE", err_out) == -1)
-		return -1;
+	if (q->pg_url == NULL) {
+		dir = xasprintf("%s/bodies", q->dir);
+		rc = file_sync_dir(dir);
+		free(dir);
+		if (rc == -1)
+			return queue_err(err_out, "queue: fsync: %s",
+			    strerror(errno));
+	}
+	if (db->ops->begin(db) == -1)
+		goto fail;
 	for (m = batch; m != NULL; m = m->next) {
-		if (queue_db_insert(db, m, err_out) == -1) {
-			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-			return -1;
+		if (db->ops->insert(db, m, NULL) == -1) {
+			db->ops->rollback(db);
+			goto fail;
 		}
 	}
-	if (queue_db_exec(db, "COMMIT", err_out) == -1) {
-		if (!sqlite3_get_autocommit(db))
-			(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
-		return -1;
-	}
-	return 0;
+	if (db->ops->commit(db) == 0)
+		return 0;
+fail:
+	*err_out = xstrdup(qdb_err(db));
+	return -1;
 }
 
+/* Commit a batch: every message in it is acknowledged, or none is (each
+ * gets the error and its file goes). A connection that cannot be opened
+ * now is tried again with the next batch. */
 static void
-batch_commit(struct queue *q, sqlite3 **dbp, struct queue_msg *batch)
+batch_commit(struct queue *q, struct qdb **dbp, struct queue_msg *batch)
 {
 	struct queue_msg *m, *next;
 	char *err = NULL;
 	int rc = -1;
 
 	if (*dbp == NULL)
-		*dbp = queue_db_open(q, &err);
+		*dbp = qdb_open(q, &err);
 	if (*dbp != NULL)
 		rc = batch_insert(q, *dbp, batch, &err);
 	for (m = batch; m != NULL; m = next) {
 		next = m->next;
 		if (rc == -1 && m->err == NULL)
 			m->err = xstrdup(err != NULL ? err : "queue: failed");
-		if (rc == 0)
+		if (rc == 0) {
 			log_info("queue event=queued id=%s from=<%s> "
 			    "nrcpt=%zu size=%llu", m->id, m->sender,
 			    m->nrcpts, (unsigned long long)m->size);
+			/* The row holds the body now. */
+			if (q->pg_url != NULL)
+				msg_unlink(m);
+		}
 		msg_finish(m, rc);
 	}
 	free(err);
@@ -319,10 +358,10 @@ queue_commit_main(void *arg)
 {
 	struct queue *q = arg;
 	struct queue_msg *batch;
-	sqlite3 *db = NULL;
+	struct qdb *db = NULL;
 
 	while ((batch = batch_take(q)) != NULL)
 		batch_commit(q, &db, batch);
-	sqlite3_close_v2(db);
+	qdb_close(db);
 	return NULL;
 }

@@ -3,7 +3,8 @@
  * tmp/ that was never acknowledged, or a body in bodies/ whose envelope
  * transaction never committed (or whose message row was deleted just
  * before the crash). Neither is referred to by queue.db, so both go;
- * without this, crashes would make the spool grow.
+ * without this, crashes would make the spool grow. A cluster node keeps
+ * its bodies in PostgreSQL rows, so only its tmp/ is swept.
  * SPDX-License-Identifier: ISC */
 #include <dirent.h>
 #include <stdio.h>
@@ -92,6 +93,11 @@ queue_sweep(struct queue *q)
 	dir = xasprintf("%s/tmp", q->dir);
 	removed = sweep_dir(dir, NULL, 0);
 	free(dir);
+	if (q->pg_url != NULL) {
+		if (removed > 0)
+			log_info("queue event=sweep orphans=%zu", removed);
+		return;
+	}
 	if ((db = queue_db_open(q, &err)) == NULL) {
 		log_warnx("queue event=sweep error=\"%s\"", err);
 		free(err);

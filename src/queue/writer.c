@@ -1,5 +1,5 @@
 /* The scheduler's write-back thread: recording what transports did costs
- * a durable commit (synchronous=FULL), and the scheduler's loop must not
+ * a durable commit (synchronous=FULL, or a PostgreSQL commit), and the scheduler's loop must not
  * stall every connection while the disk syncs. The loop hands the jobs
  * that finished to this thread while it is idle; the jobs that finish
  * during a commit wait for the next one, so the batches grow with the
@@ -13,6 +13,7 @@
 #include <event2/event.h>
 
 #include "lib/log.h"
+#include "queue/qdb.h"
 #include "queue/queue_int.h"
 
 static void *
@@ -45,7 +46,7 @@ writer_main(void *arg)
 int
 sched_writer_start(struct queue_sched *s, char **err_out)
 {
-	if ((s->wdb = queue_db_open(s->q, err_out)) == NULL)
+	if ((s->wdb = qdb_open(s->q, err_out)) == NULL)
 		return -1;
 	pthread_mutex_init(&s->w_lock, NULL);
 	pthread_cond_init(&s->w_cond, NULL);

@@ -120,7 +120,7 @@ conn_revive(struct pg_thread *c)
 
 	PQfinish(c->pg);
 	conn_forget_prepared(c);
-	if ((c->pg = pg_connect(c->st->url, &err)) == NULL) {
+	if ((c->pg = pg_connect(c->url, &err)) == NULL) {
 		log_warnx("store event=connect error=\"%s\"", err);
 		free(err);
 		return -1;
@@ -144,6 +144,7 @@ pg_conn_get(struct store *base)
 	}
 	c = xcalloc(1, sizeof(*c));
 	c->st = st;
+	c->url = st->url;
 	if ((c->pg = pg_connect(st->url, &err)) == NULL) {
 		log_warnx("store event=connect error=\"%s\"", err);
 		free(err);
@@ -157,6 +158,27 @@ pg_conn_get(struct store *base)
 	st->conns = c;
 	pthread_mutex_unlock(&st->lock);
 	return c;
+}
+
+struct pg_thread *
+pg_thread_new(const char *url, char **err_out)
+{
+	struct pg_thread *c;
+
+	c = xcalloc(1, sizeof(*c));
+	c->url = url;
+	if ((c->pg = pg_connect(url, err_out)) == NULL) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+pg_thread_free(struct pg_thread *c)
+{
+	if (c != NULL)
+		conn_free(c);
 }
 
 void

@@ -51,7 +51,8 @@ pg_of(struct store *st)
  * libpq's own PGconn, and reusing it would let one pass for the other.) */
 struct pg_thread {
 	struct pg_thread	*next;
-	struct pg_store		*st;
+	struct pg_store		*st;		/* NULL: pg_thread_new()'s */
+	const char		*url;		/* to reconnect to */
 	PGconn			*pg;
 	/* Statements prepared on this connection, keyed by the address of
 	 * their SQL text (a string literal). */
@@ -72,6 +73,11 @@ void	 pg_conns_close(struct pg_store *st);
 void	 pg_conn_key_destroy(void *arg);
 /* Open a connection to url: NULL with *err_out naming the problem. */
 PGconn	*pg_connect(const char *url, char **err_out);
+/* A connection outside the store's per-thread key (the queue's threads),
+ * reconnected like the store's; url is borrowed and must outlive it.
+ * NULL with *err_out. pg_thread_free(NULL) does nothing. */
+struct pg_thread *pg_thread_new(const char *url, char **err_out);
+void	 pg_thread_free(struct pg_thread *c);
 /* Run sql (a string literal: prepared once per connection and kept) with
  * parameters described by types, one character each: 'i' an int64_t, 's'
  * a const char * (NULL for SQL NULL), 'b' a const void * and a size_t

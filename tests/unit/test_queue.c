@@ -2,7 +2,8 @@
  * commit from threads), administration, next-hop parsing, MX ordering,
  * status codes, DSN text, and the scheduler with fake transports:
  * grouping by destination, retries, bounces, and never bouncing a
- * bounce.
+ * bounce. With PETREL_TEST_STORE a PostgreSQL URL (tests/run pgstore),
+ * the spool and administration tests run on a cluster node's queue.
  * SPDX-License-Identifier: ISC */
 #include <sys/stat.h>
 
@@ -26,68 +27,12 @@
 #include "lib/xalloc.h"
 #include "queue/queue.h"
 #include "queue/queue_int.h"
+#include "store_loc.h"
+#include "queue_fx.h"
 
-struct fx {
-	char		 root[64];
-	struct iopool	*pool;
-	struct queue	*q;
-};
-
-struct waiter {
-	pthread_mutex_t	 mu;
-	pthread_cond_t	 cv;
-	bool		 is_done;
-	int		 result;
-};
-
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static int
-setup(void **state)
-{
-	struct fx *fx = xcalloc(1, sizeof(*fx));
-	char *err = NULL;
-
-	snprintf(fx->root, sizeof(fx->root), "/tmp/test_queue.XXXXXX");
-	assert_non_null(mkdtemp(fx->root));
-	fx->pool = iopool_new(2);
-	fx->q = queue_open(fx->root, fx->pool, NULL, &err);
-	assert_non_null(fx->q);
-	*state = fx;
-	return 0;
-}
-
-static int
-teardown(void **state)
-{
-	struct fx *fx = *state;
-
-	queue_close(fx->q);
-	iopool_free(fx->pool);
-	(void)nftw(fx->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-	free(fx);
-	return 0;
-}
-
-static void
-on_done(void *arg, int result, const char *err)
-{
-	struct waiter *w = arg;
-
-	(void)err;
-	pthread_mutex_lock(&w->mu);
-	w->result = result;
-	w->is_done = true;
-	pthread_cond_signal(&w->cv);
-	pthread_mutex_unlock(&w->mu);
-}
+/* The scheduler tests run on both kinds (on PostgreSQL through
+ * backend_pg.c's leases); queue.db's schema test on the embedded one. */
+#define SCHED_LITE_ONLY()	do { } while (0)
 
 /* Queue a message and wait until it is durable; returns its id. */
 static char *
@@ -109,41 +54,20 @@ put(struct queue *q, const char *sender, const char **rcpts, size_t n,
 	queue_msg_set_params(m, false, false, true, "env1");
 	assert_int_equal(queue_msg_write(m, body, sizeof(body) - 1), 0);
 	queue_msg_commit(m, NULL, on_done, &w);
-	pthread_mutex_lock(&w.mu);
-	while (!w.is_done)
-		pthread_cond_wait(&w.cv, &w.mu);
-	pthread_mutex_unlock(&w.mu);
-	assert_int_equal(w.result, want);
+	assert_int_equal(waiter_wait(&w), want);
 	return id;
 }
 
+/* Committed bodies: files in bodies/, or on a cluster node rows (the
+ * body is in its message's row; bodies/ must stay unused). */
 static size_t
-count_files(const char *root, const char *sub)
+count_bodies(const char *root)
 {
-	char path[128];
-	struct dirent *de;
-	size_t n = 0;
-	DIR *d;
-
-	snprintf(path, sizeof(path), "%s/queue/%s", root, sub);
-	if ((d = opendir(path)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL)
-		n += de->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
-
-static size_t
-queue_count(struct queue *q)
-{
-	struct queue_info *v;
-	size_t n;
-
-	assert_int_equal(queue_list(q, &v, &n, NULL), 0);
-	queue_info_free(v, n);
-	free(v);
-	return n;
+	if (test_store_pg() == NULL)
+		return count_files(root, "bodies");
+	assert_int_equal(count_files(root, "bodies"), 0);
+	return (size_t)test_store_sql_int(root, "SELECT count(*) FROM "
+	    "queue_msgs WHERE length(body) > 0");
 }
 
 static void
@@ -155,7 +79,7 @@ test_commit_and_admin(void **state)
 	char *id, *err = NULL;
 
 	id = put(fx->q, "s@here.test", rcpts, 2, 0);
-	assert_int_equal(count_files(fx->root, "bodies"), 1);
+	assert_int_equal(count_bodies(fx->root), 1);
 	assert_int_equal(count_files(fx->root, "tmp"), 0);
 	assert_int_equal(queue_show(fx->q, id, &info, &err), 1);
 	assert_string_equal(info.sender, "s@here.test");
@@ -170,7 +94,7 @@ test_commit_and_admin(void **state)
 	assert_int_equal(queue_hold(fx->q, "nosuchid", false, &err), 0);
 	assert_int_equal(queue_delete(fx->q, id, &err), 1);
 	assert_int_equal(queue_delete(fx->q, id, &err), 0);
-	assert_int_equal(count_files(fx->root, "bodies"), 0);
+	assert_int_equal(count_bodies(fx->root), 0);
 	assert_int_equal(queue_count(fx->q), 0);
 	free(id);
 }
@@ -191,7 +115,7 @@ test_abort_and_no_rcpt(void **state)
 	/* No recipients: refused, nothing left behind. */
 	id = put(fx->q, "s@here.test", NULL, 0, -1);
 	free(id);
-	assert_int_equal(count_files(fx->root, "bodies"), 0);
+	assert_int_equal(count_bodies(fx->root), 0);
 	assert_int_equal(queue_count(fx->q), 0);
 }
 
@@ -219,7 +143,7 @@ test_group_commit_threads(void **state)
 	for (i = 0; i < 4; i++)
 		pthread_join(t[i], NULL);
 	assert_int_equal(queue_count(fx->q), 100);
-	assert_int_equal(count_files(fx->root, "bodies"), 100);
+	assert_int_equal(count_bodies(fx->root), 100);
 }
 
 static void
@@ -588,6 +512,8 @@ test_sched_groups_and_bounces(void **state)
 	struct queue_sched *s;
 	const char *rcpts[] = { "a@one.test", "b@one.test", "c@map.test" };
 
+	SCHED_LITE_ONLY();
+
 	s = sched_start(fx, &f, &remote, &local, 0);
 	free(put(fx->q, "s@here.test", rcpts, 3, 0));
 	/* one.test and map.test: two jobs, three recipients; they bounce,
@@ -602,7 +528,7 @@ test_sched_groups_and_bounces(void **state)
 	assert_int_equal(f.bounces, 1);
 	assert_int_equal(f.dsn_failed, 3);
 	assert_int_equal(queue_count(fx->q), 0);
-	assert_int_equal(count_files(fx->root, "bodies"), 0);
+	assert_int_equal(count_bodies(fx->root), 0);
 }
 
 static void
@@ -614,6 +540,8 @@ test_sched_bounce_never_bounced(void **state)
 	struct queue_transport remote, local;
 	struct queue_sched *s;
 	const char *rcpts[] = { "a@one.test" };
+
+	SCHED_LITE_ONLY();
 
 	s = sched_start(fx, &f, &remote, &local, 0);
 	free(put(fx->q, "", rcpts, 1, 0));
@@ -635,6 +563,8 @@ test_sched_retry_then_ok(void **state)
 	struct queue_info info;
 	const char *rcpts[] = { "a@one.test" };
 	char *id;
+
+	SCHED_LITE_ONLY();
 
 	s = sched_start(fx, &f, &remote, &local, 0);
 	id = put(fx->q, "s@here.test", rcpts, 1, 0);
@@ -706,6 +636,8 @@ test_schema_upgrade(void **state)
 	char *err = NULL, root[96];
 	sqlite3 *db;
 
+	TEST_STORE_LITE_ONLY();
+
 	/* The fixture opened an empty directory: version 0 went all the
 	 * way up. */
 	db = queue_db_open(fx->q, NULL);
@@ -753,6 +685,8 @@ test_sched_one_delay_warning(void **state)
 	struct queue_transport remote, local;
 	struct queue_sched *s;
 	const char *rcpts[] = { "a@one.test", "c@map.test" };
+
+	SCHED_LITE_ONLY();
 
 	s = sched_start(fx, &f, &remote, &local, 1);
 	free(put(fx->q, "s@here.test", rcpts, 2, 0));
