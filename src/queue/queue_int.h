@@ -307,6 +307,8 @@ struct queue_backend {
 };
 
 extern const struct queue_backend queue_backend_lite;
+/* Free what due() returned (and the keys the scheduler added). */
+void	 sched_due_free(struct sched_due *rows, size_t n);
 extern const struct queue_backend queue_backend_pg;
 
 /* backend_pg.c: renew this node's leases now (its timer does, every

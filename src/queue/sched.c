@@ -49,8 +49,8 @@ row_cmp(const void *a, const void *b)
 	return x->rowid < y->rowid ? -1 : x->rowid > y->rowid;
 }
 
-static void
-rows_free(struct sched_due *rows, size_t n)
+void
+sched_due_free(struct sched_due *rows, size_t n)
 {
 	size_t i;
 
@@ -188,7 +188,7 @@ pass(struct queue_sched *s)
 		s->nmsgs++;
 		msg_dispatch(s, m, rows + i, k - i);
 	}
-	rows_free(rows, n);
+	sched_due_free(rows, n);
 	if (s->be->pass_done != NULL)
 		s->be->pass_done(s);
 }

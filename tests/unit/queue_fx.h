@@ -36,16 +36,6 @@ struct waiter {
 };
 
 static inline int
-fx_rm_one(const char *path, const struct stat *sb, int flag,
-    struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static inline int
 setup(void **state)
 {
 	struct fx *fx = xcalloc(1, sizeof(*fx));
@@ -70,7 +60,7 @@ teardown(void **state)
 
 	queue_close(fx->q);
 	iopool_free(fx->pool);
-	(void)nftw(fx->root, fx_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(fx->root);
 	free(fx);
 	return 0;
 }

@@ -8,7 +8,11 @@
 #ifndef PETREL_TEST_STORE_LOC_H
 #define PETREL_TEST_STORE_LOC_H
 
+#include <sys/stat.h>
+
+#include <ftw.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,6 +20,23 @@
 #include <sqlite3.h>
 
 #include "lib/xalloc.h"
+
+static inline int
+test_rm_one(const char *path, const struct stat *sb, int flag,
+    struct FTW *ftw)
+{
+	(void)sb;
+	(void)flag;
+	(void)ftw;
+	return remove(path);
+}
+
+/* Remove a test's directory and everything under it. */
+static inline void
+test_rm_tree(const char *path)
+{
+	(void)nftw(path, test_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 /* The PostgreSQL URL under test, or NULL for the embedded store. */
 static inline const char *

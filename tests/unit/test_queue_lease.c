@@ -44,15 +44,6 @@ struct node {
 
 static struct iopool *pool;
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static void
 node_start(struct node *n)
 {
@@ -98,7 +89,7 @@ node_close(struct node *n)
 	if (n->s != NULL)
 		node_stop(n);
 	queue_close(n->q);
-	(void)nftw(n->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(n->root);
 }
 
 /* Run what the loop has ready (the batched releases). */
@@ -168,19 +159,6 @@ sql_int(const char *fmt, ...)
 	return v;
 }
 
-static void
-rows_free(struct sched_due *rows, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		free(rows[i].address);
-		free(rows[i].domain);
-		free(rows[i].orcpt);
-	}
-	free(rows);
-}
-
 /* A pass: lease what is due (up to limit), load it; the loaded messages
  * in *msgs (heap, may be NULL). */
 static size_t
@@ -200,7 +178,7 @@ node_pass(struct node *n, size_t limit, struct sched_msg ***msgs)
 		out = xreallocarray(out, k + 1, sizeof(*out));
 		out[k++] = m;
 	}
-	rows_free(rows, nrows);
+	sched_due_free(rows, nrows);
 	s->be->pass_done(s);
 	if (msgs != NULL)
 		*msgs = out;

@@ -61,21 +61,6 @@ struct waiter {
 
 /* Helpers. */
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
-static void
-rm_tree(const char *path)
-{
-	(void)nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
 static size_t
 count_files(const char *dir)
 {
@@ -334,7 +319,7 @@ teardown(void **state)
 	if (f->mnt != NULL)
 		(void)umount2(f->mnt, MNT_DETACH);
 	free(f->mnt);
-	rm_tree(f->root);
+	test_rm_tree(f->root);
 	free(f->data);
 	free(f->loc);
 	free(f);

@@ -30,15 +30,6 @@ struct fx {
 	struct store_mailbox inbox;
 };
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 static const char MSG[] =
     "From: Alice <alice@example.org>\r\n"
     "To: bob@example.org\r\n"
@@ -79,7 +70,7 @@ teardown(void **state)
 
 	store_close(f->st);
 	iopool_free(f->pool);
-	(void)nftw(f->root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(f->root);
 	free(f);
 	return 0;
 }
@@ -700,7 +691,7 @@ test_migration(void **state)
 	assert_int_equal(store_mailbox_status(st, mb.id, &ss), 1);
 	store_close(st);
 	iopool_free(pool);
-	(void)nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(root);
 }
 
 int

@@ -38,15 +38,6 @@
 static const char BODY[] = "From: a@example.org\r\nSubject: old\r\n\r\n"
     "kept across the upgrade\r\n";
 
-static int
-rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-	(void)sb;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
-}
-
 /* The same rows for both backends, bar the body. */
 static void
 rows_insert(const char *dir, bool has_aliases)
@@ -224,7 +215,7 @@ test_upgrade_from_every_version(void **state)
 		check_upgraded(st, test_store_pg() != NULL ||
 		    v >= ALIAS_VERSION);
 		store_close(st);
-		(void)nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+		test_rm_tree(root);
 		free(dir);
 		free(loc);
 	}
@@ -255,7 +246,7 @@ test_current_version_reopens(void **state)
 	store_close(st);
 	assert_int_equal(test_store_sql_int(dir, "SELECT count(*) FROM "
 	    "schema_version"), before);
-	(void)nftw(root, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	test_rm_tree(root);
 	free(dir);
 	free(loc);
 	iopool_free(pool);
