@@ -24,14 +24,6 @@ static const char msg_sql[] =
 	"SELECT qid, sender, envid, ret_hdrs, is_8bit, is_utf8, size, "
 	"created, warned FROM msgs WHERE id = ?";
 
-static char *
-col_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
-}
-
 static int
 lite_open(struct queue_sched *s, char **err_out)
 {
@@ -70,9 +62,9 @@ lite_due(struct queue_sched *s, int64_t now, size_t limit,
 		memset(r, 0, sizeof(*r));
 		r->rowid = sqlite3_column_int64(st, 0);
 		r->msg_rowid = sqlite3_column_int64(st, 1);
-		r->address = col_dup(st, 2);
-		r->domain = col_dup(st, 3);
-		r->orcpt = col_dup(st, 4);
+		r->address = queue_db_text(st, 2);
+		r->domain = queue_db_text(st, 3);
+		r->orcpt = queue_db_text(st, 4);
 		r->notify = (unsigned)sqlite3_column_int(st, 5);
 		r->attempts = (unsigned)sqlite3_column_int(st, 6);
 	}
@@ -109,8 +101,8 @@ lite_claim(struct queue_sched *s, int64_t rowid)
 	m = xcalloc(1, sizeof(*m));
 	m->rowid = rowid;
 	snprintf(m->id, sizeof(m->id), "%s", sqlite3_column_text(st, 0));
-	m->sender = col_dup(st, 1);
-	m->envid = col_dup(st, 2);
+	m->sender = queue_db_text(st, 1);
+	m->envid = queue_db_text(st, 2);
 	m->ret_hdrs = sqlite3_column_int(st, 3) != 0;
 	m->is_8bitmime = sqlite3_column_int(st, 4) != 0;
 	m->is_utf8 = sqlite3_column_int(st, 5) != 0;

@@ -356,13 +356,6 @@ on_renew(evutil_socket_t fd, short what, void *arg)
 
 /* ---- The seam's operations ---------------------------------------- */
 
-static char *
-col_dup(const PGresult *res, int row, int col)
-{
-	return PQgetisnull(res, row, col) ? NULL :
-	    xstrdup(PQgetvalue(res, row, col));
-}
-
 /* Lease what is due; the leased ids in b->taken, to load this pass. */
 static PGresult *
 lease_due(struct queue_sched *s, int64_t now, size_t limit)
@@ -455,9 +448,9 @@ pgq_due(struct queue_sched *s, int64_t now, size_t limit,
 		r = &rows[n++];
 		r->rowid = pg_int(res, k, 0);
 		r->msg_rowid = pg_int(res, k, 1);
-		r->address = col_dup(res, k, 2);
-		r->domain = col_dup(res, k, 3);
-		r->orcpt = col_dup(res, k, 4);
+		r->address = pg_strdup(res, k, 2);
+		r->domain = pg_strdup(res, k, 3);
+		r->orcpt = pg_strdup(res, k, 4);
 		r->notify = (unsigned)pg_int(res, k, 5);
 		r->attempts = (unsigned)pg_int(res, k, 6);
 	}

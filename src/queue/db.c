@@ -95,6 +95,14 @@ queue_db_prepare(sqlite3 *db, const char *sql, char **err_out)
 	return stmt;
 }
 
+char *
+queue_db_text(sqlite3_stmt *st, int col)
+{
+	const unsigned char *t = sqlite3_column_text(st, col);
+
+	return t != NULL ? xstrdup((const char *)t) : NULL;
+}
+
 sqlite3 *
 queue_db_open(struct queue *q, char **err_out)
 {

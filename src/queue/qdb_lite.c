@@ -80,14 +80,6 @@ col_str(sqlite3_stmt *st, int col)
 	return xstrdup(t != NULL ? (const char *)t : "");
 }
 
-static char *
-col_dup(sqlite3_stmt *st, int col)
-{
-	const unsigned char *t = sqlite3_column_text(st, col);
-
-	return t != NULL ? xstrdup((const char *)t) : NULL;
-}
-
 static void
 lite_close(struct qdb *db)
 {
@@ -272,7 +264,7 @@ lite_report_load(struct qdb *db, int64_t msg_id, bool warn,
 		v = xreallocarray(v, n + 1, sizeof(*v));
 		r = &v[n++];
 		r->address = col_str(st, 0);
-		r->orcpt = col_dup(st, 1);
+		r->orcpt = queue_db_text(st, 1);
 		r->reply = col_str(st, 2);
 		r->relay = col_str(st, 3);
 		r->dsn_status = col_str(st, 4);

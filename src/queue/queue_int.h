@@ -88,6 +88,8 @@ int	 queue_db_schema(sqlite3 *db, char **err_out);
 int	 queue_db_version(sqlite3 *db);
 int	 queue_db_exec(sqlite3 *db, const char *sql, char **err_out);
 sqlite3_stmt *queue_db_prepare(sqlite3 *db, const char *sql, char **err_out);
+/* Column col of st's row as a heap string, NULL for SQL NULL. */
+char	*queue_db_text(sqlite3_stmt *st, int col);
 char	*queue_db_errstr(sqlite3 *db);
 
 /* pg_schema.c: the queue's tables in PostgreSQL up to version upto
