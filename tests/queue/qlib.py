@@ -69,43 +69,62 @@ def common_port(hosts):
     raise AssertionError("no common free port")
 
 
-def free_udp_port():
-    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
+def free_dns_port():
+    """A port free on 127.0.0.1 for both UDP and TCP: dnsmasq listens on
+    both, and the two are separate namespaces, so a port that is free for
+    UDP may be some other test's TCP listener."""
+    for _ in range(200):
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        u.bind(("127.0.0.1", 0))
+        port = u.getsockname()[1]
+        t = socket.socket()
+        try:
+            t.bind(("127.0.0.1", port))
+            return port
+        except OSError:
+            continue
+        finally:
+            t.close()
+            u.close()
+    raise AssertionError("no port free for both UDP and TCP")
 
 
 class Dns:
     """dnsmasq on 127.0.0.1:port, authoritative-ish for *.test."""
 
     def __init__(self, workdir, records):
-        self.port = free_udp_port()
+        self.port = free_dns_port()
         self.workdir = workdir
         self.records = records
         self.proc = None
 
-    def start(self):
-        argv = [DNSMASQ, "-k", "--port=%d" % self.port,
+    def argv(self):
+        return [DNSMASQ, "-k", "--port=%d" % self.port,
                 "--listen-address=127.0.0.1", "--bind-interfaces",
                 "--no-resolv", "--no-hosts", "--no-poll", "--local=/test/",
                 "--conf-file=/dev/null", "--pid-file=",
-                "--log-facility=" + os.path.join(self.workdir, "dns.log")]
-        argv += self.records
-        # The port was free when chosen; a test that starts its DNS late
-        # may find it taken for a moment by some other process's socket
-        # (it came from the ephemeral range): try again for a while.
+                "--log-facility=" + os.path.join(self.workdir, "dns.log")
+                ] + self.records
+
+    def start(self, may_move=True):
+        """Start dnsmasq. The port was free when chosen but may have been
+        taken since by another process: if nothing has been given the port
+        yet (may_move), take another one; otherwise try the same port again
+        for a while."""
         err = os.path.join(self.workdir, "dns.err")
         for _ in range(20):
             with open(err, "ab") as e:
-                self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                self.proc = subprocess.Popen(self.argv(),
+                                             stdin=subprocess.DEVNULL,
                                              stdout=subprocess.DEVNULL,
                                              stderr=e)
             time.sleep(0.2)
             if self.proc.poll() is None:
                 return
-            time.sleep(0.2)
+            if may_move:
+                self.port = free_dns_port()
+            else:
+                time.sleep(0.2)
         raise AssertionError("dnsmasq did not start: " + open(err).read())
 
     def stop(self):
