@@ -91,7 +91,11 @@ print_info(const struct queue_info *m)
 
 	printf("%s %8llu ", m->id, (unsigned long long)m->size);
 	print_time("", m->created);
-	printf(" <%s>%s\n", m->sender, m->is_held ? " (held)" : "");
+	printf(" <%s>%s", m->sender, m->is_held ? " (held)" : "");
+	if (m->lease_owner != NULL)
+		printf(" (leased by %s for %us)", m->lease_owner,
+		    m->lease_left);
+	printf("\n");
 	for (i = 0; i < m->nrcpts; i++) {
 		const struct queue_info_rcpt *r = &m->rcpts[i];
 

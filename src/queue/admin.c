@@ -27,6 +27,7 @@ queue_info_free(struct queue_info *v, size_t n)
 		}
 		free(v[i].rcpts);
 		free(v[i].sender);
+		free(v[i].lease_owner);
 	}
 }
 

@@ -124,4 +124,5 @@ lite_release(struct queue_sched *s, int64_t rowid)
 const struct queue_backend queue_backend_lite = {
 	"embedded", lite_open, lite_close, lite_due, lite_claim, lite_release,
 	NULL, NULL, NULL, NULL,		/* one scheduler: nothing to check */
+	false,
 };

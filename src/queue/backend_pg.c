@@ -44,7 +44,6 @@
 #include "queue/backend_pg.h"
 #include "store/pg_int.h"
 
-#define DB_NOW		"floor(extract(epoch from now()))::bigint"
 /* Local validity: the expiry is rounded down, and a second to spare. */
 #define LEASE_MARGIN	2.0
 /* Retry a renewal that failed this often (seconds). */
@@ -57,10 +56,10 @@ static const char lease_sql[] =
 	"WITH c AS (SELECT m.id, m.lease_owner FROM queue_msgs m "
 	"WHERE m.id IN (SELECT r.msg_id FROM queue_rcpts r "
 	"WHERE r.next_attempt <= $1 AND r.dsn = 0) AND NOT m.held "
-	"AND (m.lease_owner IS NULL OR m.lease_expires <= " DB_NOW ") "
+	"AND (m.lease_owner IS NULL OR m.lease_expires <= " QUEUE_PG_NOW ") "
 	"ORDER BY m.id LIMIT $2 FOR UPDATE OF m SKIP LOCKED) "
 	"UPDATE queue_msgs m SET lease_owner = $3, "
-	"lease_expires = " DB_NOW " + $4 FROM c WHERE m.id = c.id "
+	"lease_expires = " QUEUE_PG_NOW " + $4 FROM c WHERE m.id = c.id "
 	"RETURNING m.id, m.qid, c.lease_owner";
 
 static const char rows_sql[] =
@@ -75,7 +74,7 @@ static const char msg_sql[] =
 	"WHERE id = $1 AND lease_owner = $2";
 
 static const char renew_sql[] =
-	"UPDATE queue_msgs SET lease_expires = " DB_NOW " + $1 "
+	"UPDATE queue_msgs SET lease_expires = " QUEUE_PG_NOW " + $1 "
 	"WHERE lease_owner = $2 AND id = ANY($3::bigint[]) RETURNING id";
 
 static const char release_sql[] =
@@ -754,4 +753,5 @@ queue_pg_node(struct queue_sched *s)
 const struct queue_backend queue_backend_pg = {
 	"postgresql", pgq_open, pgq_close, pgq_due, pgq_claim, pgq_release,
 	pgq_pass_done, pgq_may_start, pgq_slot_take, pgq_slot_give,
+	true,
 };

@@ -2,8 +2,8 @@
  * queue_rcpts tables in the PostgreSQL database the nodes share
  * (pg_schema.c), the body in its message's row, so that any node can
  * deliver it. Commits are durable (pg_connect() sets synchronous_commit
- * on). These statements never touch lease_owner/lease_expires: leases
- * are the scheduler's backend's.
+ * on). These statements never change lease_owner/lease_expires (only
+ * the listing reads them): leases are the scheduler's backend's.
  * SPDX-License-Identifier: ISC */
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,8 +244,9 @@ qpg_msg_delete(struct qdb *db, int64_t msg_id)
  * two statements, not one per message. A message that went between the
  * two reads shows without recipients. */
 static const char info_msgs_sql[] =
-	"SELECT id, qid, sender, size, created, held FROM queue_msgs "
-	"WHERE $1::text IS NULL OR qid = $1 ORDER BY id";
+	"SELECT id, qid, sender, size, created, held, lease_owner, "
+	"lease_expires - " QUEUE_PG_NOW " "
+	"FROM queue_msgs WHERE $1::text IS NULL OR qid = $1 ORDER BY id";
 
 static const char info_rcpts_sql[] =
 	"SELECT r.msg_id, r.address, r.attempts, r.next_attempt, "
@@ -303,6 +304,12 @@ qpg_info(struct qdb *db, const char *qid, struct queue_info **out,
 		v[i].size = (uint64_t)pg_int(rm, (int)i, 3);
 		v[i].created = (time_t)pg_int(rm, (int)i, 4);
 		v[i].is_held = PQgetvalue(rm, (int)i, 5)[0] == 't';
+		/* A lease that ran out is nobody's: another node may take
+		 * the message at its next pass. */
+		if (!PQgetisnull(rm, (int)i, 6) && pg_int(rm, (int)i, 7) > 0) {
+			v[i].lease_owner = pg_strdup(rm, (int)i, 6);
+			v[i].lease_left = (unsigned)pg_int(rm, (int)i, 7);
+		}
 	}
 	info_merge(v, ids, n, rr);
 	free(ids);

@@ -240,6 +240,10 @@ struct queue_info {
 	uint64_t	 size;
 	time_t		 created;
 	bool		 is_held;
+	/* Cluster: the node whose lease on the message holds (heap), and
+	 * for how many more seconds; NULL when no node is sending it. */
+	char		*lease_owner;
+	unsigned	 lease_left;
 	struct queue_info_rcpt *rcpts;
 	size_t		 nrcpts;
 };

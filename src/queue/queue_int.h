@@ -96,6 +96,9 @@ char	*queue_db_errstr(sqlite3 *db);
  * (tests build old schemas); the current version. */
 int	 queue_pg_schema_upto(PGconn *pg, int upto, char **err_out);
 int	 queue_pg_schema_version(void);
+/* The database's clock in whole seconds, as lease_expires is kept: the
+ * nodes' own clocks need not agree. */
+#define QUEUE_PG_NOW	"floor(extract(epoch from now()))::bigint"
 
 /* sweep.c: remove tmp/ files and bodies no message refers to (on a
  * cluster node, where bodies are rows, only tmp/). Only while this
@@ -306,11 +309,18 @@ struct queue_backend {
 			    unsigned max);
 	void		(*slot_give)(struct queue_sched *s, const char *key,
 			    int slot);
+	/* Other nodes' schedulers send from the same queue: what one
+	 * leases, the others cannot send, so each takes only what it can
+	 * start soon. */
+	bool		 is_shared;
 };
 
 extern const struct queue_backend queue_backend_lite;
 /* Free what due() returned (and the keys the scheduler added). */
 void	 sched_due_free(struct sched_due *rows, size_t n);
+/* sched.c: the most messages the scheduler keeps loaded (and, on a
+ * cluster node, leased) at once. */
+size_t	 sched_active_max(const struct queue_sched *s);
 extern const struct queue_backend queue_backend_pg;
 
 /* backend_pg.c: renew this node's leases now (its timer does, every

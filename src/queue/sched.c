@@ -28,6 +28,10 @@
 /* Messages in memory at once, and recipient rows read per pass. */
 #define SCHED_ACTIVE_MAX	4000
 #define SCHED_PASS_ROWS		2000
+/* A cluster node holds at most this many messages per outgoing
+ * connection it may open, and at least SCHED_SHARED_MIN. */
+#define SCHED_SHARED_PER_CONN	4
+#define SCHED_SHARED_MIN	32
 #define SCHED_POLL_SECONDS	1
 
 void
@@ -166,15 +170,35 @@ msg_dispatch(struct queue_sched *s, struct sched_msg *m, struct sched_due *rows,
 	}
 }
 
+/* How many messages this scheduler keeps loaded at most. On a cluster
+ * node each is leased, and no other node may send it meanwhile: a node
+ * takes what its connections can start soon, so that a backlog spreads
+ * over the nodes rather than waiting behind the first node's leases. */
+size_t
+sched_active_max(const struct queue_sched *s)
+{
+	size_t cap;
+
+	if (!s->be->is_shared)
+		return SCHED_ACTIVE_MAX;
+	cap = (size_t)s->p.max_connections * SCHED_SHARED_PER_CONN;
+	if (cap < SCHED_SHARED_MIN)
+		return SCHED_SHARED_MIN;
+	return cap < SCHED_ACTIVE_MAX ? cap : SCHED_ACTIVE_MAX;
+}
+
 static void
 pass(struct queue_sched *s)
 {
 	struct sched_due *rows = NULL;
 	struct sched_msg *m;
-	size_t n, i, k, limit = SCHED_PASS_ROWS;
+	size_t n, i, k, limit, active_max = sched_active_max(s);
 
-	if (s->is_stopping || s->nmsgs >= SCHED_ACTIVE_MAX)
+	if (s->is_stopping || s->nmsgs >= active_max)
 		return;
+	limit = active_max - s->nmsgs;
+	if (limit > SCHED_PASS_ROWS)
+		limit = SCHED_PASS_ROWS;
 	n = rows_load(s, limit, &rows);
 	s->has_more_due = n >= limit;
 	if (n > 0)
@@ -233,7 +257,7 @@ on_flush(evutil_socket_t fd, short what, void *arg)
 	 * later); only a backlog larger than one pass loaded is waiting,
 	 * and it is loaded once half the room is free: a pass reads every
 	 * due row, so one per finished job would cost O(n^2). */
-	if (s->has_more_due && s->nmsgs < SCHED_ACTIVE_MAX / 2)
+	if (s->has_more_due && s->nmsgs < sched_active_max(s) / 2)
 		pass(s);
 }
 

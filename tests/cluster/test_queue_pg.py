@@ -85,6 +85,7 @@ class QueueNodesTest(ClusterTest):
     lease_time = 10
     per_destination = 20
     sink_args = {}
+    more_config = ""
 
     def setUp(self):
         self.sink = sink.Sink(**self.sink_args)
@@ -98,7 +99,8 @@ class QueueNodesTest(ClusterTest):
         self.extra_config = (
             "transport_map = %s\nqueue.lease_time = %ds\n"
             "queue.retry_min = 1s\nqueue.max_per_destination = %d\n" % (
-                tmap.name, self.lease_time, self.per_destination))
+                tmap.name, self.lease_time, self.per_destination)
+            + self.more_config)
         super().setUp()
 
     def new_node(self, i, store_url=None):
@@ -251,6 +253,13 @@ class QueueLeaseTest(QueueNodesTest):
                          "node 0 leased every message")
         self.assertEqual(int(leases[2]), 1)
         expires = int(leases[1])
+        # `queue list` on the other node says who is sending them.
+        node0 = open(os.path.join(self.nodes[0].data_dir, "queue",
+                                  "node-id")).read().strip()
+        listed = self.nodes[1].cli("queue", "list").stdout.decode()
+        self.assertEqual(len(re.findall(r"\(leased by %s for \d+s\)" %
+                                        re.escape(node0), listed)),
+                         len(subjects), listed)
         self.nodes[1].start()
         time.sleep(2)                       # node 1 passes over them
         self.nodes[0].kill9()
@@ -268,6 +277,45 @@ class QueueLeaseTest(QueueNodesTest):
             (expires - first))
         self.assertGreaterEqual(held, 1)
         self.assertIn(b"event=lease", self.nodes[1].log_text())
+        self.wait_queue_empty()
+
+
+class QueueSpreadTest(QueueNodesTest):
+    more_config = "queue.max_connections = 1\n"
+
+    def leases(self):
+        """(leased messages, distinct lease owners)."""
+        n, owners = self.pg.sql(
+            "SELECT count(*), count(DISTINCT lease_owner) FROM queue_msgs "
+            "WHERE lease_owner IS NOT NULL").strip().split("|")
+        return int(n), int(owners)
+
+    def wait_leases(self, want, secs=30):
+        deadline = time.monotonic() + timeout(secs)
+        while self.leases() != want:
+            if time.monotonic() > deadline:
+                self.fail("leases %r, not %r" % (self.leases(), want))
+            time.sleep(0.1)
+
+    def test_backlog_spreads_over_nodes(self):
+        """A node leases only what its connections can start soon (32
+        messages with one connection): while node 0 is stuck on a
+        backlog, the rest of it is left for node 1, which takes it when
+        it starts; everything leaves once."""
+        self.sink.gate.clear()
+        self.nodes[1].stop()
+        subjects = ["spread %d" % i for i in range(50)]
+        self.submit(self.nodes[0], subjects)
+        self.wait_leases((32, 1))
+        time.sleep(2)                    # two more passes of node 0's
+        self.assertEqual(self.leases(), (32, 1))
+        self.nodes[1].start()
+        self.wait_leases((50, 2))
+        self.sink.gate.set()
+        self.wait_sink(len(subjects), 60)
+        time.sleep(1)
+        self.assertEqual(sorted(self.subjects_of(self.sink.snapshot())),
+                         sorted(subjects), "each message sent exactly once")
         self.wait_queue_empty()
 
 

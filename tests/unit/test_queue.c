@@ -703,6 +703,25 @@ test_sched_one_delay_warning(void **state)
 	assert_int_equal(queue_count(fx->q), 0);
 }
 
+/* A cluster node keeps loaded (leased) only what its connections can
+ * start soon; one node alone keeps up to the fixed cap. */
+static void
+test_sched_active_max(void **state)
+{
+	struct queue_sched s = { 0 };
+
+	(void)state;
+	s.be = &queue_backend_lite;
+	s.p.max_connections = 1;
+	assert_int_equal(sched_active_max(&s), 4000);
+	s.be = &queue_backend_pg;
+	assert_int_equal(sched_active_max(&s), 32);
+	s.p.max_connections = 100;
+	assert_int_equal(sched_active_max(&s), 400);
+	s.p.max_connections = 100000;
+	assert_int_equal(sched_active_max(&s), 4000);
+}
+
 int
 main(void)
 {
@@ -719,6 +738,7 @@ main(void)
 		cmocka_unit_test(test_dsn_text),
 		cmocka_unit_test(test_dns_ttls),
 		cmocka_unit_test(test_route_ttl),
+		cmocka_unit_test(test_sched_active_max),
 		cmocka_unit_test_setup_teardown(test_sched_groups_and_bounces,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
