@@ -12,6 +12,7 @@ import base64
 import imaplib
 import os
 import poplib
+import random
 import shutil
 import signal
 import socket
@@ -70,15 +71,16 @@ def common_port(hosts):
 
 
 def free_dns_port():
-    """A port free on 127.0.0.1 for both UDP and TCP: dnsmasq listens on
-    both, and the two are separate namespaces, so a port that is free for
-    UDP may be some other test's TCP listener."""
+    """A port free on 127.0.0.1 for both UDP and TCP (dnsmasq listens on
+    both, and a port free for one may be taken for the other), below the
+    kernel's ephemeral range (32768 and up), so that no client connection
+    takes it as its source port meanwhile."""
     for _ in range(200):
+        port = random.randint(20000, 32000)
         u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        u.bind(("127.0.0.1", 0))
-        port = u.getsockname()[1]
         t = socket.socket()
         try:
+            u.bind(("127.0.0.1", port))
             t.bind(("127.0.0.1", port))
             return port
         except OSError:
