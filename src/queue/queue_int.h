@@ -316,12 +316,12 @@ struct queue_backend {
 };
 
 extern const struct queue_backend queue_backend_lite;
+extern const struct queue_backend queue_backend_pg;
 /* Free what due() returned (and the keys the scheduler added). */
 void	 sched_due_free(struct sched_due *rows, size_t n);
 /* sched.c: the most messages the scheduler keeps loaded (and, on a
  * cluster node, leased) at once. */
 size_t	 sched_active_max(const struct queue_sched *s);
-extern const struct queue_backend queue_backend_pg;
 
 /* backend_pg.c: renew this node's leases now (its timer does, every
  * lease_time / 3; tests call it). 0, or -1 when the database did not
