@@ -11,6 +11,7 @@ schema per run; run as root.
 
     bench/queue/relay_nodes.py [--messages N] [--nodes 1,2,3] [--rounds R]
                                [--size BYTES] [--max-connections C]
+                               [--keep]   (keep the nodes' logs; path shown)
 Env: PETREL_BIN (default <repo>/petrel).
 SPDX-License-Identifier: ISC
 """
@@ -90,7 +91,7 @@ def inject(conf, n, size):
         list(ex.map(one, range(n)))
 
 
-def run(pg, work, nodes, n, size, max_connections):
+def run(pg, work, nodes, n, size, max_connections, keep):
     work = tempfile.mkdtemp(dir=work, prefix="run-")
     pg.sql("DROP SCHEMA public CASCADE; "
            "CREATE SCHEMA public AUTHORIZATION %s;" % pg.user)
@@ -129,7 +130,10 @@ def run(pg, work, nodes, n, size, max_connections):
         flush=True)
     if got != n:
         print("  (the sink got %d of %d)" % (got, n), flush=True)
-    shutil.rmtree(work, ignore_errors=True)
+    if keep:
+        print("  (logs in %s)" % work, flush=True)
+    else:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def main():
@@ -139,6 +143,7 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--size", type=int, default=2048)
     ap.add_argument("--max-connections", type=int, default=100)
+    ap.add_argument("--keep", action="store_true")
     a = ap.parse_args()
     work = tempfile.mkdtemp(prefix="petrel-relay-nodes-")
     pg = pgserver.PgServer(work).start()
@@ -148,10 +153,12 @@ def main():
     try:
         for _ in range(a.rounds):
             for k in (int(x) for x in a.nodes.split(",")):
-                run(pg, work, k, a.messages, a.size, a.max_connections)
+                run(pg, work, k, a.messages, a.size, a.max_connections,
+                    a.keep)
     finally:
         pg.stop()
-        shutil.rmtree(work, ignore_errors=True)
+        if not a.keep:
+            shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
