@@ -179,6 +179,31 @@ store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out)
 }
 
 int
+store_db_uids(sqlite3_stmt *stmt, size_t first_cap, uint32_t **uids_out,
+    size_t *n_out)
+{
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : first_cap;
+			uids = xreallocarray(uids, cap, sizeof(*uids));
+		}
+		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		free(uids);
+		return -1;
+	}
+	*uids_out = uids;
+	*n_out = n;
+	return 0;
+}
+
+int
 store_db_exec_id(sqlite3 *db, const char *sql, int64_t id, char **err_out)
 {
 	sqlite3_stmt *stmt;

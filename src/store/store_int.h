@@ -232,6 +232,11 @@ char	*store_db_errstr(sqlite3 *db, const char *what);
 /* Step stmt, collecting column 0 of each row into a heap array of heap
  * strings appended to *out; finalizes stmt. 0 or -1 (*out freed). */
 int	 store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out);
+/* Step stmt (a kept one, from store_stmt()), collecting column 0 of each
+ * row as a UID into a heap array (first room for first_cap, doubling);
+ * resets stmt. 0, or -1 with the outputs untouched. */
+int	 store_db_uids(sqlite3_stmt *stmt, size_t first_cap,
+	    uint32_t **uids_out, size_t *n_out);
 /* Bind an inline body's octets (at most STORE_BODY_INLINE_MAX) to column
  * col, static: an empty one too, which a NULL pointer would make SQL
  * NULL, the mark of a body kept as a file. */
