@@ -25,13 +25,31 @@ store_db_errstr(sqlite3 *db, const char *what)
 }
 
 int
+store_db_fail(sqlite3 *db, const char *what, char **err_out)
+{
+	if (err_out != NULL)
+		*err_out = store_db_errstr(db, what);
+	return -1;
+}
+
+int
+store_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+    char **err_out)
+{
+	int rc;
+
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(db, what, err_out);
+	return 0;
+}
+
+int
 store_db_exec(sqlite3 *db, const char *sql, char **err_out)
 {
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_db_fail(db, "store", err_out);
 	return 0;
 }
 
@@ -66,8 +84,7 @@ store_db_prepare(sqlite3 *db, const char *sql, char **err_out)
 	sqlite3_stmt *stmt = NULL;
 
 	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
+		(void)store_db_fail(db, "store", err_out);
 		sqlite3_finalize(stmt);
 		return NULL;
 	}
@@ -79,7 +96,6 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 {
 	sqlite3_stmt *stmt;
 	int64_t last = 0, now = (int64_t)time(NULL);
-	int rc;
 
 	/* Time-based like most servers, but never the same twice: a mailbox
 	 * deleted and made again within a second must change it (RFC 3501
@@ -100,13 +116,8 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, now);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
+	if (store_db_step_done(db, stmt, "store", err_out) == -1)
 		return -1;
-	}
 	*out = (uint32_t)now;
 	return 0;
 }
@@ -152,8 +163,8 @@ store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = body_gc_one(del, ids[i], names, n_names);
-	if (rc == -1 && err_out != NULL)
-		*err_out = store_db_errstr(db, "store");
+	if (rc == -1)
+		(void)store_db_fail(db, "store", err_out);
 	sqlite3_finalize(del);
 	return rc;
 }
@@ -176,6 +187,23 @@ store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out)
 		return -1;
 	}
 	return 0;
+}
+
+int
+store_db_strings_of(struct store *st, const char *sql, int64_t id,
+    char ***out, size_t *n_out)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	if ((stmt = store_db_prepare(db, sql, NULL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	return store_db_strings(stmt, out, n_out);
 }
 
 int
@@ -214,10 +242,7 @@ store_db_exec_id(sqlite3 *db, const char *sql, int64_t id, char **err_out)
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_db_fail(db, "store", err_out);
 	return 0;
 }

@@ -140,17 +140,6 @@ int
 lite_mailbox_keywords(struct store *st, int64_t mailbox_id,
     char ***names_out, size_t *n_out)
 {
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-
-	*names_out = NULL;
-	*n_out = 0;
-	if ((db = store_db(st)) == NULL)
-		return -1;
-	stmt = store_db_prepare(db, "SELECT name FROM keywords WHERE "
-	    "mailbox_id = ? ORDER BY name", NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, mailbox_id);
-	return store_db_strings(stmt, names_out, n_out);
+	return store_db_strings_of(st, "SELECT name FROM keywords WHERE "
+	    "mailbox_id = ? ORDER BY name", mailbox_id, names_out, n_out);
 }

@@ -218,6 +218,13 @@ int	 store_schema_apply_upto(sqlite3 *db, int version, char **err_out);
 int	 store_schema_version(void);
 
 /* db.c: small SQL helpers. Each returns 0 or -1 with *err_out set. */
+/* A failed statement's report: *err_out (when err_out is not NULL) from
+ * store_db_errstr(db, what); returns -1. */
+int	 store_db_fail(sqlite3 *db, const char *what, char **err_out);
+/* Step stmt once and finalize it: 0 when it ran to its end, else
+ * store_db_fail(db, what, err_out). */
+int	 store_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+	    char **err_out);
 int	 store_db_exec(sqlite3 *db, const char *sql, char **err_out);
 /* Run one statement with ?1 bound to id. */
 int	 store_db_exec_id(sqlite3 *db, const char *sql, int64_t id,
@@ -232,6 +239,10 @@ char	*store_db_errstr(sqlite3 *db, const char *what);
 /* Step stmt, collecting column 0 of each row into a heap array of heap
  * strings appended to *out; finalizes stmt. 0 or -1 (*out freed). */
 int	 store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out);
+/* The same for sql, with ?1 bound to id, on this thread's connection;
+ * *out NULL and *n_out 0 first. */
+int	 store_db_strings_of(struct store *st, const char *sql, int64_t id,
+	    char ***out, size_t *n_out);
 /* Step stmt (a kept one, from store_stmt()), collecting column 0 of each
  * row as a UID into a heap array (first room for first_cap, doubling);
  * resets stmt. 0, or -1 with the outputs untouched. */

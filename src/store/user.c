@@ -19,7 +19,6 @@ mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
 {
 	sqlite3_stmt *stmt;
 	uint32_t uidvalidity;
-	int rc;
 
 	if (store_db_uidvalidity(db, &uidvalidity, err_out) == -1)
 		return -1;
@@ -32,14 +31,7 @@ mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
 	if (special_use != NULL)
 		sqlite3_bind_text(stmt, 3, special_use, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, uidvalidity);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
-	return 0;
+	return store_db_step_done(db, stmt, "store", err_out);
 }
 
 static int
