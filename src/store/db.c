@@ -7,21 +7,14 @@
 
 #include <sqlite3.h>
 
+#include "lib/sqlite_err.h"
 #include "lib/xalloc.h"
 #include "store/store_int.h"
 
 char *
 store_db_errstr(sqlite3 *db, const char *what)
 {
-	switch (sqlite3_errcode(db) & 0xff) {
-	case SQLITE_FULL:
-		return xasprintf("%s: disk full", what);
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return xasprintf("%s: store busy", what);
-	default:
-		return xasprintf("%s: %s", what, sqlite3_errmsg(db));
-	}
+	return sqlite_err_str(db, what, "store busy");
 }
 
 int
@@ -81,13 +74,10 @@ store_db_rollback(sqlite3 *db)
 sqlite3_stmt *
 store_db_prepare(sqlite3 *db, const char *sql, char **err_out)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
+	if ((stmt = sqlite_err_prepare(db, sql)) == NULL)
 		(void)store_db_fail(db, "store", err_out);
-		sqlite3_finalize(stmt);
-		return NULL;
-	}
 	return stmt;
 }
 
