@@ -156,6 +156,15 @@ size_t	 store_utf8_chars(const char *s);
 /* An alias row key: "@domain" (a catch-all) or a full address. */
 bool	 store_alias_valid(const char *address, char *out, size_t outsize,
 	    const char **errstr);
+/* The room for an alias row's key or target. */
+#define STORE_ALIAS_BUF	512
+/* An alias command's address and target, checked into addr and dest
+ * (STORE_ALIAS_BUF bytes each); a NULL target (remove every target of
+ * address) is not looked at. 0, or -1 with *err_out set. */
+int	 store_alias_args(const char *address, const char *target,
+	    char *addr, char *dest, char **err_out);
+/* The hosted domain an alias row key belongs to. */
+const char *store_alias_domain(const char *alias);
 
 /* defaults.c: the mailboxes of a new account. */
 struct store_default_mailbox {
