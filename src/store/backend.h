@@ -174,6 +174,14 @@ struct store_default_mailbox {
 extern const struct store_default_mailbox store_default_mailboxes[];
 extern const size_t store_n_default_mailboxes;
 
+/* copy.c, pg_copy.c: the mailbox that COPY, MOVE or APPEND adds to. */
+struct store_target {
+	int64_t		id;
+	uint32_t	uidnext;
+	uint32_t	uidvalidity;
+	uint64_t	modseq;		/* for what is added */
+};
+
 /* rcpt.c: a delivery's recipients. */
 struct store_rcpt {
 	int64_t	 user_id;

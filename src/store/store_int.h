@@ -261,6 +261,10 @@ int	 store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out);
 int	 store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 	    char ***names, size_t *n_names, char **err_out);
 
+/* copy.c: read the target of COPY, MOVE or APPEND: 1, 0 when there is
+ * no such selectable mailbox, -1 on error. */
+int	 lite_target_get(sqlite3 *db, int64_t id, struct store_target *t);
+
 /* body.c: a body, inline or a file. open returns a readable descriptor
  * at offset 0 (a sealed memfd for an inline body), -1 with errno; read
  * appends the whole body to out, 0 or -1. */
