@@ -199,6 +199,10 @@ void	 store_rcpts_free(struct store_rcpt *v, size_t n);
 struct buf;
 void	 store_cache_build(const char *msg, size_t len, struct store_row *r,
 	    struct buf *thdr, struct buf *tbody);
+/* Move the cache fields that store_cache_build() filled in from to r. */
+void	 store_cache_move(struct store_row *r, const struct store_row *from);
+/* Free r's cache fields. */
+void	 store_cache_free(struct store_row *r);
 
 /* flagmath.c: what one STORE does to a message. */
 struct store_flags_change {
@@ -212,6 +216,13 @@ uint32_t store_flags_apply(const struct store_flags_change *ch,
 /* The new space-separated keyword list (heap) from the old one. */
 char	*store_keywords_apply(const struct store_flags_change *ch,
 	    const char *old);
+/* Apply ch to r, a message's flags, keywords and modseq as read: true
+ * when it changes (r then holds its new flags, keywords and modseq, the
+ * new one), false when it stays (r->is_failed when UNCHANGEDSINCE
+ * refused it). */
+bool	 store_flags_result_apply(const struct store_flags_change *ch,
+	    uint64_t unchangedsince, uint64_t modseq,
+	    struct store_flags_result *r);
 
 /* names.c: mailbox hierarchy names, split at '/'. */
 typedef int store_name_fn(void *arg, const char *name);
