@@ -231,6 +231,10 @@ typedef int store_name_fn(void *arg, const char *name);
 int	 store_name_parents(const char *name, store_name_fn *fn, void *arg);
 /* Whether name is a child (at any depth) of parent. */
 bool	 store_name_is_below(const char *name, const char *parent);
+/* What RENAME may do whatever the store holds (RFC 3501 6.3.5): 0 with
+ * *from spelled "INBOX" when it names INBOX in any case; STORE_EXISTS
+ * when to is INBOX; STORE_REFUSED when to is below from. */
+int	 store_name_rename_check(const char **from, const char *to);
 
 /* queue.c: the group committer's queue. Items are deliveries, linked
  * through a pointer of theirs at next_off (offsetof their next). */

@@ -414,13 +414,8 @@ lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 	sqlite3 *db;
 	int rc;
 
-	if (strcasecmp(from, "INBOX") == 0)
-		from = "INBOX";
-	if (strcasecmp(to, "INBOX") == 0)
-		return STORE_EXISTS;
-	/* A mailbox cannot become its own child. */
-	if (store_name_is_below(to, from))
-		return STORE_REFUSED;
+	if ((rc = store_name_rename_check(&from, to)) != 0)
+		return rc;
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
 	if (store_db_begin(db, err_out) == -1)
