@@ -24,23 +24,27 @@ dir_sweep_sort(char **names, size_t n)
 		qsort(names, n, sizeof(*names), cmp_names);
 }
 
+/* Whether the sorted names[0..n) hold name. */
+static bool
+is_listed(const char *name, char *const *names, size_t n)
+{
+	return n > 0 && bsearch(&name, names, n, sizeof(*names),
+	    cmp_names) != NULL;
+}
+
 size_t
 dir_sweep(const char *dir, char *const *names, size_t n, const char *who,
     bool is_each_logged)
 {
 	struct dirent *de;
-	char *path, *key;
 	size_t removed = 0;
+	char *path;
 	DIR *d;
 
 	if ((d = opendir(dir)) == NULL)
 		return 0;
 	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		key = de->d_name;
-		if (n > 0 && bsearch(&key, names, n, sizeof(*names),
-		    cmp_names) != NULL)
+		if (de->d_name[0] == '.' || is_listed(de->d_name, names, n))
 			continue;
 		path = xasprintf("%s/%s", dir, de->d_name);
 		if (unlink(path) == 0) {
