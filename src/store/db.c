@@ -1,5 +1,6 @@
 /* Small SQL helpers shared by the store's files: statements, transactions,
- * error strings, UIDVALIDITY and the removal of unreferenced bodies.
+ * error strings, lists of strings and of UIDs, UIDVALIDITY and the removal
+ * of unreferenced bodies.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
