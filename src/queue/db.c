@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "lib/log.h"
+#include "lib/sqlite_err.h"
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
 
@@ -59,15 +60,7 @@ static const char *const schema_steps[] = {
 char *
 queue_db_errstr(sqlite3 *db)
 {
-	switch (sqlite3_errcode(db) & 0xff) {
-	case SQLITE_FULL:
-		return xstrdup("queue: disk full");
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return xstrdup("queue: database busy");
-	default:
-		return xasprintf("queue: %s", sqlite3_errmsg(db));
-	}
+	return sqlite_err_str(db, "queue", "database busy");
 }
 
 int
@@ -84,14 +77,10 @@ queue_db_exec(sqlite3 *db, const char *sql, char **err_out)
 sqlite3_stmt *
 queue_db_prepare(sqlite3 *db, const char *sql, char **err_out)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		if (err_out != NULL)
-			*err_out = queue_db_errstr(db);
-		sqlite3_finalize(stmt);
-		return NULL;
-	}
+	if ((stmt = sqlite_err_prepare(db, sql)) == NULL && err_out != NULL)
+		*err_out = queue_db_errstr(db);
 	return stmt;
 }
 

@@ -6,21 +6,13 @@
  * without this, crashes would make the spool grow. A cluster node keeps
  * its bodies in PostgreSQL rows, so only its tmp/ is swept.
  * SPDX-License-Identifier: ISC */
-#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
 
+#include "lib/dir_sweep.h"
 #include "lib/log.h"
 #include "lib/xalloc.h"
 #include "queue/queue_int.h"
-
-static int
-cmp_names(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
 
 /* The queue ids queue.db refers to, sorted; -1 when it cannot tell (then
  * nothing in bodies/ may be removed). */
@@ -39,8 +31,7 @@ known_ids(sqlite3 *db, char ***out, size_t *n_out)
 		v[n++] = xstrdup((const char *)sqlite3_column_text(st, 0));
 	}
 	sqlite3_finalize(st);
-	if (n > 0)
-		qsort(v, n, sizeof(*v), cmp_names);
+	dir_sweep_sort(v, n);
 	*out = v;
 	*n_out = n;
 	if (rc == SQLITE_DONE)
@@ -49,37 +40,6 @@ known_ids(sqlite3 *db, char ***out, size_t *n_out)
 		free(v[--n]);
 	free(v);
 	return -1;
-}
-
-/* Remove the files of dir/ that names[0..n) does not hold (every file
- * when names is NULL). */
-static size_t
-sweep_dir(const char *dir, char **names, size_t n)
-{
-	struct dirent *de;
-	char *path, *key;
-	size_t removed = 0;
-	DIR *d;
-
-	if ((d = opendir(dir)) == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		if (de->d_name[0] == '.')
-			continue;
-		key = de->d_name;
-		if (n > 0 && bsearch(&key, names, n, sizeof(*names),
-		    cmp_names) != NULL)
-			continue;
-		path = xasprintf("%s/%s", dir, de->d_name);
-		if (unlink(path) == 0) {
-			log_info("queue event=sweep file=%s", path);
-			removed++;
-		} else
-			log_warn("queue event=sweep path=%s", path);
-		free(path);
-	}
-	closedir(d);
-	return removed;
 }
 
 void
@@ -91,7 +51,7 @@ queue_sweep(struct queue *q)
 	int rc;
 
 	dir = xasprintf("%s/tmp", q->dir);
-	removed = sweep_dir(dir, NULL, 0);
+	removed = dir_sweep(dir, NULL, 0, "queue", true);
 	free(dir);
 	if (q->pg_url != NULL) {
 		if (removed > 0)
@@ -110,7 +70,7 @@ queue_sweep(struct queue *q)
 		return;
 	}
 	dir = xasprintf("%s/bodies", q->dir);
-	removed += sweep_dir(dir, names, n);
+	removed += dir_sweep(dir, names, n, "queue", true);
 	free(dir);
 	if (removed > 0)
 		log_info("queue event=sweep orphans=%zu", removed);

@@ -10,22 +10,17 @@
 #include "store/stmt.h"
 #include "store/store_int.h"
 
-#define ALIAS_BUF	512
-
 int
 lite_alias_add(struct store *st, const char *address, const char *target,
     char **err_out)
 {
-	char addr[ALIAS_BUF], dest[ALIAS_BUF];
-	const char *errstr;
+	char addr[STORE_ALIAS_BUF], dest[STORE_ALIAS_BUF];
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
 	int rc;
 
-	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "alias %s: %s", address, errstr);
-	if (!store_address_valid(target, dest, sizeof(dest), &errstr))
-		return store_err(err_out, "target %s: %s", target, errstr);
+	if (store_alias_args(address, target, addr, dest, err_out) == -1)
+		return -1;
 	if (strcmp(addr, dest) == 0)
 		return store_err(err_out, "an alias cannot point to itself");
 	if ((db = store_db(st)) == NULL)
@@ -37,8 +32,8 @@ lite_alias_add(struct store *st, const char *address, const char *target,
 		return -1;
 	sqlite3_bind_text(stmt, 1, addr, -1, SQLITE_STATIC);
 	sqlite3_bind_text(stmt, 2, dest, -1, SQLITE_STATIC);
-	sqlite3_bind_text(stmt, 3, addr[0] == '@' ? addr + 1 :
-	    store_address_domain(addr), -1, SQLITE_STATIC);
+	sqlite3_bind_text(stmt, 3, store_alias_domain(addr), -1,
+	    SQLITE_STATIC);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_CONSTRAINT)
@@ -46,8 +41,8 @@ lite_alias_add(struct store *st, const char *address, const char *target,
 	if (rc != SQLITE_DONE)
 		return store_err(err_out, "store: %s", sqlite3_errmsg(db));
 	if (sqlite3_changes(db) == 0)
-		return store_err(err_out, "no domain %s", addr[0] == '@' ?
-		    addr + 1 : store_address_domain(addr));
+		return store_err(err_out, "no domain %s",
+		    store_alias_domain(addr));
 	return 0;
 }
 
@@ -55,17 +50,13 @@ int
 lite_alias_del(struct store *st, const char *address, const char *target,
     char **err_out)
 {
-	char addr[ALIAS_BUF], dest[ALIAS_BUF];
-	const char *errstr;
+	char addr[STORE_ALIAS_BUF], dest[STORE_ALIAS_BUF];
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
 	int rc;
 
-	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "alias %s: %s", address, errstr);
-	if (target != NULL &&
-	    !store_address_valid(target, dest, sizeof(dest), &errstr))
-		return store_err(err_out, "target %s: %s", target, errstr);
+	if (store_alias_args(address, target, addr, dest, err_out) == -1)
+		return -1;
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
 	stmt = store_db_prepare(db, "DELETE FROM aliases WHERE address = ?1 "

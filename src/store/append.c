@@ -97,24 +97,15 @@ static int
 file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
     uint32_t *uidvalidity, uint32_t *uid)
 {
+	struct store_target t;
 	sqlite3_stmt *stmt;
-	uint64_t modseq;
 	int64_t body_id;
 	int rc;
 
-	stmt = store_db_prepare(db, "SELECT uidnext, uidvalidity, "
-	    "highestmodseq FROM mailboxes WHERE id = ? AND noselect = 0",
-	    NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, mailbox_id);
-	rc = sqlite3_step(stmt);
-	*uid = (uint32_t)sqlite3_column_int64(stmt, 0);
-	*uidvalidity = (uint32_t)sqlite3_column_int64(stmt, 1);
-	modseq = (uint64_t)sqlite3_column_int64(stmt, 2) + 1;
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? STORE_NOTFOUND : -1;
+	if ((rc = lite_target_get(db, mailbox_id, &t)) != 1)
+		return rc == 0 ? STORE_NOTFOUND : -1;
+	*uid = t.uidnext;
+	*uidvalidity = t.uidvalidity;
 	if (*uid >= UINT32_MAX)
 		return -1;
 	stmt = store_db_prepare(db, "INSERT INTO bodies(name, size, created,"
@@ -137,7 +128,7 @@ file_txn(sqlite3 *db, int64_t mailbox_id, const struct append_msg *m,
 		sqlite3_bind_int64(stmt, 2, *uid);
 		sqlite3_bind_int64(stmt, 3, body_id);
 		sqlite3_bind_int64(stmt, 4, m->flags);
-		sqlite3_bind_int64(stmt, 5, (int64_t)modseq);
+		sqlite3_bind_int64(stmt, 5, (int64_t)t.modseq);
 		sqlite3_bind_int64(stmt, 6, m->date);
 		sqlite3_bind_int64(stmt, 7, (int64_t)m->size);
 		sqlite3_bind_text(stmt, 8, m->keywords ? m->keywords : "", -1,

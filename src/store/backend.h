@@ -156,6 +156,15 @@ size_t	 store_utf8_chars(const char *s);
 /* An alias row key: "@domain" (a catch-all) or a full address. */
 bool	 store_alias_valid(const char *address, char *out, size_t outsize,
 	    const char **errstr);
+/* The room for an alias row's key or target. */
+#define STORE_ALIAS_BUF	512
+/* An alias command's address and target, checked into addr and dest
+ * (STORE_ALIAS_BUF bytes each); a NULL target (remove every target of
+ * address) is not looked at. 0, or -1 with *err_out set. */
+int	 store_alias_args(const char *address, const char *target,
+	    char *addr, char *dest, char **err_out);
+/* The hosted domain an alias row key belongs to. */
+const char *store_alias_domain(const char *alias);
 
 /* defaults.c: the mailboxes of a new account. */
 struct store_default_mailbox {
@@ -164,6 +173,14 @@ struct store_default_mailbox {
 };
 extern const struct store_default_mailbox store_default_mailboxes[];
 extern const size_t store_n_default_mailboxes;
+
+/* copy.c, pg_copy.c: the mailbox that COPY, MOVE or APPEND adds to. */
+struct store_target {
+	int64_t		id;
+	uint32_t	uidnext;
+	uint32_t	uidvalidity;
+	uint64_t	modseq;		/* for what is added */
+};
 
 /* rcpt.c: a delivery's recipients. */
 struct store_rcpt {
@@ -182,6 +199,10 @@ void	 store_rcpts_free(struct store_rcpt *v, size_t n);
 struct buf;
 void	 store_cache_build(const char *msg, size_t len, struct store_row *r,
 	    struct buf *thdr, struct buf *tbody);
+/* Move the cache fields that store_cache_build() filled in from to r. */
+void	 store_cache_move(struct store_row *r, const struct store_row *from);
+/* Free r's cache fields. */
+void	 store_cache_free(struct store_row *r);
 
 /* flagmath.c: what one STORE does to a message. */
 struct store_flags_change {
@@ -195,6 +216,13 @@ uint32_t store_flags_apply(const struct store_flags_change *ch,
 /* The new space-separated keyword list (heap) from the old one. */
 char	*store_keywords_apply(const struct store_flags_change *ch,
 	    const char *old);
+/* Apply ch to r, a message's flags, keywords and modseq as read: true
+ * when it changes (r then holds its new flags, keywords and modseq, the
+ * new one), false when it stays (r->is_failed when UNCHANGEDSINCE
+ * refused it). */
+bool	 store_flags_result_apply(const struct store_flags_change *ch,
+	    uint64_t unchangedsince, uint64_t modseq,
+	    struct store_flags_result *r);
 
 /* names.c: mailbox hierarchy names, split at '/'. */
 typedef int store_name_fn(void *arg, const char *name);
@@ -203,6 +231,10 @@ typedef int store_name_fn(void *arg, const char *name);
 int	 store_name_parents(const char *name, store_name_fn *fn, void *arg);
 /* Whether name is a child (at any depth) of parent. */
 bool	 store_name_is_below(const char *name, const char *parent);
+/* What RENAME may do whatever the store holds (RFC 3501 6.3.5): 0 with
+ * *from spelled "INBOX" when it names INBOX in any case; STORE_EXISTS
+ * when to is INBOX; STORE_REFUSED when to is below from. */
+int	 store_name_rename_check(const char **from, const char *to);
 
 /* queue.c: the group committer's queue. Items are deliveries, linked
  * through a pointer of theirs at next_off (offsetof their next). */

@@ -110,3 +110,23 @@ store_cache_build(const char *msg, size_t len, struct store_row *r,
 		    thdr, tbody);
 	mime_part_free(root);
 }
+
+void
+store_cache_move(struct store_row *r, const struct store_row *from)
+{
+	r->envelope = from->envelope;
+	r->body = from->body;
+	r->bodystructure = from->bodystructure;
+	r->header = from->header;
+	r->header_len = from->header_len;
+	r->sent_date = from->sent_date;
+}
+
+void
+store_cache_free(struct store_row *r)
+{
+	free(r->envelope);
+	free(r->body);
+	free(r->bodystructure);
+	free(r->header);
+}

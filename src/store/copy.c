@@ -11,16 +11,8 @@
 #include "lib/xalloc.h"
 #include "store/store_int.h"
 
-struct target {
-	int64_t		id;
-	uint32_t	uidnext;
-	uint32_t	uidvalidity;
-	uint64_t	modseq;		/* for what is added */
-};
-
-/* 1 found, 0 no such selectable mailbox, -1 error. */
-static int
-target_get(sqlite3 *db, int64_t id, struct target *t)
+int
+lite_target_get(sqlite3 *db, int64_t id, struct store_target *t)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -43,7 +35,7 @@ target_get(sqlite3 *db, int64_t id, struct target *t)
 }
 
 static int
-target_bump(sqlite3 *db, const struct target *t)
+target_bump(sqlite3 *db, const struct store_target *t)
 {
 	sqlite3_stmt *stmt;
 	int rc;
@@ -69,7 +61,7 @@ struct copy_ctx {
 };
 
 static int
-copy_rows(sqlite3 *db, int64_t from_id, struct target *t,
+copy_rows(sqlite3 *db, int64_t from_id, struct store_target *t,
     const uint32_t *uids, size_t n, struct copy_ctx *cc)
 {
 	size_t i;
@@ -145,10 +137,10 @@ static int
 copy_txn(sqlite3 *db, int64_t from_id, int64_t to_id, const uint32_t *uids,
     size_t n, bool is_move, struct copy_ctx *cc, uint32_t *uidvalidity)
 {
-	struct target t;
+	struct store_target t;
 	int rc;
 
-	if ((rc = target_get(db, to_id, &t)) != 1)
+	if ((rc = lite_target_get(db, to_id, &t)) != 1)
 		return rc == 0 ? STORE_NOTFOUND : -1;
 	*uidvalidity = t.uidvalidity;
 	rc = copy_rows(db, from_id, &t, uids, n, cc);

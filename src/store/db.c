@@ -1,5 +1,6 @@
 /* Small SQL helpers shared by the store's files: statements, transactions,
- * error strings, UIDVALIDITY and the removal of unreferenced bodies.
+ * error strings, lists of strings and of UIDs, UIDVALIDITY and the removal
+ * of unreferenced bodies.
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
@@ -7,31 +8,42 @@
 
 #include <sqlite3.h>
 
+#include "lib/sqlite_err.h"
 #include "lib/xalloc.h"
 #include "store/store_int.h"
 
 char *
 store_db_errstr(sqlite3 *db, const char *what)
 {
-	switch (sqlite3_errcode(db) & 0xff) {
-	case SQLITE_FULL:
-		return xasprintf("%s: disk full", what);
-	case SQLITE_BUSY:
-	case SQLITE_LOCKED:
-		return xasprintf("%s: store busy", what);
-	default:
-		return xasprintf("%s: %s", what, sqlite3_errmsg(db));
-	}
+	return sqlite_err_str(db, what, "store busy");
+}
+
+int
+store_db_fail(sqlite3 *db, const char *what, char **err_out)
+{
+	if (err_out != NULL)
+		*err_out = store_db_errstr(db, what);
+	return -1;
+}
+
+int
+store_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+    char **err_out)
+{
+	int rc;
+
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_db_fail(db, what, err_out);
+	return 0;
 }
 
 int
 store_db_exec(sqlite3 *db, const char *sql, char **err_out)
 {
-	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
+	if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_db_fail(db, "store", err_out);
 	return 0;
 }
 
@@ -63,14 +75,10 @@ store_db_rollback(sqlite3 *db)
 sqlite3_stmt *
 store_db_prepare(sqlite3 *db, const char *sql, char **err_out)
 {
-	sqlite3_stmt *stmt = NULL;
+	sqlite3_stmt *stmt;
 
-	if (sqlite3_prepare_v2(db, sql, -1, &stmt, NULL) != SQLITE_OK) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		sqlite3_finalize(stmt);
-		return NULL;
-	}
+	if ((stmt = sqlite_err_prepare(db, sql)) == NULL)
+		(void)store_db_fail(db, "store", err_out);
 	return stmt;
 }
 
@@ -79,7 +87,6 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 {
 	sqlite3_stmt *stmt;
 	int64_t last = 0, now = (int64_t)time(NULL);
-	int rc;
 
 	/* Time-based like most servers, but never the same twice: a mailbox
 	 * deleted and made again within a second must change it (RFC 3501
@@ -100,13 +107,8 @@ store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out)
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, now);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
+	if (store_db_step_done(db, stmt, "store", err_out) == -1)
 		return -1;
-	}
 	*out = (uint32_t)now;
 	return 0;
 }
@@ -152,8 +154,8 @@ store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 		return -1;
 	for (i = 0; i < n && rc == 0; i++)
 		rc = body_gc_one(del, ids[i], names, n_names);
-	if (rc == -1 && err_out != NULL)
-		*err_out = store_db_errstr(db, "store");
+	if (rc == -1)
+		(void)store_db_fail(db, "store", err_out);
 	sqlite3_finalize(del);
 	return rc;
 }
@@ -179,6 +181,48 @@ store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out)
 }
 
 int
+store_db_strings_of(struct store *st, const char *sql, int64_t id,
+    char ***out, size_t *n_out)
+{
+	sqlite3_stmt *stmt;
+	sqlite3 *db;
+
+	*out = NULL;
+	*n_out = 0;
+	if ((db = store_db(st)) == NULL)
+		return -1;
+	if ((stmt = store_db_prepare(db, sql, NULL)) == NULL)
+		return -1;
+	sqlite3_bind_int64(stmt, 1, id);
+	return store_db_strings(stmt, out, n_out);
+}
+
+int
+store_db_uids(sqlite3_stmt *stmt, size_t first_cap, uint32_t **uids_out,
+    size_t *n_out)
+{
+	uint32_t *uids = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+
+	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : first_cap;
+			uids = xreallocarray(uids, cap, sizeof(*uids));
+		}
+		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
+	}
+	sqlite3_reset(stmt);
+	if (rc != SQLITE_DONE) {
+		free(uids);
+		return -1;
+	}
+	*uids_out = uids;
+	*n_out = n;
+	return 0;
+}
+
+int
 store_db_exec_id(sqlite3 *db, const char *sql, int64_t id, char **err_out)
 {
 	sqlite3_stmt *stmt;
@@ -189,10 +233,7 @@ store_db_exec_id(sqlite3 *db, const char *sql, int64_t id, char **err_out)
 	sqlite3_bind_int64(stmt, 1, id);
 	rc = sqlite3_step(stmt);
 	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE && rc != SQLITE_ROW) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return store_db_fail(db, "store", err_out);
 	return 0;
 }

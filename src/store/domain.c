@@ -33,11 +33,8 @@ lite_domain_add(struct store *st, const char *domain, char **err_out)
 	sqlite3_finalize(stmt);
 	if (rc == SQLITE_CONSTRAINT)
 		return store_err(err_out, "domain %s exists", name);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
+	if (rc != SQLITE_DONE)
+		return store_db_fail(db, "store", err_out);
 	return 0;
 }
 

@@ -90,3 +90,29 @@ store_flags_apply(const struct store_flags_change *fc, uint32_t old)
 	}
 	return old & ~fc->flags;
 }
+
+bool
+store_flags_result_apply(const struct store_flags_change *ch,
+    uint64_t unchangedsince, uint64_t modseq, struct store_flags_result *r)
+{
+	uint32_t fl;
+	char *kw;
+
+	/* RFC 7162 3.1.3: UNCHANGEDSINCE fails a message changed since. */
+	if (unchangedsince > 0 && r->modseq > unchangedsince) {
+		r->is_failed = true;
+		return false;
+	}
+	fl = store_flags_apply(ch, r->flags);
+	kw = store_keywords_apply(ch, r->keywords);
+	if (fl == r->flags && strcmp(kw, r->keywords) == 0) {
+		free(kw);
+		return false;
+	}
+	free(r->keywords);
+	r->keywords = kw;
+	r->flags = fl;
+	r->modseq = modseq;
+	r->is_changed = true;
+	return true;
+}

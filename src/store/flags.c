@@ -29,8 +29,6 @@ struct flags_ctx {
 static int
 update_one(struct flags_ctx *fc, uint32_t uid, struct store_flags_result *r)
 {
-	char *kw;
-	uint32_t fl;
 	int rc;
 
 	sqlite3_bind_int64(fc->get, 2, uid);
@@ -45,24 +43,11 @@ update_one(struct flags_ctx *fc, uint32_t uid, struct store_flags_result *r)
 	r->keywords = xstrdup((const char *)sqlite3_column_text(fc->get, 1));
 	r->modseq = (uint64_t)sqlite3_column_int64(fc->get, 2);
 	sqlite3_reset(fc->get);
-	/* RFC 7162 3.1.3: UNCHANGEDSINCE fails a message changed since. */
-	if (fc->unchangedsince > 0 && r->modseq > fc->unchangedsince) {
-		r->is_failed = true;
+	if (!store_flags_result_apply(&fc->ch, fc->unchangedsince, fc->modseq,
+	    r))
 		return 1;
-	}
-	fl = store_flags_apply(&fc->ch, r->flags);
-	kw = store_keywords_apply(&fc->ch, r->keywords);
-	if (fl == r->flags && strcmp(kw, r->keywords) == 0) {
-		free(kw);
-		return 1;
-	}
-	free(r->keywords);
-	r->keywords = kw;
-	r->flags = fl;
-	r->modseq = fc->modseq;
-	r->is_changed = true;
-	sqlite3_bind_int64(fc->set, 1, fl);
-	sqlite3_bind_text(fc->set, 2, kw, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(fc->set, 1, r->flags);
+	sqlite3_bind_text(fc->set, 2, r->keywords, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(fc->set, 3, (int64_t)fc->modseq);
 	sqlite3_bind_int64(fc->set, 5, uid);
 	rc = sqlite3_step(fc->set);

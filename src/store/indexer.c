@@ -197,10 +197,7 @@ batch_index(struct store *st, sqlite3 *db, const int64_t *ids, size_t n,
 		log_warnx("store event=index error=\"%s\"",
 		    sqlite3_errmsg(db));
 	for (i = 0; i < n; i++) {
-		free(items[i].row.envelope);
-		free(items[i].row.body);
-		free(items[i].row.bodystructure);
-		free(items[i].row.header);
+		store_cache_free(&items[i].row);
 		buf_free(&items[i].thdr);
 		buf_free(&items[i].tbody);
 	}

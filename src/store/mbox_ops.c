@@ -76,6 +76,20 @@ store_mailbox_list_free(struct store_mailbox_info *v, size_t n)
 	free(v);
 }
 
+/* Step stmt once and finalize it: 0 when it ran to its end, else -1
+ * with SQLite's message. */
+static int
+step_once(sqlite3 *db, sqlite3_stmt *stmt, char **err_out)
+{
+	int rc;
+
+	rc = sqlite3_step(stmt);
+	sqlite3_finalize(stmt);
+	if (rc != SQLITE_DONE)
+		return store_err(err_out, "%s", sqlite3_errmsg(db));
+	return 0;
+}
+
 /* 1 with *id and *is_noselect set, 0 when absent, -1 on error. */
 static int
 mbox_lookup(sqlite3 *db, int64_t user_id, const char *name, int64_t *id,
@@ -105,7 +119,6 @@ mbox_insert(sqlite3 *db, int64_t user_id, const char *name,
 {
 	sqlite3_stmt *stmt;
 	uint32_t uidvalidity;
-	int rc;
 
 	if (store_db_uidvalidity(db, &uidvalidity, err_out) == -1)
 		return -1;
@@ -119,11 +132,7 @@ mbox_insert(sqlite3 *db, int64_t user_id, const char *name,
 	if (special_use != NULL)
 		sqlite3_bind_text(stmt, 3, special_use, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, uidvalidity);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_err(err_out, "%s", sqlite3_errmsg(db));
-	return 0;
+	return step_once(db, stmt, err_out);
 }
 
 static int
@@ -131,7 +140,6 @@ set_uidvalidity(sqlite3 *db, int64_t id, uint32_t uidvalidity,
     char **err_out)
 {
 	sqlite3_stmt *stmt;
-	int rc;
 
 	stmt = store_db_prepare(db, "UPDATE mailboxes SET noselect = 0, "
 	    "uidvalidity = ? WHERE id = ?", err_out);
@@ -139,11 +147,7 @@ set_uidvalidity(sqlite3 *db, int64_t id, uint32_t uidvalidity,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, uidvalidity);
 	sqlite3_bind_int64(stmt, 2, id);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_err(err_out, "%s", sqlite3_errmsg(db));
-	return 0;
+	return step_once(db, stmt, err_out);
 }
 
 /* Create one level; a \Noselect name becomes selectable again with a
@@ -410,13 +414,8 @@ lite_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 	sqlite3 *db;
 	int rc;
 
-	if (strcasecmp(from, "INBOX") == 0)
-		from = "INBOX";
-	if (strcasecmp(to, "INBOX") == 0)
-		return STORE_EXISTS;
-	/* A mailbox cannot become its own child. */
-	if (store_name_is_below(to, from))
-		return STORE_REFUSED;
+	if ((rc = store_name_rename_check(&from, to)) != 0)
+		return rc;
 	if ((db = store_db(st)) == NULL)
 		return store_err(err_out, "store: cannot open the database");
 	if (store_db_begin(db, err_out) == -1)
@@ -436,19 +435,8 @@ int
 lite_subscription_list(struct store *st, int64_t user_id,
     char ***names_out, size_t *n_out)
 {
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-
-	*names_out = NULL;
-	*n_out = 0;
-	if ((db = store_db(st)) == NULL)
-		return -1;
-	stmt = store_db_prepare(db, "SELECT name FROM subscriptions WHERE "
-	    "user_id = ? ORDER BY name", NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, user_id);
-	return store_db_strings(stmt, names_out, n_out);
+	return store_db_strings_of(st, "SELECT name FROM subscriptions WHERE "
+	    "user_id = ? ORDER BY name", user_id, names_out, n_out);
 }
 
 int
@@ -457,7 +445,6 @@ lite_subscription_set(struct store *st, int64_t user_id, const char *name,
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
-	int rc;
 
 	if (strcasecmp(name, "INBOX") == 0)
 		name = "INBOX";
@@ -470,11 +457,7 @@ lite_subscription_set(struct store *st, int64_t user_id, const char *name,
 		return -1;
 	sqlite3_bind_int64(stmt, 1, user_id);
 	sqlite3_bind_text(stmt, 2, name, -1, SQLITE_STATIC);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE)
-		return store_err(err_out, "%s", sqlite3_errmsg(db));
-	return 0;
+	return step_once(db, stmt, err_out);
 }
 
 int

@@ -3,6 +3,7 @@
  * SPDX-License-Identifier: ISC */
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "lib/xalloc.h"
 #include "store/backend.h"
@@ -30,4 +31,17 @@ store_name_is_below(const char *name, const char *parent)
 	size_t plen = strlen(parent);
 
 	return strncmp(name, parent, plen) == 0 && name[plen] == '/';
+}
+
+int
+store_name_rename_check(const char **from, const char *to)
+{
+	if (strcasecmp(*from, "INBOX") == 0)
+		*from = "INBOX";
+	if (strcasecmp(to, "INBOX") == 0)
+		return STORE_EXISTS;
+	/* A mailbox cannot become its own child. */
+	if (store_name_is_below(to, *from))
+		return STORE_REFUSED;
+	return 0;
 }

@@ -5,26 +5,22 @@
 
 #include "store/pg_int.h"
 
-#define ALIAS_BUF	512
-
 int
 pg_alias_add(struct store *st, const char *address, const char *target,
     char **err_out)
 {
-	char addr[ALIAS_BUF], dest[ALIAS_BUF];
-	const char *errstr, *domain;
+	char addr[STORE_ALIAS_BUF], dest[STORE_ALIAS_BUF];
+	const char *domain;
 	struct pg_thread *c;
 	uint64_t n = 0;
 
-	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "alias %s: %s", address, errstr);
-	if (!store_address_valid(target, dest, sizeof(dest), &errstr))
-		return store_err(err_out, "target %s: %s", target, errstr);
+	if (store_alias_args(address, target, addr, dest, err_out) == -1)
+		return -1;
 	if (strcmp(addr, dest) == 0)
 		return store_err(err_out, "an alias cannot point to itself");
 	if ((c = pg_conn_get(st)) == NULL)
 		return pg_fail(NULL, err_out);
-	domain = addr[0] == '@' ? addr + 1 : store_address_domain(addr);
+	domain = store_alias_domain(addr);
 	if (pg_exec_n(c, &n, "INSERT INTO aliases(address, target, "
 	    "domain_id) SELECT $1, $2, id FROM domains WHERE name = $3",
 	    "sss", addr, dest, domain) == -1)
@@ -39,16 +35,12 @@ int
 pg_alias_del(struct store *st, const char *address, const char *target,
     char **err_out)
 {
-	char addr[ALIAS_BUF], dest[ALIAS_BUF];
-	const char *errstr;
+	char addr[STORE_ALIAS_BUF], dest[STORE_ALIAS_BUF];
 	struct pg_thread *c;
 	uint64_t n = 0;
 
-	if (!store_alias_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "alias %s: %s", address, errstr);
-	if (target != NULL &&
-	    !store_address_valid(target, dest, sizeof(dest), &errstr))
-		return store_err(err_out, "target %s: %s", target, errstr);
+	if (store_alias_args(address, target, addr, dest, err_out) == -1)
+		return -1;
 	if ((c = pg_conn_get(st)) == NULL)
 		return pg_fail(NULL, err_out);
 	if (pg_exec_n(c, &n, "DELETE FROM aliases WHERE address = $1 AND "

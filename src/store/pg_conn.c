@@ -36,7 +36,6 @@ PGconn *
 pg_connect(const char *url, char **err_out)
 {
 	const char *values[] = { "5", "1", "30", "10", "3", url, NULL };
-	PGresult *res;
 	PGconn *pg;
 	char *msg, *nl;
 
@@ -58,16 +57,27 @@ pg_connect(const char *url, char **err_out)
 	PQsetNoticeProcessor(pg, notice_drop, NULL);
 	/* 250 only after the commit is on disk (the server's default, said
 	 * here so that a server configured otherwise does not weaken it). */
-	res = PQexec(pg, "SET synchronous_commit = on");
+	if (pg_setup_exec(pg, "SET synchronous_commit = on", "PostgreSQL",
+	    err_out) == -1)
+		return NULL;
+	return pg;
+}
+
+int
+pg_setup_exec(PGconn *pg, const char *sql, const char *what,
+    char **err_out)
+{
+	PGresult *res;
+
+	res = PQexec(pg, sql);
 	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_err(err_out, "store: PostgreSQL: %s",
-		    PQerrorMessage(pg));
+		store_err(err_out, "store: %s: %s", what, PQerrorMessage(pg));
 		PQclear(res);
 		PQfinish(pg);
-		return NULL;
+		return -1;
 	}
 	PQclear(res);
-	return pg;
+	return 0;
 }
 
 static void

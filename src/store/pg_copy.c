@@ -10,16 +10,9 @@
 #include "lib/xalloc.h"
 #include "store/pg_int.h"
 
-struct target {
-	int64_t		id;
-	uint32_t	uidnext;
-	uint32_t	uidvalidity;
-	uint64_t	modseq;		/* for what is added */
-};
-
 /* Lock the target: 1 found, 0 no such selectable mailbox, -1 error. */
 static int
-target_get(struct pg_thread *c, int64_t id, struct target *t)
+target_get(struct pg_thread *c, int64_t id, struct store_target *t)
 {
 	PGresult *res;
 	int rc;
@@ -39,7 +32,7 @@ target_get(struct pg_thread *c, int64_t id, struct target *t)
 }
 
 static int
-target_bump(struct pg_thread *c, const struct target *t)
+target_bump(struct pg_thread *c, const struct store_target *t)
 {
 	return pg_exec(c, "UPDATE mailboxes SET uidnext = $1, highestmodseq "
 	    "= $2 WHERE id = $3", "iii", (int64_t)t->uidnext,
@@ -53,7 +46,7 @@ struct copy_ctx {
 };
 
 static int
-copy_rows(struct pg_thread *c, int64_t from_id, struct target *t,
+copy_rows(struct pg_thread *c, int64_t from_id, struct store_target *t,
     const uint32_t *uids, size_t n, struct copy_ctx *cc)
 {
 	uint64_t done;
@@ -98,7 +91,7 @@ copy_txn(struct pg_thread *c, int64_t from_id, int64_t to_id,
     const uint32_t *uids, size_t n, bool is_move, struct copy_ctx *cc,
     uint32_t *uidvalidity)
 {
-	struct target t;
+	struct store_target t;
 	int rc;
 
 	if ((rc = target_get(c, to_id, &t)) != 1)
@@ -181,7 +174,7 @@ static int
 append_txn(struct pg_thread *c, int64_t mailbox_id, const struct append_msg *m,
     uint32_t *uidvalidity, uint32_t *uid)
 {
-	struct target t;
+	struct store_target t;
 	PGresult *res;
 	int64_t body_id;
 	int rc;

@@ -17,8 +17,6 @@ update_one(struct pg_thread *c, const struct store_flags_change *ch,
     uint64_t modseq, struct store_flags_result *r)
 {
 	PGresult *res;
-	uint32_t fl;
-	char *kw;
 
 	res = pg_query(c, "SELECT flags, keywords, modseq FROM messages "
 	    "WHERE mailbox_id = $1 AND uid = $2", "ii", mailbox_id,
@@ -35,25 +33,12 @@ update_one(struct pg_thread *c, const struct store_flags_change *ch,
 	r->keywords = pg_strdup(res, 0, 1);
 	r->modseq = (uint64_t)pg_int(res, 0, 2);
 	PQclear(res);
-	/* RFC 7162 3.1.3: UNCHANGEDSINCE fails a message changed since. */
-	if (unchangedsince > 0 && r->modseq > unchangedsince) {
-		r->is_failed = true;
+	if (!store_flags_result_apply(ch, unchangedsince, modseq, r))
 		return 1;
-	}
-	fl = store_flags_apply(ch, r->flags);
-	kw = store_keywords_apply(ch, r->keywords);
-	if (fl == r->flags && strcmp(kw, r->keywords) == 0) {
-		free(kw);
-		return 1;
-	}
-	free(r->keywords);
-	r->keywords = kw;
-	r->flags = fl;
-	r->modseq = modseq;
-	r->is_changed = true;
 	if (pg_exec(c, "UPDATE messages SET flags = $1, keywords = $2, "
 	    "modseq = $3 WHERE mailbox_id = $4 AND uid = $5", "isiii",
-	    (int64_t)fl, kw, (int64_t)modseq, mailbox_id, (int64_t)uid) == -1)
+	    (int64_t)r->flags, r->keywords, (int64_t)modseq, mailbox_id,
+	    (int64_t)uid) == -1)
 		return -1;
 	return 1;
 }

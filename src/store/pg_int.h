@@ -73,6 +73,10 @@ void	 pg_conns_close(struct pg_store *st);
 void	 pg_conn_key_destroy(void *arg);
 /* Open a connection to url: NULL with *err_out naming the problem. */
 PGconn	*pg_connect(const char *url, char **err_out);
+/* Run sql, a command of a connection's setup, on pg: 0, or -1 with pg
+ * closed and *err_out "store: what: <the server's message>". */
+int	 pg_setup_exec(PGconn *pg, const char *sql, const char *what,
+	    char **err_out);
 /* A connection outside the store's per-thread key (the queue's threads),
  * reconnected like the store's; url is borrowed and must outlive it.
  * NULL with *err_out. pg_thread_free(NULL) does nothing. */

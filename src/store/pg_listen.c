@@ -48,19 +48,12 @@ pg_notify_remote(struct store *st, int64_t user_id)
 static PGconn *
 listen_connect(struct pg_store *st, char **err_out)
 {
-	PGresult *res;
 	PGconn *pg;
 
 	if ((pg = pg_connect(st->url, err_out)) == NULL)
 		return NULL;
-	res = PQexec(pg, "LISTEN petrel_user");
-	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK) {
-		store_err(err_out, "store: LISTEN: %s", PQerrorMessage(pg));
-		PQclear(res);
-		PQfinish(pg);
+	if (pg_setup_exec(pg, "LISTEN petrel_user", "LISTEN", err_out) == -1)
 		return NULL;
-	}
-	PQclear(res);
 	return pg;
 }
 

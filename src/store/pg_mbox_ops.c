@@ -289,13 +289,8 @@ pg_mailbox_rename(struct store *st, int64_t user_id, const char *from,
 	struct pg_thread *c;
 	int rc;
 
-	if (strcasecmp(from, "INBOX") == 0)
-		from = "INBOX";
-	if (strcasecmp(to, "INBOX") == 0)
-		return STORE_EXISTS;
-	/* A mailbox cannot become its own child. */
-	if (store_name_is_below(to, from))
-		return STORE_REFUSED;
+	if ((rc = store_name_rename_check(&from, to)) != 0)
+		return rc;
 	if ((c = pg_conn_get(st)) == NULL)
 		return pg_fail(NULL, err_out);
 	if (pg_begin(c) == -1)

@@ -214,18 +214,9 @@ cache_one(struct pg_thread *c, struct store_row *r, bool need_cache,
 		    strlen(tmp.body), tmp.bodystructure,
 		    strlen(tmp.bodystructure), tmp.header, tmp.header_len,
 		    tmp.sent_date);
-		r->envelope = tmp.envelope;
-		r->body = tmp.body;
-		r->bodystructure = tmp.bodystructure;
-		r->header = tmp.header;
-		r->header_len = tmp.header_len;
-		r->sent_date = tmp.sent_date;
-	} else {
-		free(tmp.envelope);
-		free(tmp.body);
-		free(tmp.bodystructure);
-		free(tmp.header);
-	}
+		store_cache_move(r, &tmp);
+	} else
+		store_cache_free(&tmp);
 	if (need_text)
 		(void)text_put(c, r->body_id, &thdr, &tbody);
 	buf_free(&thdr);

@@ -27,6 +27,34 @@ pg_mailbox_insert(struct pg_thread *c, int64_t user_id, const char *name,
 	return 0;
 }
 
+/* The connection for a change to the account address, whose canonical
+ * form goes to addr (STORE_ADDR_MAX bytes); NULL with *err_out set when
+ * the address is bad or the database is unavailable. */
+static struct pg_thread *
+account_conn(struct store *st, const char *address, char *addr,
+    char **err_out)
+{
+	const char *errstr;
+	struct pg_thread *c;
+
+	if (!store_address_valid(address, addr, STORE_ADDR_MAX, &errstr)) {
+		(void)store_err(err_out, "%s", errstr);
+		return NULL;
+	}
+	if ((c = pg_conn_get(st)) == NULL)
+		(void)pg_fail(NULL, err_out);
+	return c;
+}
+
+/* Set the password hash of address; *n_out says whether it exists. */
+static int
+passwd_set(struct pg_thread *c, const char *address, const char *hash,
+    uint64_t *n_out)
+{
+	return pg_exec_n(c, n_out, "UPDATE users SET password = $1 WHERE "
+	    "address = $2", "ss", hash, address);
+}
+
 static int
 user_add_txn(struct pg_thread *c, const char *address, const char *hash,
     char **err_out)
@@ -68,10 +96,8 @@ pg_user_add(struct store *st, const char *address, const char *password,
 	char *hash;
 	int rc = -1;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((c = pg_conn_get(st)) == NULL)
-		return pg_fail(NULL, err_out);
+	if ((c = account_conn(st, address, addr, err_out)) == NULL)
+		return -1;
 	if ((hash = auth_password_hash(password, &errstr)) == NULL)
 		return store_err(err_out, "%s", errstr);
 	if (pg_begin(c) == -1)
@@ -89,16 +115,13 @@ int
 pg_user_del(struct store *st, const char *address, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
-	const char *errstr;
 	struct pg_thread *c;
 	int64_t *ids = NULL;
 	PGresult *res;
 	int i, n, rc;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((c = pg_conn_get(st)) == NULL)
-		return pg_fail(NULL, err_out);
+	if ((c = account_conn(st, address, addr, err_out)) == NULL)
+		return -1;
 	if (pg_begin(c) == -1)
 		return pg_fail(c, err_out);
 	/* The bodies its messages use, before the cascade removes them. */
@@ -145,14 +168,11 @@ pg_user_passwd(struct store *st, const char *address, const char *password,
 	char *hash;
 	int rc;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((c = pg_conn_get(st)) == NULL)
-		return pg_fail(NULL, err_out);
+	if ((c = account_conn(st, address, addr, err_out)) == NULL)
+		return -1;
 	if ((hash = auth_password_hash(password, &errstr)) == NULL)
 		return store_err(err_out, "%s", errstr);
-	rc = pg_exec_n(c, &n, "UPDATE users SET password = $1 WHERE "
-	    "address = $2", "ss", hash, addr);
+	rc = passwd_set(c, addr, hash, &n);
 	explicit_bzero(hash, strlen(hash));
 	free(hash);
 	if (rc == -1)
@@ -218,18 +238,14 @@ pg_user_restore(struct store *st, const char *address, const char *hash,
     char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
-	const char *errstr;
 	struct pg_thread *c;
 	uint64_t n = 0;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((c = pg_conn_get(st)) == NULL)
-		return pg_fail(NULL, err_out);
+	if ((c = account_conn(st, address, addr, err_out)) == NULL)
+		return -1;
 	if (pg_begin(c) == -1)
 		return pg_fail(c, err_out);
-	if (pg_exec_n(c, &n, "UPDATE users SET password = $1 WHERE "
-	    "address = $2", "ss", hash, addr) == -1) {
+	if (passwd_set(c, addr, hash, &n) == -1) {
 		pg_fail(c, err_out);
 		pg_rollback(c);
 		return -1;

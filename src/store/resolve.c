@@ -10,8 +10,6 @@
 #include "lib/xalloc.h"
 #include "store/backend.h"
 
-#define ALIAS_BUF	512
-
 /* The resolution in progress: the final addresses found so far. */
 struct resolve {
 	struct store	 *st;
@@ -82,7 +80,7 @@ plus_base(const char *address, char *out, size_t outsize)
 static int
 resolve_address(struct resolve *r, const char *address, int depth)
 {
-	char base[ALIAS_BUF];
+	char base[STORE_ALIAS_BUF];
 	const char *catchall;
 	int rc;
 
@@ -110,7 +108,7 @@ store_rcpt_resolve(struct store *st, const char *address,
     char ***targets_out, size_t *n_out)
 {
 	struct resolve r = { st, NULL, 0 };
-	char addr[ALIAS_BUF];
+	char addr[STORE_ALIAS_BUF];
 	const char *errstr;
 	int rc;
 

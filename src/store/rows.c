@@ -117,15 +117,6 @@ is_indexed(sqlite3 *db, int64_t body_id)
 	return rc;
 }
 
-static void
-row_cache_free(struct store_row *r)
-{
-	free(r->envelope);
-	free(r->body);
-	free(r->bodystructure);
-	free(r->header);
-}
-
 /* Parse one row's body for what it lacks: cache fields (moved into r) or
  * its text in the index. */
 static void
@@ -141,14 +132,9 @@ cache_one(struct store *st, sqlite3 *db, sqlite3_stmt *ins,
 	    0) {
 		if (need_cache) {
 			store_cache_insert(ins, &tmp);
-			r->envelope = tmp.envelope;
-			r->body = tmp.body;
-			r->bodystructure = tmp.bodystructure;
-			r->header = tmp.header;
-			r->header_len = tmp.header_len;
-			r->sent_date = tmp.sent_date;
+			store_cache_move(r, &tmp);
 		} else
-			row_cache_free(&tmp);
+			store_cache_free(&tmp);
 		if (need_text)
 			(void)store_text_put(db, r->body_id, &thdr, &tbody);
 	}
@@ -267,10 +253,7 @@ store_rows_free(struct store_row *rows, size_t n)
 
 	for (i = 0; i < n; i++) {
 		free(rows[i].keywords);
-		free(rows[i].envelope);
-		free(rows[i].body);
-		free(rows[i].bodystructure);
-		free(rows[i].header);
+		store_cache_free(&rows[i]);
 	}
 	free(rows);
 }

@@ -179,21 +179,13 @@ static int
 version_set(sqlite3 *db, int version, char **err_out)
 {
 	sqlite3_stmt *stmt;
-	int rc;
 
 	stmt = store_db_prepare(db, "INSERT INTO schema_version(version) "
 	    "VALUES (?)", err_out);
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int(stmt, 1, version);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store schema");
-		return -1;
-	}
-	return 0;
+	return store_db_step_done(db, stmt, "store schema", err_out);
 }
 
 int

@@ -2,11 +2,8 @@
  * RFC 7162 3.1.2 HIGHESTMODSEQ), the quick state check behind untagged
  * updates, the UID map of a selected mailbox, and its keywords.
  * SPDX-License-Identifier: ISC */
-#include <stdlib.h>
-
 #include <sqlite3.h>
 
-#include "lib/xalloc.h"
 #include "store/stmt.h"
 #include "store/store_int.h"
 
@@ -72,11 +69,8 @@ int
 lite_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
     uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
-	uint32_t *uids = NULL;
-	size_t n = 0, cap = 0;
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
-	int rc;
 
 	*uids_out = NULL;
 	*n_out = 0;
@@ -89,21 +83,7 @@ lite_mailbox_uids(struct store *st, int64_t mailbox_id, uint32_t lo,
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
 	sqlite3_bind_int64(stmt, 2, lo);
 	sqlite3_bind_int64(stmt, 3, hi);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			uids = xreallocarray(uids, cap, sizeof(*uids));
-		}
-		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
-	}
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE) {
-		free(uids);
-		return -1;
-	}
-	*uids_out = uids;
-	*n_out = n;
-	return 0;
+	return store_db_uids(stmt, 256, uids_out, n_out);
 }
 
 int
@@ -160,17 +140,6 @@ int
 lite_mailbox_keywords(struct store *st, int64_t mailbox_id,
     char ***names_out, size_t *n_out)
 {
-	sqlite3_stmt *stmt;
-	sqlite3 *db;
-
-	*names_out = NULL;
-	*n_out = 0;
-	if ((db = store_db(st)) == NULL)
-		return -1;
-	stmt = store_db_prepare(db, "SELECT name FROM keywords WHERE "
-	    "mailbox_id = ? ORDER BY name", NULL);
-	if (stmt == NULL)
-		return -1;
-	sqlite3_bind_int64(stmt, 1, mailbox_id);
-	return store_db_strings(stmt, names_out, n_out);
+	return store_db_strings_of(st, "SELECT name FROM keywords WHERE "
+	    "mailbox_id = ? ORDER BY name", mailbox_id, names_out, n_out);
 }

@@ -218,6 +218,13 @@ int	 store_schema_apply_upto(sqlite3 *db, int version, char **err_out);
 int	 store_schema_version(void);
 
 /* db.c: small SQL helpers. Each returns 0 or -1 with *err_out set. */
+/* A failed statement's report: *err_out (when err_out is not NULL) from
+ * store_db_errstr(db, what); returns -1. */
+int	 store_db_fail(sqlite3 *db, const char *what, char **err_out);
+/* Step stmt once and finalize it: 0 when it ran to its end, else
+ * store_db_fail(db, what, err_out). */
+int	 store_db_step_done(sqlite3 *db, sqlite3_stmt *stmt, const char *what,
+	    char **err_out);
 int	 store_db_exec(sqlite3 *db, const char *sql, char **err_out);
 /* Run one statement with ?1 bound to id. */
 int	 store_db_exec_id(sqlite3 *db, const char *sql, int64_t id,
@@ -232,6 +239,15 @@ char	*store_db_errstr(sqlite3 *db, const char *what);
 /* Step stmt, collecting column 0 of each row into a heap array of heap
  * strings appended to *out; finalizes stmt. 0 or -1 (*out freed). */
 int	 store_db_strings(sqlite3_stmt *stmt, char ***out, size_t *n_out);
+/* The same for sql, with ?1 bound to id, on this thread's connection;
+ * *out NULL and *n_out 0 first. */
+int	 store_db_strings_of(struct store *st, const char *sql, int64_t id,
+	    char ***out, size_t *n_out);
+/* Step stmt (a kept one, from store_stmt()), collecting column 0 of each
+ * row as a UID into a heap array (first room for first_cap, doubling);
+ * resets stmt. 0, or -1 with the outputs untouched. */
+int	 store_db_uids(sqlite3_stmt *stmt, size_t first_cap,
+	    uint32_t **uids_out, size_t *n_out);
 /* Bind an inline body's octets (at most STORE_BODY_INLINE_MAX) to column
  * col, static: an empty one too, which a NULL pointer would make SQL
  * NULL, the mark of a body kept as a file. */
@@ -244,6 +260,10 @@ int	 store_db_uidvalidity(sqlite3 *db, uint32_t *out, char **err_out);
  * strings). Inside a write transaction. */
 int	 store_db_bodies_gc(sqlite3 *db, const int64_t *ids, size_t n,
 	    char ***names, size_t *n_names, char **err_out);
+
+/* copy.c: read the target of COPY, MOVE or APPEND: 1, 0 when there is
+ * no such selectable mailbox, -1 on error. */
+int	 lite_target_get(sqlite3 *db, int64_t id, struct store_target *t);
 
 /* body.c: a body, inline or a file. open returns a readable descriptor
  * at offset 0 (a sealed memfd for an inline body), -1 with errno; read

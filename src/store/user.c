@@ -13,13 +13,31 @@
 #include "store/stmt.h"
 #include "store/store_int.h"
 
+/* This thread's connection for a change to the account address, whose
+ * canonical form goes to addr (STORE_ADDR_MAX bytes); NULL with *err_out
+ * set when the address is bad or the database cannot be opened. */
+static sqlite3 *
+account_db(struct store *st, const char *address, char *addr,
+    char **err_out)
+{
+	const char *errstr;
+	sqlite3 *db;
+
+	if (!store_address_valid(address, addr, STORE_ADDR_MAX, &errstr)) {
+		(void)store_err(err_out, "%s", errstr);
+		return NULL;
+	}
+	if ((db = store_db(st)) == NULL)
+		(void)store_err(err_out, "store: cannot open the database");
+	return db;
+}
+
 static int
 mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
     const char *special_use, char **err_out)
 {
 	sqlite3_stmt *stmt;
 	uint32_t uidvalidity;
-	int rc;
 
 	if (store_db_uidvalidity(db, &uidvalidity, err_out) == -1)
 		return -1;
@@ -32,14 +50,7 @@ mailbox_create(sqlite3 *db, int64_t user_id, const char *name,
 	if (special_use != NULL)
 		sqlite3_bind_text(stmt, 3, special_use, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(stmt, 4, uidvalidity);
-	rc = sqlite3_step(stmt);
-	sqlite3_finalize(stmt);
-	if (rc != SQLITE_DONE) {
-		if (err_out != NULL)
-			*err_out = store_db_errstr(db, "store");
-		return -1;
-	}
-	return 0;
+	return store_db_step_done(db, stmt, "store", err_out);
 }
 
 static int
@@ -99,10 +110,8 @@ lite_user_add(struct store *st, const char *address, const char *password,
 	sqlite3 *db;
 	int rc = -1;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
+	if ((db = account_db(st, address, addr, err_out)) == NULL)
+		return -1;
 	/* Hash before taking the write lock: it costs tens of ms. */
 	if ((hash = auth_password_hash(password, &errstr)) == NULL)
 		return store_err(err_out, "%s", errstr);
@@ -189,15 +198,12 @@ int
 lite_user_del(struct store *st, const char *address, char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
-	const char *errstr;
 	char **names = NULL;
 	size_t n_names = 0;
 	sqlite3 *db;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
+	if ((db = account_db(st, address, addr, err_out)) == NULL)
+		return -1;
 	if (store_db_begin(db, err_out) == -1)
 		return -1;
 	if (user_del_txn(db, addr, &names, &n_names, err_out) == -1 ||
@@ -243,10 +249,8 @@ lite_user_passwd(struct store *st, const char *address,
 	sqlite3 *db;
 	int rc;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
+	if ((db = account_db(st, address, addr, err_out)) == NULL)
+		return -1;
 	if ((hash = auth_password_hash(password, &errstr)) == NULL)
 		return store_err(err_out, "%s", errstr);
 	rc = passwd_set(db, addr, hash, err_out);
@@ -323,15 +327,12 @@ lite_user_restore(struct store *st, const char *address, const char *hash,
     char **err_out)
 {
 	char addr[STORE_ADDR_MAX];
-	const char *errstr;
 	int64_t user_id;
 	sqlite3 *db;
 	int rc;
 
-	if (!store_address_valid(address, addr, sizeof(addr), &errstr))
-		return store_err(err_out, "%s", errstr);
-	if ((db = store_db(st)) == NULL)
-		return store_err(err_out, "store: cannot open the database");
+	if ((db = account_db(st, address, addr, err_out)) == NULL)
+		return -1;
 	if (store_db_begin(db, err_out) == -1)
 		return -1;
 	rc = user_id_get(db, addr, &user_id);

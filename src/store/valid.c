@@ -161,6 +161,26 @@ store_alias_valid(const char *address, char *out, size_t outsize,
 	return store_address_valid(address, out, outsize, errstr);
 }
 
+int
+store_alias_args(const char *address, const char *target, char *addr,
+    char *dest, char **err_out)
+{
+	const char *errstr;
+
+	if (!store_alias_valid(address, addr, STORE_ALIAS_BUF, &errstr))
+		return store_err(err_out, "alias %s: %s", address, errstr);
+	if (target != NULL &&
+	    !store_address_valid(target, dest, STORE_ALIAS_BUF, &errstr))
+		return store_err(err_out, "target %s: %s", target, errstr);
+	return 0;
+}
+
+const char *
+store_alias_domain(const char *alias)
+{
+	return alias[0] == '@' ? alias + 1 : store_address_domain(alias);
+}
+
 size_t
 store_utf8_chars(const char *s)
 {

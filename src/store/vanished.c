@@ -9,11 +9,8 @@
  * partial (RFC 7162 3.2.6: the server may then answer with every UID it
  * no longer holds, which IMAP does).
  * SPDX-License-Identifier: ISC */
-#include <stdlib.h>
-
 #include <sqlite3.h>
 
-#include "lib/xalloc.h"
 #include "store/stmt.h"
 #include "store/store_int.h"
 
@@ -78,12 +75,9 @@ int
 lite_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
     uint32_t lo, uint32_t hi, uint32_t **uids_out, size_t *n_out)
 {
-	uint32_t *uids = NULL;
 	uint64_t floor;
-	size_t n = 0, cap = 0;
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
-	int rc;
 
 	*uids_out = NULL;
 	*n_out = 0;
@@ -101,19 +95,5 @@ lite_vanished(struct store *st, int64_t mailbox_id, uint64_t since,
 	sqlite3_bind_int64(stmt, 2, (sqlite3_int64)since);
 	sqlite3_bind_int64(stmt, 3, lo);
 	sqlite3_bind_int64(stmt, 4, hi);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 64;
-			uids = xreallocarray(uids, cap, sizeof(*uids));
-		}
-		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
-	}
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE) {
-		free(uids);
-		return -1;
-	}
-	*uids_out = uids;
-	*n_out = n;
-	return 0;
+	return store_db_uids(stmt, 64, uids_out, n_out);
 }

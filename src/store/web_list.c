@@ -3,11 +3,8 @@
  * (src/web/view.c), so each walks its index once per change, not once per
  * request.
  * SPDX-License-Identifier: ISC */
-#include <stdlib.h>
-
 #include <sqlite3.h>
 
-#include "lib/xalloc.h"
 #include "store/stmt.h"
 #include "store/store_int.h"
 
@@ -17,9 +14,6 @@ lite_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
 {
 	sqlite3_stmt *stmt;
 	sqlite3 *db;
-	uint32_t *uids = NULL;
-	size_t n = 0, cap = 0;
-	int rc;
 
 	*uids_out = NULL;
 	*n_out = 0;
@@ -31,21 +25,7 @@ lite_web_order(struct store *st, int64_t mailbox_id, uint32_t **uids_out,
 	if (stmt == NULL)
 		return -1;
 	sqlite3_bind_int64(stmt, 1, mailbox_id);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		if (n == cap) {
-			cap = cap ? cap * 2 : 1024;
-			uids = xreallocarray(uids, cap, sizeof(*uids));
-		}
-		uids[n++] = (uint32_t)sqlite3_column_int64(stmt, 0);
-	}
-	sqlite3_reset(stmt);
-	if (rc != SQLITE_DONE) {
-		free(uids);
-		return -1;
-	}
-	*uids_out = uids;
-	*n_out = n;
-	return 0;
+	return store_db_uids(stmt, 1024, uids_out, n_out);
 }
 
 int
