@@ -96,10 +96,7 @@ static void
 session_free(struct smtp_session *s)
 {
 	smtp_session_reset(s);
-	if (s->sasl != NULL) {
-		auth_sasl_fini(s->sasl);
-		free(s->sasl);
-	}
+	auth_sasl_free(s->sasl);
 	if (s->auth_delay != NULL)
 		event_free(s->auth_delay);
 	conn_free(s->conn);
