@@ -2,10 +2,28 @@
 # What bench/smtp/run.sh and bench/smtp/matrix.sh share: a petrel and the
 # anchor stack's Postfix started side by side on free loopback ports, one
 # account u1@bench.test on each, smtp-source runs and their arithmetic.
-# Sourced, not run. The script sets before: BENCH_NAME (its log prefix),
-# PY, WORK, ANCHOR, ANCHOR_ROOT, PETREL_BIN, SMTP_SOURCE, and
-# PETREL_PID= IDLE_PID= ANCHOR_UP=0; cleanup() runs at exit.
+# Sourced, not run, by a script that has set TOP and BENCH_NAME (its log
+# prefix and the name in its temporary directories). Env: PETREL_BIN
+# (./petrel), ANCHOR (/work/shared/anchor-stack), BENCH_TMP (/var/tmp; a
+# real disk). Makes WORK in BENCH_TMP and ANCHOR_ROOT in /tmp, and removes
+# them, petrel, the anchor stack and an idle client (IDLE_PID) at exit.
 # SPDX-License-Identifier: ISC
+
+PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
+ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
+BENCH_TMP=${BENCH_TMP:-/var/tmp}
+SMTP_SOURCE=/usr/sbin/smtp-source
+PY=/usr/bin/python3
+
+WORK=$(mktemp -d "$BENCH_TMP/petrel-$BENCH_NAME.XXXXXX")
+ANCHOR_ROOT=$(mktemp -d "/tmp/anchor-$BENCH_NAME.XXXXXX")
+export ANCHOR_ROOT
+PETREL_PID=
+IDLE_PID=
+ANCHOR_UP=0
+PF_PORT=
+PT_SMTP=
+PT_POP3=
 
 log() { printf '%s\n' "$BENCH_NAME: $*" >&2; }
 
@@ -22,6 +40,8 @@ cleanup() {
 	rm -rf "$WORK"
 	case "$ANCHOR_ROOT" in /tmp/anchor-"$BENCH_NAME".*) rm -rf "$ANCHOR_ROOT";; esac
 }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
 
 free_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

@@ -34,31 +34,14 @@ N100K=${N100K:-300}
 SESSIONS=${SESSIONS:-"1 10 50"}
 SIZES=${SIZES:-"4096 102400"}
 REPEAT=${REPEAT:-1}
-PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
-ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
-BENCH_TMP=${BENCH_TMP:-/var/tmp}
 OUT=${OUT:-$HERE/MATRIX.md}
 IDLE_N=${IDLE_N:-2000}
 IDLE_PF=${IDLE_PF:-90}
-SMTP_SOURCE=/usr/sbin/smtp-source
-PY=/usr/bin/python3
 LAT=$HERE/latency.py
-
-WORK=$(mktemp -d "$BENCH_TMP/petrel-matrix.XXXXXX")
-ANCHOR_ROOT=$(mktemp -d /tmp/anchor-matrix.XXXXXX)
-export ANCHOR_ROOT
-PETREL_PID=
-IDLE_PID=
-ANCHOR_UP=0
-PF_PORT=
-PT_SMTP=
-PT_POP3=
-declare -A FIG
 BENCH_NAME=matrix
 # shellcheck source=bench/smtp/common.sh
 . "$HERE/common.sh"
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+declare -A FIG
 
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() {

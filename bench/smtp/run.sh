@@ -25,28 +25,11 @@ SIZE=${SIZE:-4096}
 SESSIONS=${SESSIONS:-"1 20"}
 REPEAT=${REPEAT:-5}
 SIDES=${SIDES:-"petrel postfix"}
-PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
-ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
-BENCH_TMP=${BENCH_TMP:-/var/tmp}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}
-SMTP_SOURCE=/usr/sbin/smtp-source
-PY=/usr/bin/python3
-
-WORK=$(mktemp -d "$BENCH_TMP/petrel-bench.XXXXXX")
-ANCHOR_ROOT=$(mktemp -d /tmp/anchor-bench.XXXXXX)
-export ANCHOR_ROOT
-PETREL_PID=
-IDLE_PID=
-ANCHOR_UP=0
-PF_PORT=
-PT_SMTP=
-PT_POP3=
-declare -A FIG
 BENCH_NAME=bench
 # shellcheck source=bench/smtp/common.sh
 . "$HERE/common.sh"
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+declare -A FIG
 
 # median of the arguments (floating point)
 median() {
