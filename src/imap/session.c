@@ -199,6 +199,18 @@ session_free(struct imap_session *s)
 	free(s);
 }
 
+/* The connection is over: free the session, or only its conn while a
+ * pool job holds the session (imap_job_done() frees it then). */
+static void
+session_release(struct imap_session *s)
+{
+	if (s->is_job_pending) {
+		session_conn_drop(&s->conn, &s->is_gone);
+		return;
+	}
+	session_free(s);
+}
+
 void
 imap_session_close(struct imap_session *s)
 {
@@ -507,23 +519,12 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	    session_end_reason(why));
 	if (why == CONN_END_TIMEOUT && s->conn != NULL)
 		imap_untagged(s, "BYE Autologout; idle for too long");
-	if (s->is_job_pending) {
-		/* A pool job will call back: keep the session till then. */
-		session_conn_drop(&s->conn, &s->is_gone);
-		return;
-	}
-	session_free(s);
+	session_release(s);
 }
 
 static void
 on_closed(struct conn *c, void *arg)
 {
-	struct imap_session *s = arg;
-
 	(void)c;
-	if (s->is_job_pending) {
-		session_conn_drop(&s->conn, &s->is_gone);
-		return;
-	}
-	session_free(s);
+	session_release(arg);
 }
