@@ -52,10 +52,10 @@ auth_sasl_new(enum auth_sasl_mech mech)
 void
 auth_sasl_free(struct auth_sasl *sasl)
 {
-	if (sasl == NULL)
-		return;
-	auth_sasl_fini(sasl);
-	free(sasl);
+	if (sasl != NULL) {
+		auth_sasl_fini(sasl);
+		free(sasl);
+	}
 }
 
 /* Copy a decoded field; false when it is too long or holds a NUL. */
