@@ -13,7 +13,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "queue"))
-from qlib import ThreadedServer  # noqa: E402  (tests/queue/qlib.py)
+from qlib import ThreadedServer, read_message  # noqa: E402  (tests/queue)
 
 
 class Sink(ThreadedServer):
@@ -75,20 +75,14 @@ class Sink(ThreadedServer):
                 c.sendall(b"250 2.1.5 ok\r\n")
             elif verb == "DATA":
                 c.sendall(b"354 go ahead\r\n")
-                lines = []
-                while True:
-                    line = f.readline()
-                    if not line:
-                        return
-                    if line == b".\r\n":
-                        break
-                    lines.append(line[1:] if line.startswith(b".")
-                                 else line)
+                data = read_message(f)
+                if data is None:
+                    return
                 time.sleep(self.dot_delay)
                 if self.dot_reply.startswith("2"):
                     with self.lock:
                         self.messages.append((time.time(), mail,
-                                              list(rcpts), b"".join(lines)))
+                                              list(rcpts), data))
                 c.sendall(self.dot_reply.encode() + b"\r\n")
             elif verb in ("RSET", "NOOP"):
                 mail, rcpts = None, []

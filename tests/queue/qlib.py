@@ -265,6 +265,20 @@ class Petrel:
             m.logout()
 
 
+def read_message(f, stop=lambda lines: False):
+    """The message an SMTP client sends after 354, read from f up to the
+    final dot and dot-unstuffed: bytes, or None when the peer went away or
+    stop(the lines so far) said to quit before the next line."""
+    lines = []
+    while True:
+        line = f.readline()
+        if not line or stop(lines):
+            return None
+        if line == b".\r\n":
+            return b"".join(lines)
+        lines.append(line[1:] if line.startswith(b".") else line)
+
+
 class ThreadedServer:
     """A TCP server on addr:port (port 0: a free one, then in self.port)
     that runs self._session(c, f) for each connection on a thread of its
@@ -410,16 +424,9 @@ class Receiver(ThreadedServer):
                 c.sendall(b"502 5.5.2 unknown\r\n")
 
     def _read_data(self, f, c, b):
-        lines = []
-        while True:
-            line = f.readline()
-            if not line:
-                return None
+        def drop(lines):
             if b.get("drop") == "data" and len(lines) >= 2:
                 c.shutdown(socket.SHUT_RDWR)
-                return None
-            if line == b".\r\n":
-                return b"".join(lines)
-            if line.startswith(b"."):
-                line = line[1:]
-            lines.append(line)
+                return True
+            return False
+        return read_message(f, drop)
