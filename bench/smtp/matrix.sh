@@ -34,77 +34,21 @@ N100K=${N100K:-300}
 SESSIONS=${SESSIONS:-"1 10 50"}
 SIZES=${SIZES:-"4096 102400"}
 REPEAT=${REPEAT:-1}
-PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
-ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
-BENCH_TMP=${BENCH_TMP:-/var/tmp}
 OUT=${OUT:-$HERE/MATRIX.md}
 IDLE_N=${IDLE_N:-2000}
 IDLE_PF=${IDLE_PF:-90}
-SMTP_SOURCE=/usr/sbin/smtp-source
-PY=/usr/bin/python3
 LAT=$HERE/latency.py
-
-WORK=$(mktemp -d "$BENCH_TMP/petrel-matrix.XXXXXX")
-ANCHOR_ROOT=$(mktemp -d /tmp/anchor-matrix.XXXXXX)
-export ANCHOR_ROOT
-PETREL_PID=
-IDLE_PID=
-ANCHOR_UP=0
-PF_PORT=
-PT_SMTP=
-PT_POP3=
+BENCH_NAME=matrix
+# shellcheck source=bench/smtp/common.sh
+. "$HERE/common.sh"
 declare -A FIG
 
-log() { printf '%s\n' "matrix: $*" >&2; }
-
-cleanup() {
-	[ -n "$IDLE_PID" ] && kill "$IDLE_PID" 2>/dev/null || true
-	if [ -n "$PETREL_PID" ]; then
-		kill -TERM "$PETREL_PID" 2>/dev/null || true
-		wait "$PETREL_PID" 2>/dev/null || true
-	fi
-	if [ "$ANCHOR_UP" = 1 ]; then
-		PURGE=1 "$ANCHOR/stop.sh" >/dev/null 2>&1 || true
-		sleep 1
-	fi
-	rm -rf "$WORK"
-	case "$ANCHOR_ROOT" in /tmp/anchor-matrix.*) rm -rf "$ANCHOR_ROOT";; esac
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-now() { date +%s.%N; }
 load() { cut -d' ' -f1-3 /proc/loadavg; }
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
 	    if (NR % 2) print a[(NR+1)/2]; else printf "%.1f\n", (a[NR/2]+a[NR/2+1])/2 }'
 }
-rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
-ratio() {
-	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'
-}
 jget() { $PY -c 'import json,sys; v=json.loads(sys.argv[1]).get(sys.argv[2]); print("" if v is None else v)' "$1" "$2"; }
-
-# run_source PORT SESSIONS N SIZE -> elapsed seconds; fails on any error
-run_source() {
-	local port=$1 s=$2 n=$3 size=$4 t0 t1
-	t0=$(now)
-	if ! timeout 600 "$SMTP_SOURCE" -4 -s "$s" -m "$n" -l "$size" -M bench.client \
-	    -f sender@bench.client -t u1@bench.test "127.0.0.1:$port" >"$WORK/source.out" 2>&1 ||
-	    [ -s "$WORK/source.out" ]; then
-		log "smtp-source failed:"; cat "$WORK/source.out" >&2; return 1
-	fi
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
-
-maildir_count() {
-	local d=$ANCHOR_ROOT/mail/bench.test/u1/Maildir
-	if [ -d "$d/new" ]; then find "$d/new" "$d/cur" -type f 2>/dev/null | wc -l; else echo 0; fi
-}
 
 # wait until the Maildir holds WANT files; prints the time it happened
 wait_maildir() {
@@ -119,47 +63,6 @@ wait_maildir() {
 	now
 }
 
-pop3_stat() {
-	$PY -c '
-import poplib, sys
-p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=60)
-p.user("u1@bench.test"); p.pass_("benchpass")
-print(p.stat()[0]); p.quit()
-' "$PT_POP3"
-}
-
-start_postfix() {
-	local imap pop3 lmtp sink
-	PF_PORT=$(free_port); imap=$(free_port); pop3=$(free_port)
-	lmtp=$(free_port); sink=$(free_port)
-	SMTP_PORT=$PF_PORT IMAP_PORT=$imap POP3_PORT=$pop3 LMTP_PORT=$lmtp \
-	    SINK_PORT=$sink NUSERS=5 "$ANCHOR/start.sh" >&2
-	ANCHOR_UP=1
-}
-
-start_petrel() {
-	local d=$WORK/petrel conf=$WORK/petrel.conf
-	PT_SMTP=$(free_port); PT_POP3=$(free_port)
-	mkdir -p "$d"
-	printf '%s\n' "hostname = bench.petrel.test" "data_dir = $d" \
-	    "listen.smtp = 127.0.0.1:$PT_SMTP" "listen.pop3 = 127.0.0.1:$PT_POP3" \
-	    "listen.submission =" "listen.submissions =" "listen.pop3s =" \
-	    "listen.imap =" "listen.imaps =" "listen.http =" \
-	    "smtp.max_per_client = $((IDLE_N + 100))" > "$conf"
-	"$PETREL_BIN" -c "$conf" domain add bench.test >&2
-	echo benchpass | "$PETREL_BIN" -c "$conf" user add u1@bench.test >&2
-	"$PETREL_BIN" -c "$conf" serve 2>"$WORK/petrel.log" &
-	PETREL_PID=$!
-	local i=0
-	until grep -q 'event=ready' "$WORK/petrel.log"; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$PETREL_PID" 2>/dev/null; then
-			log "petrel did not become ready:"; tail -20 "$WORK/petrel.log" >&2; exit 1
-		fi
-		sleep 0.05
-	done
-}
-
 # cell SIZE S N REP: one repetition of one cell, both sides
 cell() {
 	local size=$1 s=$2 n=$3 rep=$4 base el got t0 t1 j k
@@ -167,7 +70,7 @@ cell() {
 	FIG[load,$k]="${FIG[load,$k]:-}${FIG[load,$k]:+; }$(load)"
 	# petrel, smtp-source
 	base=$(pop3_stat)
-	el=$(run_source "$PT_SMTP" "$s" "$n" "$size")
+	el=$(run_source "$PT_SMTP" "$s" "$n" "$size" u1@bench.test)
 	got=$(pop3_stat)
 	if [ "$got" -ne $((base + n)) ]; then
 		log "petrel: only $((got - base)) of $n in the mailbox after the last 250"; return 1
@@ -177,7 +80,7 @@ cell() {
 	# Postfix, smtp-source
 	base=$(maildir_count)
 	t0=$(now)
-	el=$(run_source "$PF_PORT" "$s" "$n" "$size")
+	el=$(run_source "$PF_PORT" "$s" "$n" "$size" u1@bench.test)
 	t1=$(wait_maildir $((base + n)))
 	FIG[pf,acc,$k]+=" $(rate "$n" "$el")"
 	FIG[pf,vis,$k]+=" $(rate "$n" "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}')")"
@@ -311,7 +214,7 @@ write_out() {
 DATE_START=$(date -u '+%Y-%m-%d %H:%M UTC')
 TREE=$(git -C "$TOP" describe --always --dirty 2>/dev/null || echo unknown)
 LOAD_START=$(load)
-start_petrel
+start_petrel "smtp.max_per_client = $((IDLE_N + 100))"
 start_postfix
 for r in $(seq "$REPEAT"); do
 	for size in $SIZES; do
@@ -322,7 +225,7 @@ done
 # a fresh petrel, so that memory freed after the load runs does not hide the cost
 kill -TERM "$PETREL_PID"; wait "$PETREL_PID" || true; PETREL_PID=
 rm -rf "$WORK/petrel"
-start_petrel
+start_petrel "smtp.max_per_client = $((IDLE_N + 100))"
 read -r PT_IDLE_B PT_IDLE_A <<<"$(idle_cost "$PT_SMTP" "$IDLE_N" "rss_kib $PETREL_PID")"
 read -r PF_IDLE_B PF_IDLE_A <<<"$(idle_cost "$PF_PORT" "$IDLE_PF" postfix_pss_kib)"
 LOAD_END=$(load)

@@ -25,53 +25,17 @@ SIZE=${SIZE:-4096}
 SESSIONS=${SESSIONS:-"1 20"}
 REPEAT=${REPEAT:-5}
 SIDES=${SIDES:-"petrel postfix"}
-PETREL_BIN=${PETREL_BIN:-$TOP/petrel}
-ANCHOR=${ANCHOR:-/work/shared/anchor-stack}
-BENCH_TMP=${BENCH_TMP:-/var/tmp}
 RESULTS=${RESULTS:-$HERE/RESULTS.md}
-SMTP_SOURCE=/usr/sbin/smtp-source
-PY=/usr/bin/python3
-
-WORK=$(mktemp -d "$BENCH_TMP/petrel-bench.XXXXXX")
-ANCHOR_ROOT=$(mktemp -d /tmp/anchor-bench.XXXXXX)
-export ANCHOR_ROOT
-PETREL_PID=
-ANCHOR_UP=0
-PF_PORT=
-PT_SMTP=
-PT_POP3=
+BENCH_NAME=bench
+# shellcheck source=bench/smtp/common.sh
+. "$HERE/common.sh"
 declare -A FIG
-
-log() { printf '%s\n' "bench: $*" >&2; }
-
-cleanup() {
-	if [ -n "$PETREL_PID" ]; then
-		kill -TERM "$PETREL_PID" 2>/dev/null || true
-		wait "$PETREL_PID" 2>/dev/null || true
-	fi
-	if [ "$ANCHOR_UP" = 1 ]; then
-		PURGE=1 "$ANCHOR/stop.sh" >/dev/null 2>&1 || true
-		sleep 1
-	fi
-	rm -rf "$WORK"
-	case "$ANCHOR_ROOT" in /tmp/anchor-bench.*) rm -rf "$ANCHOR_ROOT";; esac
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-free_port() {
-	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
-}
-
-now() { date +%s.%N; }
 
 # median of the arguments (floating point)
 median() {
 	printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {
 	    if (NR % 2) print a[(NR+1)/2]; else printf "%.0f\n", (a[NR/2]+a[NR/2+1])/2 }'
 }
-
-rate() { awk -v n="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? n / t : 0) }'; }
 
 wait_port() {
 	local port=$1 i=0
@@ -100,44 +64,12 @@ install_anchor_deps() {
 	return 0
 }
 
-# run_source PORT SESSIONS RCPT -> prints elapsed seconds; fails on any error
-run_source() {
-	local port=$1 s=$2 rcpt=$3 t0 t1
-	t0=$(now)
-	if ! timeout 600 "$SMTP_SOURCE" -4 -s "$s" -m "$N" -l "$SIZE" -M bench.client \
-	    -f sender@bench.client -t "$rcpt" "127.0.0.1:$port" >"$WORK/source.out" 2>&1; then
-		log "smtp-source failed:"; cat "$WORK/source.out" >&2; return 1
-	fi
-	if [ -s "$WORK/source.out" ]; then
-		# smtp-source prints only on errors
-		log "smtp-source said:"; cat "$WORK/source.out" >&2; return 1
-	fi
-	t1=$(now)
-	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }'
-}
-
-maildir_count() {
-	local d=$ANCHOR_ROOT/mail/bench.test/u1/Maildir n=0
-	[ -d "$d/new" ] && n=$(find "$d/new" "$d/cur" -type f 2>/dev/null | wc -l)
-	echo "$n"
-}
-
-start_postfix() {
-	install_anchor_deps
-	local imap pop3 lmtp sink
-	PF_PORT=$(free_port); imap=$(free_port); pop3=$(free_port)
-	lmtp=$(free_port); sink=$(free_port)
-	SMTP_PORT=$PF_PORT IMAP_PORT=$imap POP3_PORT=$pop3 LMTP_PORT=$lmtp \
-	    SINK_PORT=$sink NUSERS=5 "$ANCHOR/start.sh" >&2
-	ANCHOR_UP=1
-}
-
 # One Postfix run: prints "accepted-rate visible-rate".
 run_postfix() {
 	local s=$1 base t0 el t1 vis i=0
 	base=$(maildir_count)
 	t0=$(now)
-	el=$(run_source "$PF_PORT" "$s" u1@bench.test)
+	el=$(run_source "$PF_PORT" "$s" "$N" "$SIZE" u1@bench.test)
 	# visible: until all N are files in the Maildir (Dovecot via LMTP)
 	while [ "$(maildir_count)" -lt $((base + N)) ]; do
 		i=$((i + 1))
@@ -153,45 +85,12 @@ run_postfix() {
 	echo "$(rate "$N" "$el") $(rate "$N" "$vis")"
 }
 
-# POP3 STAT over loopback: prints the message count.
-pop3_stat() {
-	$PY -c '
-import poplib, sys
-p = poplib.POP3("127.0.0.1", int(sys.argv[1]), timeout=60)
-p.user(sys.argv[2]); p.pass_(sys.argv[3])
-print(p.stat()[0]); p.quit()
-' "$1" "$2" "$3"
-}
-
-start_petrel() {
-	local d=$WORK/petrel conf=$WORK/petrel.conf
-	PT_SMTP=$(free_port); PT_POP3=$(free_port)
-	mkdir -p "$d"
-	printf '%s\n' "hostname = bench.petrel.test" "data_dir = $d" \
-	    "listen.smtp = 127.0.0.1:$PT_SMTP" "listen.pop3 = 127.0.0.1:$PT_POP3" \
-	    "listen.submission =" "listen.submissions =" "listen.pop3s =" \
-	    "listen.imap =" "listen.imaps =" "listen.http =" > "$conf"
-	"$PETREL_BIN" -c "$conf" domain add bench.test >&2
-	echo benchpass | "$PETREL_BIN" -c "$conf" user add u1@bench.test >&2
-	"$PETREL_BIN" -c "$conf" serve 2>"$WORK/petrel.log" &
-	PETREL_PID=$!
-	local i=0
-	until grep -q 'event=ready' "$WORK/petrel.log"; do
-		i=$((i + 1))
-		if [ $i -gt 200 ] || ! kill -0 "$PETREL_PID" 2>/dev/null; then
-			log "petrel did not become ready:"; tail -20 "$WORK/petrel.log" >&2
-			exit 1
-		fi
-		sleep 0.05
-	done
-}
-
 # One petrel run: prints the rate; checks that all N are in the mailbox.
 run_petrel() {
 	local s=$1 base el got
-	base=$(pop3_stat "$PT_POP3" u1@bench.test benchpass)
-	el=$(run_source "$PT_SMTP" "$s" u1@bench.test)
-	got=$(pop3_stat "$PT_POP3" u1@bench.test benchpass)
+	base=$(pop3_stat)
+	el=$(run_source "$PT_SMTP" "$s" "$N" "$SIZE" u1@bench.test)
+	got=$(pop3_stat)
 	if [ "$got" -ne $((base + N)) ]; then
 		log "petrel: $((got - base)) of $N in the mailbox after 250"; return 1
 	fi
@@ -214,7 +113,7 @@ bench() {
 		do_petrel=0
 	fi
 	[ $do_petrel = 1 ] && start_petrel
-	[ $do_postfix = 1 ] && start_postfix
+	[ $do_postfix = 1 ] && { install_anchor_deps; start_postfix; }
 	for s in $SESSIONS; do
 		local pacc=() facc=() fvis=()
 		for r in $(seq "$REPEAT"); do
@@ -240,10 +139,6 @@ bench() {
 		fi
 	done
 	return 0
-}
-
-ratio() {
-	awk -v a="${1:-}" -v b="${2:-}" 'BEGIN { if (a == "" || b == "" || b == 0) print "n/a"; else printf "%.2f", a / b }'
 }
 
 write_results() {

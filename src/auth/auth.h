@@ -108,5 +108,9 @@ enum auth_sasl_result auth_sasl_step(struct auth_sasl *sasl,
 	    const char **errstr);
 /* Wipe the secrets. */
 void	auth_sasl_fini(struct auth_sasl *sasl);
+/* A session's exchange on the heap: auth_sasl_init() on a new one, which
+ * the caller frees with auth_sasl_free() (secrets wiped; NULL: nothing). */
+struct auth_sasl *auth_sasl_new(enum auth_sasl_mech mech);
+void	auth_sasl_free(struct auth_sasl *sasl);
 
 #endif

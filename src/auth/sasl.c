@@ -2,12 +2,14 @@
  * authenticates: decoding the client's base64 responses and producing the
  * user name and password to check.
  * SPDX-License-Identifier: ISC */
+#include <stdlib.h>
 #include <string.h>
 
 #include "auth.h"
 #include "lib/b64.h"
 #include "lib/buf.h"
 #include "lib/str.h"
+#include "lib/xalloc.h"
 
 /* base64 of "Username:" and "Password:", the de-facto LOGIN prompts. */
 #define LOGIN_USER_PROMPT	"VXNlcm5hbWU6"
@@ -36,6 +38,24 @@ void
 auth_sasl_fini(struct auth_sasl *sasl)
 {
 	explicit_bzero(sasl, sizeof(*sasl));
+}
+
+struct auth_sasl *
+auth_sasl_new(enum auth_sasl_mech mech)
+{
+	struct auth_sasl *sasl = xmalloc(sizeof(*sasl));
+
+	auth_sasl_init(sasl, mech);
+	return sasl;
+}
+
+void
+auth_sasl_free(struct auth_sasl *sasl)
+{
+	if (sasl != NULL) {
+		auth_sasl_fini(sasl);
+		free(sasl);
+	}
 }
 
 /* Copy a decoded field; false when it is too long or holds a NUL. */

@@ -336,10 +336,7 @@ imap_cmd_login(struct imap_cmd *cmd)
 static void
 sasl_end(struct imap_session *s)
 {
-	if (s->sasl == NULL)
-		return;
-	auth_sasl_fini(s->sasl);
-	free(s->sasl);
+	auth_sasl_free(s->sasl);
 	s->sasl = NULL;
 }
 
@@ -391,8 +388,7 @@ imap_cmd_authenticate(struct imap_cmd *cmd)
 		imap_reply_no(cmd, "Unsupported authentication mechanism");
 		return CMD_DONE;
 	}
-	s->sasl = xmalloc(sizeof(*s->sasl));
-	auth_sasl_init(s->sasl, mech);
+	s->sasl = auth_sasl_new(mech);
 	s->cmd = cmd;
 	/* RFC 4959 3: an initial response, "=" for an empty one. */
 	if (cmd->args.n == 2)

@@ -16,6 +16,7 @@
 #include "imap_int.h"
 #include "lib/conn.h"
 #include "lib/log.h"
+#include "lib/session.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 
@@ -49,12 +50,9 @@ imap_session_start(const struct imap_server *srv, struct event_base *base,
 	s->state = IMAP_ST_NOAUTH;
 	str_random_hex(s->id, IMAP_ID_LEN / 2);
 	imap_reader_init(&s->rd, srv->max_line, srv->max_literal);
-	s->conn = conn_new(base, fd, peer, peerlen, NULL, 0,
-	    implicit_tls ? srv->tls : NULL, &imap_conn_cb, s);
-	conn_set_max_line(s->conn, srv->max_line);
-	conn_set_timeout(s->conn, srv->timeout);
-	log_info("imap session=%s event=connect client=%s", s->id,
-	    conn_peer_str(s->conn));
+	s->conn = session_conn_open("imap", s->id, base, fd, peer, peerlen,
+	    implicit_tls ? srv->tls : NULL, &imap_conn_cb, s, srv->max_line,
+	    srv->timeout);
 	if (busy) {
 		imap_untagged(s, "BYE [UNAVAILABLE] Too many connections, "
 		    "try later");
@@ -199,6 +197,18 @@ session_free(struct imap_session *s)
 	imap_reader_fini(&s->rd);
 	conn_free(s->conn);
 	free(s);
+}
+
+/* The connection is over: free the session, or only its conn while a
+ * pool job holds the session (imap_job_done() frees it then). */
+static void
+session_release(struct imap_session *s)
+{
+	if (s->is_job_pending) {
+		session_conn_drop(&s->conn, &s->is_gone);
+		return;
+	}
+	session_free(s);
 }
 
 void
@@ -506,31 +516,15 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 
 	(void)c;
 	log_info("imap session=%s event=disconnect reason=%s", s->id,
-	    why == CONN_END_TIMEOUT ? "timeout" :
-	    why == CONN_END_EOF ? "eof" : "error");
+	    session_end_reason(why));
 	if (why == CONN_END_TIMEOUT && s->conn != NULL)
 		imap_untagged(s, "BYE Autologout; idle for too long");
-	if (s->is_job_pending) {
-		/* A pool job will call back: keep the session till then. */
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
-		return;
-	}
-	session_free(s);
+	session_release(s);
 }
 
 static void
 on_closed(struct conn *c, void *arg)
 {
-	struct imap_session *s = arg;
-
 	(void)c;
-	if (s->is_job_pending) {
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
-		return;
-	}
-	session_free(s);
+	session_release(arg);
 }

@@ -235,10 +235,7 @@ pop3_cmd_pass(struct pop3_session *s, const char *args, size_t len)
 static void
 sasl_end(struct pop3_session *s)
 {
-	if (s->sasl == NULL)
-		return;
-	auth_sasl_fini(s->sasl);
-	free(s->sasl);
+	auth_sasl_free(s->sasl);
 	s->sasl = NULL;
 }
 
@@ -292,8 +289,7 @@ pop3_cmd_auth(struct pop3_session *s, const char *args, size_t len)
 		pop3_reply_bad(s, "Unsupported authentication mechanism");
 		return;
 	}
-	s->sasl = xmalloc(sizeof(*s->sasl));
-	auth_sasl_init(s->sasl, mech);
+	s->sasl = auth_sasl_new(mech);
 	s->state = POP3_ST_SASL;
 	if (sp != NULL)
 		sasl_step(s, sp + 1, len - mlen - 1);

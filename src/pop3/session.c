@@ -11,6 +11,7 @@
 
 #include "lib/conn.h"
 #include "lib/log.h"
+#include "lib/session.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "pop3_int.h"
@@ -41,12 +42,9 @@ pop3_session_start(const struct pop3_server *srv, struct event_base *base,
 	s->state = POP3_ST_AUTH;
 	s->stream.fd = -1;
 	str_random_hex(s->id, POP3_ID_LEN / 2);
-	s->conn = conn_new(base, fd, peer, peerlen, NULL, 0,
-	    implicit_tls ? srv->tls : NULL, &pop3_conn_cb, s);
-	conn_set_max_line(s->conn, POP3_LINE_MAX);
-	conn_set_timeout(s->conn, srv->timeout);
-	log_info("pop3 session=%s event=connect client=%s", s->id,
-	    conn_peer_str(s->conn));
+	s->conn = session_conn_open("pop3", s->id, base, fd, peer, peerlen,
+	    implicit_tls ? srv->tls : NULL, &pop3_conn_cb, s, POP3_LINE_MAX,
+	    srv->timeout);
 	if (busy) {
 		pop3_reply_err(s, "[SYS/TEMP] Too many connections, try later");
 		pop3_session_close(s);
@@ -154,13 +152,10 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	/* RFC 1939 3: a session that ends without QUIT enters no UPDATE
 	 * state, so nothing marked for deletion is removed. */
 	log_info("pop3 session=%s event=disconnect reason=%s", s->id,
-	    why == CONN_END_TIMEOUT ? "timeout" :
-	    why == CONN_END_EOF ? "eof" : "error");
+	    session_end_reason(why));
 	if (s->is_job_pending) {
 		/* A pool job will call back: keep the session till then. */
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
+		session_conn_drop(&s->conn, &s->is_gone);
 		return;
 	}
 	session_free(s);

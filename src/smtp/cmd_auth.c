@@ -29,11 +29,8 @@ static void	auth_step(struct smtp_session *s, const char *resp,
 static void
 auth_end(struct smtp_session *s, enum smtp_state next)
 {
-	if (s->sasl != NULL) {
-		auth_sasl_fini(s->sasl);
-		free(s->sasl);
-		s->sasl = NULL;
-	}
+	auth_sasl_free(s->sasl);
+	s->sasl = NULL;
 	s->state = next;
 }
 
@@ -70,8 +67,7 @@ smtp_cmd_auth(struct smtp_session *s, const char *args, size_t len)
 		    "later");
 		return;
 	}
-	s->sasl = xmalloc(sizeof(*s->sasl));
-	auth_sasl_init(s->sasl, mech);
+	s->sasl = auth_sasl_new(mech);
 	s->state = SMTP_ST_AUTH;
 	if (sp != NULL)
 		auth_step(s, sp + 1, len - mlen - 1);

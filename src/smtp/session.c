@@ -10,6 +10,7 @@
 
 #include "lib/conn.h"
 #include "lib/log.h"
+#include "lib/session.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "queue/queue.h"
@@ -33,6 +34,7 @@ smtp_session_start(const struct smtp_server *srv, struct event_base *base,
 {
 	struct smtp_session *s = xcalloc(1, sizeof(*s));
 	SSL_CTX *implicit_tls = NULL;
+	size_t max_line;
 
 	s->srv = srv;
 	s->mode = mode;
@@ -41,15 +43,12 @@ smtp_session_start(const struct smtp_server *srv, struct event_base *base,
 	str_random_hex(s->id, SMTP_ID_LEN / 2);
 	if (mode == SMTP_MODE_SUBMISSIONS)
 		implicit_tls = srv->tls;
-	s->conn = conn_new(base, fd, peer, peerlen, NULL, 0, implicit_tls,
-	    &smtp_conn_cb, s);
 	/* AUTH lines may be long (RFC 4954 4); every other command is held
 	 * to RFC 5321's limit in dispatch(). */
-	conn_set_max_line(s->conn, srv->max_line > SMTP_AUTH_LINE_MAX ?
-	    srv->max_line : SMTP_AUTH_LINE_MAX);
-	conn_set_timeout(s->conn, srv->timeout);
-	log_info("smtp session=%s event=connect client=%s", s->id,
-	    conn_peer_str(s->conn));
+	max_line = srv->max_line > SMTP_AUTH_LINE_MAX ? srv->max_line :
+	    SMTP_AUTH_LINE_MAX;
+	s->conn = session_conn_open("smtp", s->id, base, fd, peer, peerlen,
+	    implicit_tls, &smtp_conn_cb, s, max_line, srv->timeout);
 	if (!busy && conn_peer_conns(s->conn) > srv->max_per_client) {
 		smtp_reply(s, 421, "4.7.0", "%s Too many connections from "
 		    "your address", srv->hostname);
@@ -96,10 +95,7 @@ static void
 session_free(struct smtp_session *s)
 {
 	smtp_session_reset(s);
-	if (s->sasl != NULL) {
-		auth_sasl_fini(s->sasl);
-		free(s->sasl);
-	}
+	auth_sasl_free(s->sasl);
 	if (s->auth_delay != NULL)
 		event_free(s->auth_delay);
 	conn_free(s->conn);
@@ -159,8 +155,7 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	struct smtp_session *s = arg;
 
 	(void)c;
-	log_end(s, why == CONN_END_TIMEOUT ? "timeout" :
-	    why == CONN_END_EOF ? "eof" : "error");
+	log_end(s, session_end_reason(why));
 	if (why == CONN_END_TIMEOUT && !is_waiting(s)) {
 		/* RFC 5321 4.5.3.2: say why before closing. */
 		smtp_reply(s, 421, "4.4.2", "%s Timeout, closing connection",
@@ -168,9 +163,7 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 	}
 	if (is_waiting(s)) {
 		/* The store will call back: keep the session until then. */
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
+		session_conn_drop(&s->conn, &s->is_gone);
 		return;
 	}
 	session_free(s);
@@ -183,9 +176,7 @@ on_closed(struct conn *c, void *arg)
 
 	(void)c;
 	if (is_waiting(s)) {
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
+		session_conn_drop(&s->conn, &s->is_gone);
 		return;
 	}
 	log_end(s, "quit");

@@ -18,6 +18,7 @@
 
 #include "lib/conn.h"
 #include "lib/log.h"
+#include "lib/session.h"
 #include "lib/str.h"
 #include "lib/xalloc.h"
 #include "web_int.h"
@@ -148,13 +149,10 @@ on_end(struct conn *c, void *arg, enum conn_end why)
 
 	(void)c;
 	log_debug("web session=%s event=disconnect reason=%s requests=%u",
-	    s->id, why == CONN_END_TIMEOUT ? "timeout" :
-	    why == CONN_END_EOF ? "eof" : "error", s->nrequests);
+	    s->id, session_end_reason(why), s->nrequests);
 	if (s->has_job) {
 		/* A pool job will call back: keep the session till then. */
-		conn_free(s->conn);
-		s->conn = NULL;
-		s->is_gone = true;
+		session_conn_drop(&s->conn, &s->is_gone);
 		return;
 	}
 	session_free(s);

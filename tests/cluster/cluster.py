@@ -8,6 +8,7 @@ SPDX-License-Identifier: ISC
 
 import imaplib
 import socket
+import threading
 import time
 import unittest
 
@@ -45,6 +46,38 @@ class ClusterTest(ServerTest):
         if getattr(self, "pg", None):
             tail += "\n--- postgres ---\n" + self.pg.log_tail(15)
         return tail
+
+    def restart_pg_under_load(self, client, state, threads, pause, progress,
+                              while_down=None):
+        """Run client(k, state) on threads threads, k = 0, 1, ...: after
+        pause seconds stop PostgreSQL for pause seconds (while_down() runs
+        just before it comes back), restart it, and wait up to 20 s
+        (scaled) for progress more in state["acked"]; then set
+        state["stop"] and join the threads. Returns how many were acked
+        before the stop and right after the restart."""
+        workers = [threading.Thread(target=client, args=(k, state),
+                                    daemon=True) for k in range(threads)]
+        for t in workers:
+            t.start()
+        try:
+            time.sleep(pause)
+            before = len(state["acked"])
+            self.pg.stop()
+            time.sleep(pause)
+            if while_down is not None:
+                while_down()
+            self.pg.restart()
+            # Give the nodes time to reconnect, then demand progress.
+            deadline = time.monotonic() + timeout(20)
+            after_restart = len(state["acked"])
+            while (time.monotonic() < deadline and
+                   len(state["acked"]) < after_restart + progress):
+                time.sleep(0.2)
+        finally:
+            state["stop"].set()
+            for t in workers:
+                t.join(timeout(30))
+        return before, after_restart
 
     # -- clients -------------------------------------------------------
     def imap(self, node, user="alice"):

@@ -6,12 +6,17 @@ nothing yet handed over).
 SPDX-License-Identifier: ISC
 """
 
-import socket
+import os
+import sys
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))), "queue"))
+from qlib import ThreadedServer, read_message  # noqa: E402  (tests/queue)
 
-class Sink:
+
+class Sink(ThreadedServer):
     def __init__(self, dot_reply="250 2.0.0 accepted", dot_delay=0.0):
         self.dot_reply = dot_reply
         self.dot_delay = dot_delay
@@ -23,51 +28,25 @@ class Sink:
         self.open_now = 0
         self.open_max = 0
         self.sessions = 0
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.sock.listen(128)
-        self.is_open = True
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__("127.0.0.1", 0, 128)
 
     def close(self):
-        self.is_open = False
-        self.gate.set()
-        try:
-            self.sock.close()
-        except OSError:
-            pass
+        super().close()
+        self.gate.set()     # a session held at MAIL FROM ends
 
     def snapshot(self):
         with self.lock:
             return list(self.messages)
 
-    def _accept(self):
-        while self.is_open:
-            try:
-                c, _ = self.sock.accept()
-            except OSError:
-                return
-            threading.Thread(target=self._serve, args=(c,),
-                             daemon=True).start()
-
-    def _serve(self, c):
+    def _session_began(self):
         with self.lock:
             self.sessions += 1
             self.open_now += 1
             self.open_max = max(self.open_max, self.open_now)
-        try:
-            self._session(c, c.makefile("rb"))
-        except (OSError, ValueError):
-            pass
-        finally:
-            with self.lock:
-                self.open_now -= 1
-            try:
-                c.close()
-            except OSError:
-                pass
+
+    def _session_ended(self):
+        with self.lock:
+            self.open_now -= 1
 
     def _session(self, c, f):
         c.sendall(b"220 sink.remote.test ESMTP\r\n")
@@ -96,20 +75,14 @@ class Sink:
                 c.sendall(b"250 2.1.5 ok\r\n")
             elif verb == "DATA":
                 c.sendall(b"354 go ahead\r\n")
-                lines = []
-                while True:
-                    line = f.readline()
-                    if not line:
-                        return
-                    if line == b".\r\n":
-                        break
-                    lines.append(line[1:] if line.startswith(b".")
-                                 else line)
+                data = read_message(f)
+                if data is None:
+                    return
                 time.sleep(self.dot_delay)
                 if self.dot_reply.startswith("2"):
                     with self.lock:
                         self.messages.append((time.time(), mail,
-                                              list(rcpts), b"".join(lines)))
+                                              list(rcpts), data))
                 c.sendall(self.dot_reply.encode() + b"\r\n")
             elif verb in ("RSET", "NOOP"):
                 mail, rcpts = None, []

@@ -73,29 +73,14 @@ class DatabaseRestartTest(ClusterTest):
     def test_restart_postgresql_under_load(self):
         state = {"stop": threading.Event(), "lock": threading.Lock(),
                  "next": 0, "acked": set(), "codes": {}, "errors": {}}
-        threads = [threading.Thread(target=self.client, args=(k, state),
-                                    daemon=True)
-                   for k in range(self.THREADS)]
-        for t in threads:
-            t.start()
-        try:
-            time.sleep(2)
-            before = len(state["acked"])
-            self.pg.stop()
-            time.sleep(2)
+        during_codes = {}
+
+        def note_codes_while_down():
             with state["lock"]:
-                during_codes = dict(state["codes"])
-            self.pg.restart()
-            # Give the nodes time to reconnect, then demand progress.
-            deadline = time.monotonic() + timeout(20)
-            after_restart = len(state["acked"])
-            while (time.monotonic() < deadline and
-                   len(state["acked"]) < after_restart + 20):
-                time.sleep(0.2)
-        finally:
-            state["stop"].set()
-            for t in threads:
-                t.join(timeout(30))
+                during_codes.update(state["codes"])
+
+        before, after_restart = self.restart_pg_under_load(
+            self.client, state, self.THREADS, 2, 20, note_codes_while_down)
         acked = set(state["acked"])
         print("    pg restart: acked=%d (before the stop %d), replies=%s, "
               "client errors=%s" % (len(acked), before, state["codes"],

@@ -159,25 +159,8 @@ class QueueAdminPgTest(ClusterTest):
     def test_database_restart_loses_nothing_acknowledged(self):
         state = {"stop": threading.Event(), "lock": threading.Lock(),
                  "next": 0, "acked": set(), "fails": {}}
-        threads = [threading.Thread(target=self.client, args=(k, state),
-                                    daemon=True) for k in range(4)]
-        for t in threads:
-            t.start()
-        try:
-            time.sleep(1.5)
-            before = len(state["acked"])
-            self.pg.stop()
-            time.sleep(1.5)
-            self.pg.restart()
-            deadline = time.monotonic() + timeout(20)
-            after = len(state["acked"])
-            while (time.monotonic() < deadline and
-                   len(state["acked"]) < after + 10):
-                time.sleep(0.2)
-        finally:
-            state["stop"].set()
-            for t in threads:
-                t.join(timeout(30))
+        before, after = self.restart_pg_under_load(self.client, state, 4,
+                                                   1.5, 10)
         acked = set(state["acked"])
         print("    queue pg restart: acked=%d (before %d) failures=%s"
               % (len(acked), before, state["fails"]), flush=True)

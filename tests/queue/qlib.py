@@ -265,31 +265,34 @@ class Petrel:
             m.logout()
 
 
-class Receiver:
-    """A scripted SMTP server on addr:port. behave(n) for transaction n
-    (0-based) returns a dict: greet, rcpt, data, dot (reply lines), drop
-    ("data": close in the middle of the message), delay (seconds before
-    the reply to the final dot). Records sessions,
-    transactions and accepted messages."""
+def read_message(f, stop=lambda lines: False):
+    """The message an SMTP client sends after 354, read from f up to the
+    final dot and dot-unstuffed: bytes, or None when the peer went away or
+    stop(the lines so far) said to quit before the next line."""
+    lines = []
+    while True:
+        line = f.readline()
+        if not line or stop(lines):
+            return None
+        if line == b".\r\n":
+            return b"".join(lines)
+        lines.append(line[1:] if line.startswith(b".") else line)
 
-    def __init__(self, addr, port, ext=("PIPELINING", "8BITMIME", "SIZE",
-                                        "DSN"), auth=None):
-        self.addr = addr
-        self.port = port
-        self.ext = list(ext)
-        self.auth = auth
-        self.behave = lambda n: {}
-        self.sessions = 0
-        self.transactions = 0
-        self.rcpts_per_txn = []
-        self.messages = []
-        self.commands = []
-        self.lock = threading.Lock()
+
+class ThreadedServer:
+    """A TCP server on addr:port (port 0: a free one, then in self.port)
+    that runs self._session(c, f) for each connection on a thread of its
+    own, f reading c; a session ends quietly when the peer goes away.
+    Subclasses set what _session uses before calling __init__, which starts
+    accepting, and may count sessions in _session_began/_session_ended."""
+
+    def __init__(self, addr, port, backlog):
         fam = socket.AF_INET6 if ":" in addr else socket.AF_INET
         self.sock = socket.socket(fam, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind((addr, port))
-        self.sock.listen(64)
+        self.port = self.sock.getsockname()[1]
+        self.sock.listen(backlog)
         self.is_open = True
         threading.Thread(target=self._accept, daemon=True).start()
 
@@ -310,18 +313,52 @@ class Receiver:
                              daemon=True).start()
 
     def _serve(self, c):
-        with self.lock:
-            self.sessions += 1
-        f = c.makefile("rb")
+        self._session_began()
         try:
-            self._session(c, f)
+            self._session(c, c.makefile("rb"))
         except (OSError, ValueError):
             pass
         finally:
+            self._session_ended()
             try:
                 c.close()
             except OSError:
                 pass
+
+    def _session_began(self):
+        pass
+
+    def _session_ended(self):
+        pass
+
+    def _session(self, c, f):
+        raise NotImplementedError
+
+
+class Receiver(ThreadedServer):
+    """A scripted SMTP server on addr:port. behave(n) for transaction n
+    (0-based) returns a dict: greet, rcpt, data, dot (reply lines), drop
+    ("data": close in the middle of the message), delay (seconds before
+    the reply to the final dot). Records sessions,
+    transactions and accepted messages."""
+
+    def __init__(self, addr, port, ext=("PIPELINING", "8BITMIME", "SIZE",
+                                        "DSN"), auth=None):
+        self.addr = addr
+        self.ext = list(ext)
+        self.auth = auth
+        self.behave = lambda n: {}
+        self.sessions = 0
+        self.transactions = 0
+        self.rcpts_per_txn = []
+        self.messages = []
+        self.commands = []
+        self.lock = threading.Lock()
+        super().__init__(addr, port, 64)
+
+    def _session_began(self):
+        with self.lock:
+            self.sessions += 1
 
     def _session(self, c, f):
         b = self.behave(self.transactions)
@@ -387,16 +424,9 @@ class Receiver:
                 c.sendall(b"502 5.5.2 unknown\r\n")
 
     def _read_data(self, f, c, b):
-        lines = []
-        while True:
-            line = f.readline()
-            if not line:
-                return None
+        def drop(lines):
             if b.get("drop") == "data" and len(lines) >= 2:
                 c.shutdown(socket.SHUT_RDWR)
-                return None
-            if line == b".\r\n":
-                return b"".join(lines)
-            if line.startswith(b"."):
-                line = line[1:]
-            lines.append(line)
+                return True
+            return False
+        return read_message(f, drop)

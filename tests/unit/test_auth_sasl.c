@@ -66,7 +66,7 @@ test_plain(void **state)
 static void
 test_login(void **state)
 {
-	struct auth_sasl sasl;
+	struct auth_sasl sasl, *heap;
 	const char *ch, *errstr;
 	enum auth_sasl_mech mech;
 
@@ -86,14 +86,17 @@ test_login(void **state)
 	assert_string_equal(sasl.user, "u@x");
 	assert_string_equal(sasl.password, "pw");
 	auth_sasl_fini(&sasl);
-	/* The user name as the initial response (SASL-IR). */
-	auth_sasl_init(&sasl, AUTH_SASL_LOGIN);
-	assert_int_equal(auth_sasl_step(&sasl, "dUB4", 4, &ch, &errstr),
+	/* The user name as the initial response (SASL-IR), on the heap as
+	 * the sessions keep it. */
+	heap = auth_sasl_new(AUTH_SASL_LOGIN);
+	assert_int_equal(heap->mech, AUTH_SASL_LOGIN);
+	assert_int_equal(auth_sasl_step(heap, "dUB4", 4, &ch, &errstr),
 	    AUTH_SASL_CONTINUE);
 	assert_string_equal(ch, "UGFzc3dvcmQ6");
-	assert_int_equal(auth_sasl_step(&sasl, "*", 1, &ch, &errstr),
+	assert_int_equal(auth_sasl_step(heap, "*", 1, &ch, &errstr),
 	    AUTH_SASL_CANCEL);
-	auth_sasl_fini(&sasl);
+	auth_sasl_free(heap);
+	auth_sasl_free(NULL);
 }
 
 static void
