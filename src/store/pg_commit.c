@@ -115,6 +115,7 @@ file_one(struct pg_thread *c, struct pg_delivery *d)
 	if (rc == -1 && (pg_is_conflict(c) ||
 	    PQstatus(c->pg) != CONNECTION_OK))
 		return -2;
+	d->is_full = rc == -1 && pg_is_disk_full(c);
 	if (rc == -1 && pg_cmd(c, "ROLLBACK TO SAVEPOINT delivery") == -1)
 		return -2;
 	if (pg_cmd(c, "RELEASE SAVEPOINT delivery") == -1)
@@ -172,6 +173,7 @@ batch_reset(struct pg_delivery *batch)
 	for (d = batch; d != NULL; d = d->next) {
 		free(d->err);
 		d->err = NULL;
+		d->is_full = false;
 	}
 }
 
@@ -181,6 +183,7 @@ batch_commit(struct pg_store *st, struct pg_delivery *batch)
 	struct pg_delivery *d, *next;
 	struct pg_thread *c;
 	const char *why = "store: database unavailable";
+	bool is_full = false;
 	int tries, rc = -1;
 	size_t i;
 
@@ -192,14 +195,17 @@ batch_commit(struct pg_store *st, struct pg_delivery *batch)
 			log_warnx("store event=commit result=fail error=\"%s\"",
 			    c->err);
 			why = "store: commit failed";
+			is_full = pg_is_disk_full(c);
 			if (!pg_is_conflict(c))
 				break;
 		}
 	}
 	for (d = batch; d != NULL; d = next) {
 		next = d->next;
-		if (rc == -1 && d->err == NULL)
+		if (rc == -1 && d->err == NULL) {
 			d->err = xstrdup(why);
+			d->is_full = is_full;
+		}
 		/* Wake the local IMAP sessions (IDLE); the other nodes
 		 * heard it from the COMMIT. */
 		for (i = 0; rc == 0 && d->err == NULL && i < d->n_rcpts; i++)

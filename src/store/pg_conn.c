@@ -454,6 +454,12 @@ pg_is_conflict(const struct pg_thread *c)
 	    strcmp(c->sqlstate, "40001") == 0;
 }
 
+bool
+pg_is_disk_full(const struct pg_thread *c)
+{
+	return strcmp(c->sqlstate, "53100") == 0;
+}
+
 int64_t
 pg_int(const PGresult *res, int row, int col)
 {

@@ -83,7 +83,10 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	d->done(d->done_arg, d->err == NULL ? 0 : -1, d->err);
+	/* A full disk is said apart, as the embedded store does (SMTP's
+	 * 452 4.3.1). */
+	d->done(d->done_arg, d->err == NULL ? 0 : d->is_full ? STORE_FULL : -1,
+	    d->err);
 	delivery_free(d);
 }
 

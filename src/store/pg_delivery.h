@@ -17,6 +17,8 @@ struct pg_delivery {
 	store_delivery_done_fn	*done;
 	void			*done_arg;
 	char			*err;		/* why it failed */
+	bool			 is_full;	/* because the database
+						 * server's disk is full */
 };
 
 /* Report d's result to its done() on its loop, then free it. */

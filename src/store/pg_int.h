@@ -104,10 +104,12 @@ int	 pg_commit(struct pg_thread *c);
 void	 pg_rollback(struct pg_thread *c);
 /* Set *err_out to "store: <the last error>"; returns -1. */
 int	 pg_fail(struct pg_thread *c, char **err_out);
-/* Whether the last error was a unique violation, or a conflict between
- * transactions (deadlock, serialization) worth a retry. */
+/* Whether the last error was a unique violation, a conflict between
+ * transactions (deadlock, serialization) worth a retry, or the database
+ * server's disk full. */
 bool	 pg_is_unique(const struct pg_thread *c);
 bool	 pg_is_conflict(const struct pg_thread *c);
+bool	 pg_is_disk_full(const struct pg_thread *c);
 /* Values of a text result. */
 int64_t	 pg_int(const PGresult *res, int row, int col);
 bool	 pg_null(const PGresult *res, int row, int col);

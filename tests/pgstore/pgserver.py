@@ -71,8 +71,9 @@ class PgServer:
         return "postgresql://petrel:%s@127.0.0.1:%d/%s" % (
             password, self.port, db)
 
-    def createdb(self, name):
-        self.psql("CREATE DATABASE %s OWNER petrel" % name)
+    def createdb(self, name, tablespace=None):
+        self.psql("CREATE DATABASE %s OWNER petrel%s" % (
+            name, " TABLESPACE " + tablespace if tablespace else ""))
         return self.url(name)
 
     def server_stop(self):

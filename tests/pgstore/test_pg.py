@@ -1,11 +1,12 @@
 """Black-box tests of `petrel serve` on a PostgreSQL store: mail in over
 SMTP and out over POP3 and IMAP byte-exact, two nodes sharing one
 database (IDLE on one sees a delivery through the other, folders and
-flags are shared), clear start-up errors for a bad database setting, and
-a database restart under a running server (4xx while it is away,
-nothing acknowledged lost).
+flags are shared), clear start-up errors for a bad database setting, a
+database restart under a running server (4xx while it is away,
+nothing acknowledged lost), and the database server's disk full (452).
 SPDX-License-Identifier: ISC
 """
+import base64
 import imaplib
 import itertools
 import os
@@ -24,9 +25,11 @@ _db_seq = itertools.count(1)
 class Nodes:
     """Petrel nodes on one fresh database; stopped by PID at the end."""
 
-    def __init__(self, pg, n=1, listen=("smtp", "pop3", "imap")):
+    def __init__(self, pg, n=1, listen=("smtp", "pop3", "imap"),
+                 tablespace=None):
         self.workdir = tempfile.mkdtemp(prefix="petrel-pgstore-")
-        self.url = pg.createdb("bb%d_%d" % (os.getpid(), next(_db_seq)))
+        self.dbname = "bb%d_%d" % (os.getpid(), next(_db_seq))
+        self.url = pg.createdb(self.dbname, tablespace)
         self.nodes = [harness.Server(self.workdir, name="node%d" % i,
                                      listen=listen,
                                      extra_config="store = %s\n" % self.url)
@@ -199,6 +202,65 @@ def test_database_restart_under_a_running_server(pg):
                           for g in got)
         assert subjects == [b"after", b"before"], subjects
 
+
+
+def random_body(nbytes):
+    """Base64 lines of random bytes: PostgreSQL cannot compress them much."""
+    raw = base64.b64encode(os.urandom(nbytes * 3 // 4))
+    return b"".join(raw[i:i + 76] + b"\r\n" for i in range(0, len(raw), 76))
+
+
+def test_database_disk_full_is_452(pg):
+    """The database server's disk fills up (the database's tablespace on a
+    small tmpfs; the WAL stays on the main disk, so PostgreSQL refuses the
+    insert with SQLSTATE 53100 rather than stopping): SMTP answers 452
+    4.3.1 (RFC 5321 4.2.3: insufficient system storage), every message
+    acknowledged before it is there, and mail is taken again once there
+    is room."""
+    if os.geteuid() != 0:
+        print("     (not root: no tmpfs for a tablespace; nothing to test)")
+        return
+    mnt = os.path.join(pg.dir, "tiny")
+    os.makedirs(mnt)
+    subprocess.run(["mount", "-t", "tmpfs", "-o",
+                    "size=24m,uid=postgres,gid=postgres,mode=0700", "tmpfs",
+                    mnt], check=True)
+    dbname = None
+    try:
+        pg.psql("CREATE TABLESPACE tiny LOCATION '%s'" % mnt)
+        with Nodes(pg, listen=("smtp", "pop3"), tablespace="tiny") as n:
+            dbname = n.dbname
+            srv = n.nodes[0]
+            accepted, refused = [], None
+            with srv.smtp() as s:
+                s.ehlo()
+                for i in range(60):
+                    msg = harness.make_message("big %d" % i,
+                                               random_body(1 << 20))
+                    try:
+                        s.sendmail("x@client.test", [ALICE], msg)
+                        accepted.append(b"big %d" % i)
+                    except smtplib.SMTPDataError as e:
+                        refused = (e.smtp_code, e.smtp_error)
+                        break
+            assert refused is not None, "60 MiB went into a 24 MiB disk"
+            assert refused[0] == 452 and b"4.3.1" in refused[1], refused
+            assert accepted, "the first message was refused already"
+            got = [g.split(b"Subject: ")[1].split(b"\r\n")[0]
+                   for g in srv.mailbox(ALICE)]
+            assert sorted(got) == sorted(accepted), (got, accepted)
+            # Room again: the same server takes mail without a restart.
+            subprocess.run(["mount", "-o", "remount,size=128m", mnt],
+                           check=True)
+            srv.send("x@client.test", [ALICE],
+                     harness.make_message("after", b"room again\r\n"))
+            assert srv.count(ALICE) == len(accepted) + 1
+    finally:
+        if dbname is not None:
+            pg.psql("DROP DATABASE %s" % dbname)
+        pg.psql("DROP TABLESPACE IF EXISTS tiny")
+        if subprocess.run(["umount", mnt]).returncode != 0:
+            subprocess.run(["umount", "-l", mnt])
 
 
 def test_concurrent_deliveries_through_two_nodes_never_share_a_uid(pg):
