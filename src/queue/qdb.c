@@ -50,6 +50,7 @@ qdb_fail(struct qdb *db, const char *fmt, ...)
 	va_end(ap);
 	free(db->err);
 	db->err = s;
+	db->is_full = false;
 	return -1;
 }
 

@@ -100,6 +100,8 @@ struct qdb {
 	const struct qdb_ops	*ops;
 	struct queue		*q;
 	char			*err;	/* the last error, heap */
+	bool			 is_full; /* it was a full disk (here, or
+					   * the database server's) */
 };
 
 /* A connection for the calling thread: PostgreSQL when q->pg_url is set,

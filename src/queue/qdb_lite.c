@@ -36,6 +36,7 @@ lite_fail(struct qdb *db)
 {
 	free(db->err);
 	db->err = queue_db_errstr(sql_of(db));
+	db->is_full = (sqlite3_errcode(sql_of(db)) & 0xff) == SQLITE_FULL;
 	return -1;
 }
 

@@ -32,8 +32,9 @@ pg_fail_q(struct qdb *db)
 {
 	const char *e = conn_of(db)->err;
 
-	return qdb_fail(db, "queue: %s", e != NULL ? e :
-	    "database unavailable");
+	qdb_fail(db, "queue: %s", e != NULL ? e : "database unavailable");
+	db->is_full = pg_is_disk_full(conn_of(db));
+	return -1;
 }
 
 static int

@@ -85,11 +85,15 @@ int		 queue_msg_write(struct queue_msg *m, const void *p,
 
 typedef void queue_done_fn(void *arg, int result, const char *err);
 
+/* done()'s result when the failure was a full disk (the queue's, or a
+ * cluster's database server's), for SMTP's 452 4.3.1. */
+#define QUEUE_FULL	(-2)
+
 /* Commit: takes m. The body is synced and renamed, then the envelope is
  * inserted in a transaction shared with other commits (group commit).
- * done(arg, 0, NULL) once all of it is durable, or done(arg, -1, reason)
- * on a temporary failure (nothing of the message remains); reason is valid
- * only during the call. done runs on base's loop thread, or on a queue
+ * done(arg, 0, NULL) once all of it is durable, or done(arg, -1 or
+ * QUEUE_FULL, reason) on a temporary failure (nothing of the message
+ * remains); reason is valid only during the call. done runs on base's loop thread, or on a queue
  * thread when base is NULL. A running scheduler is woken. */
 void		 queue_msg_commit(struct queue_msg *m, struct event_base *base,
 		    queue_done_fn *done, void *arg);

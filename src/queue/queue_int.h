@@ -44,6 +44,7 @@ struct queue_msg {
 	queue_done_fn		*done;
 	void			*done_arg;
 	char			*err;
+	bool			 is_full;	/* err is a full disk */
 };
 
 struct queue {

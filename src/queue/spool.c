@@ -150,7 +150,8 @@ done_cb(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	m->done(m->done_arg, m->err != NULL ? -1 : 0, m->err);
+	m->done(m->done_arg, m->err == NULL ? 0 : m->is_full ? QUEUE_FULL :
+	    -1, m->err);
 	queue_msg_free(m);
 }
 
@@ -179,6 +180,12 @@ msg_finish(struct queue_msg *m, int result)
 	pthread_mutex_unlock(&q->lock);
 }
 
+static bool
+is_full_errno(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}
+
 int
 queue_msg_sync(struct queue_msg *m)
 {
@@ -187,6 +194,7 @@ queue_msg_sync(struct queue_msg *m)
 
 	if (fsync(m->fd) == -1) {
 		m->err = xasprintf("queue: fsync: %s", strerror(errno));
+		m->is_full = is_full_errno(errno);
 		return -1;
 	}
 	rc = close(m->fd);
@@ -224,10 +232,11 @@ sync_work(void *arg)
 {
 	struct queue_msg *m = arg;
 
-	if (m->write_errno != 0)
+	if (m->write_errno != 0) {
 		m->err = xasprintf("queue: write: %s",
 		    strerror(m->write_errno));
-	else if (m->nrcpts == 0)
+		m->is_full = is_full_errno(m->write_errno);
+	} else if (m->nrcpts == 0)
 		m->err = xstrdup("queue: message without recipients");
 	else if (m->q->pg_url != NULL)
 		(void)msg_close(m);
@@ -305,6 +314,7 @@ batch_insert(struct queue *q, struct qdb *db, struct queue_msg *batch,
 			return queue_err(err_out, "queue: fsync: %s",
 			    strerror(errno));
 	}
+	db->is_full = false;
 	if (db->ops->begin(db) == -1)
 		goto fail;
 	for (m = batch; m != NULL; m = m->next) {
@@ -336,8 +346,10 @@ batch_commit(struct queue *q, struct qdb **dbp, struct queue_msg *batch)
 		rc = batch_insert(q, *dbp, batch, &err);
 	for (m = batch; m != NULL; m = next) {
 		next = m->next;
-		if (rc == -1 && m->err == NULL)
+		if (rc == -1 && m->err == NULL) {
 			m->err = xstrdup(err != NULL ? err : "queue: failed");
+			m->is_full = *dbp != NULL && (*dbp)->is_full;
+		}
 		if (rc == 0) {
 			log_info("queue event=queued id=%s from=<%s> "
 			    "nrcpt=%zu size=%llu", m->id, m->sender,

@@ -271,7 +271,7 @@ on_committed(void *arg, int result, const char *err)
 	if (result == 0) {
 		log_message(s, 250);
 		smtp_reply(s, 250, "2.0.0", "Ok: queued as %s", s->msg_id);
-	} else if (result == STORE_FULL) {
+	} else if (result == STORE_FULL || result == QUEUE_FULL) {
 		log_warnx("smtp session=%s event=commit id=%s error=\"%s\"",
 		    s->id, s->msg_id, err);
 		log_message(s, 452);

@@ -18,6 +18,7 @@ import tempfile
 import time
 
 import harness
+from test_submission import tls_context
 
 _db_seq = itertools.count(1)
 
@@ -26,13 +27,14 @@ class Nodes:
     """Petrel nodes on one fresh database; stopped by PID at the end."""
 
     def __init__(self, pg, n=1, listen=("smtp", "pop3", "imap"),
-                 tablespace=None):
+                 tablespace=None, extra_config=""):
         self.workdir = tempfile.mkdtemp(prefix="petrel-pgstore-")
         self.dbname = "bb%d_%d" % (os.getpid(), next(_db_seq))
         self.url = pg.createdb(self.dbname, tablespace)
         self.nodes = [harness.Server(self.workdir, name="node%d" % i,
                                      listen=listen,
-                                     extra_config="store = %s\n" % self.url)
+                                     extra_config="store = %s\n%s" % (
+                                         self.url, extra_config))
                       for i in range(n)]
 
     def __enter__(self):
@@ -210,13 +212,28 @@ def random_body(nbytes):
     return b"".join(raw[i:i + 76] + b"\r\n" for i in range(0, len(raw), 76))
 
 
+def submit_remote(srv, subject):
+    """Submit a message for a remote address (queued, not stored): None,
+    or the (code, reply) that refused it."""
+    with smtplib.SMTP("127.0.0.1", srv.ports["submission"],
+                      timeout=harness.timeout(60)) as s:
+        s.starttls(context=tls_context())
+        s.login(ALICE, harness.PASSWORD)
+        try:
+            s.sendmail(ALICE, ["far@remote.test"],
+                       harness.make_message(subject, b"queued\r\n"))
+        except smtplib.SMTPDataError as e:
+            return e.smtp_code, e.smtp_error
+    return None
+
+
 def test_database_disk_full_is_452(pg):
     """The database server's disk fills up (the database's tablespace on a
     small tmpfs; the WAL stays on the main disk, so PostgreSQL refuses the
     insert with SQLSTATE 53100 rather than stopping): SMTP answers 452
-    4.3.1 (RFC 5321 4.2.3: insufficient system storage), every message
-    acknowledged before it is there, and mail is taken again once there
-    is room."""
+    4.3.1 (RFC 5321 4.2.3: insufficient system storage) for mail to a
+    mailbox and for mail to the queue, every message acknowledged before
+    is there, and mail is taken again once there is room."""
     if os.geteuid() != 0:
         print("     (not root: no tmpfs for a tablespace; nothing to test)")
         return
@@ -228,7 +245,12 @@ def test_database_disk_full_is_452(pg):
     dbname = None
     try:
         pg.psql("CREATE TABLESPACE tiny LOCATION '%s'" % mnt)
-        with Nodes(pg, listen=("smtp", "pop3"), tablespace="tiny") as n:
+        # The queue relays to a port nobody listens on: nothing leaves.
+        with Nodes(pg, listen=("smtp", "submission", "pop3"),
+                   tablespace="tiny",
+                   extra_config="relay.host = [127.0.0.1]:%d\n"
+                   "relay.tls = none\nqueue.retry_min = 1h\n" %
+                   harness.free_port()) as n:
             dbname = n.dbname
             srv = n.nodes[0]
             accepted, refused = [], None
@@ -249,12 +271,20 @@ def test_database_disk_full_is_452(pg):
             got = [g.split(b"Subject: ")[1].split(b"\r\n")[0]
                    for g in srv.mailbox(ALICE)]
             assert sorted(got) == sorted(accepted), (got, accepted)
+            refused = submit_remote(srv, "for the queue")
+            assert refused is not None and refused[0] == 452 and \
+                b"4.3.1" in refused[1], refused
+            assert pg.psql("SELECT count(*) FROM queue_msgs",
+                           db=dbname).split()[2] == "0"
             # Room again: the same server takes mail without a restart.
             subprocess.run(["mount", "-o", "remount,size=128m", mnt],
                            check=True)
             srv.send("x@client.test", [ALICE],
                      harness.make_message("after", b"room again\r\n"))
             assert srv.count(ALICE) == len(accepted) + 1
+            assert submit_remote(srv, "queued at last") is None
+            assert pg.psql("SELECT count(*) FROM queue_msgs",
+                           db=dbname).split()[2] == "1"
     finally:
         if dbname is not None:
             pg.psql("DROP DATABASE %s" % dbname)
