@@ -193,8 +193,8 @@ queue_msg_sync(struct queue_msg *m)
 	int rc;
 
 	if (fsync(m->fd) == -1) {
-		m->err = xasprintf("queue: fsync: %s", strerror(errno));
 		m->is_full = is_full_errno(errno);
+		m->err = xasprintf("queue: fsync: %s", strerror(errno));
 		return -1;
 	}
 	rc = close(m->fd);
@@ -306,6 +306,7 @@ batch_insert(struct queue *q, struct qdb *db, struct queue_msg *batch,
 	char *dir;
 	int rc;
 
+	db->is_full = false;
 	if (q->pg_url == NULL) {
 		dir = xasprintf("%s/bodies", q->dir);
 		rc = file_sync_dir(dir);
@@ -314,7 +315,6 @@ batch_insert(struct queue *q, struct qdb *db, struct queue_msg *batch,
 			return queue_err(err_out, "queue: fsync: %s",
 			    strerror(errno));
 	}
-	db->is_full = false;
 	if (db->ops->begin(db) == -1)
 		goto fail;
 	for (m = batch; m != NULL; m = m->next) {
