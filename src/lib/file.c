@@ -41,3 +41,9 @@ file_sync_dir(const char *path)
 	errno = saved;
 	return rc;
 }
+
+bool
+file_errno_is_full(int e)
+{
+	return e == ENOSPC || e == EDQUOT;
+}

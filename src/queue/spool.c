@@ -180,12 +180,6 @@ msg_finish(struct queue_msg *m, int result)
 	pthread_mutex_unlock(&q->lock);
 }
 
-static bool
-is_full_errno(int e)
-{
-	return e == ENOSPC || e == EDQUOT;
-}
-
 int
 queue_msg_sync(struct queue_msg *m)
 {
@@ -193,7 +187,7 @@ queue_msg_sync(struct queue_msg *m)
 	int rc;
 
 	if (fsync(m->fd) == -1) {
-		m->is_full = is_full_errno(errno);
+		m->is_full = file_errno_is_full(errno);
 		m->err = xasprintf("queue: fsync: %s", strerror(errno));
 		return -1;
 	}
@@ -235,7 +229,7 @@ sync_work(void *arg)
 	if (m->write_errno != 0) {
 		m->err = xasprintf("queue: write: %s",
 		    strerror(m->write_errno));
-		m->is_full = is_full_errno(m->write_errno);
+		m->is_full = file_errno_is_full(m->write_errno);
 	} else if (m->nrcpts == 0)
 		m->err = xstrdup("queue: message without recipients");
 	else if (m->q->pg_url != NULL)

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "lib/conn.h"
+#include "lib/file.h"
 #include "lib/log.h"
 #include "lib/net.h"
 #include "lib/str.h"
@@ -306,7 +307,7 @@ msg_refuse(struct smtp_session *s)
 	default:
 		log_warnx("smtp session=%s event=write id=%s error=\"%s\"",
 		    s->id, s->msg_id, strerror(s->data_errno));
-		if (s->data_errno == ENOSPC || s->data_errno == EDQUOT) {
+		if (file_errno_is_full(s->data_errno)) {
 			log_message(s, 452);
 			smtp_reply(s, 452, "4.3.1",
 			    "Insufficient system storage");

@@ -173,7 +173,7 @@ static void
 delivery_error(struct store_delivery *d, const char *what, int errnum)
 {
 	d->err = xasprintf("%s: %s", what, store_msgfile_reason(errnum));
-	d->is_full = errnum == ENOSPC || errnum == EDQUOT;
+	d->is_full = file_errno_is_full(errnum);
 }
 
 /* The new name durable: sync the body's directory. */
